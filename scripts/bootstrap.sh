@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what ZSaga needs to build and test, and nothing when it is all present.
+# Today that is libzmq (the C library and header, Debian package libzmq3-dev) and pkg-config.
+set -euo pipefail
+
+have_libzmq() {
+  if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libzmq 2>/dev/null; then
+    return 0
+  fi
+  # No pkg-config entry: accept a header plus a linkable library in the usual places.
+  local inc lib
+  for inc in /usr/include /usr/local/include; do
+    [ -f "$inc/zmq.h" ] || continue
+    for lib in /usr/lib/*-linux-gnu /usr/lib /usr/local/lib /usr/lib64; do
+      if ls "$lib"/libzmq.so >/dev/null 2>&1; then return 0; fi
+    done
+  done
+  return 1
+}
+
+if have_libzmq; then
+  exit 0
+fi
+
+echo "bootstrap: libzmq development files are missing; installing libzmq3-dev" >&2
+if ! command -v apt-get >/dev/null 2>&1; then
+  cat >&2 <<'MSG'
+bootstrap: this system has no apt-get, so libzmq cannot be installed automatically.
+Install the ZeroMQ development package yourself, then run this script again:
+  Fedora/RHEL: dnf install zeromq-devel      Alpine: apk add zeromq-dev
+  Arch:        pacman -S zeromq              macOS:  brew install zeromq
+MSG
+  exit 1
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "bootstrap: need root (or sudo) to run apt-get install libzmq3-dev" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >&2 || echo "bootstrap: apt-get update failed; trying the install anyway" >&2
+$SUDO apt-get install -y -qq --no-install-recommends libzmq3-dev pkg-config >&2
+
+if ! have_libzmq; then
+  echo "bootstrap: libzmq3-dev was installed but libzmq still cannot be found" >&2
+  exit 1
+fi
+echo "bootstrap: libzmq $(pkg-config --modversion libzmq 2>/dev/null || echo '(version unknown)') ready" >&2
