@@ -33,7 +33,10 @@ let package = Package(
         ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "SagaWireTests", dependencies: ["SagaWire"]),
-        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "SagaWire"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(
+            name: "EventLogTests",
+            dependencies: ["EventLog", "SagaWire", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,157 @@
+import SagaWire
+
+/// An event to append: the log assigns its sequence number, version and service.
+public struct NewEvent: Sendable, Equatable {
+    /// The event type, e.g. `OrderCreated`.
+    public var type: String
+    /// The event's data (an object).
+    public var data: JSON
+    /// The saga (business transaction) id.
+    public var correlationID: String?
+    /// The id of the command that produced it.
+    public var causationID: String?
+    /// When it happened, in milliseconds since the Unix epoch (passed in, never read from a clock here).
+    public var timeMs: Int64
+
+    public init(type: String, data: JSON, correlationID: String? = nil, causationID: String? = nil, timeMs: Int64) {
+        self.type = type
+        self.data = data
+        self.correlationID = correlationID
+        self.causationID = causationID
+        self.timeMs = timeMs
+    }
+}
+
+/// The version a stream must be at for an append to go through (optimistic concurrency).
+public enum ExpectedVersion: Sendable, Equatable {
+    /// No check.
+    case any
+    /// The stream must not exist yet.
+    case noStream
+    /// The stream's last event must have exactly this version.
+    case exact(Int64)
+
+    func admits(_ actual: Int64) -> Bool {
+        switch self {
+        case .any: return true
+        case .noStream: return actual == 0
+        case .exact(let expected): return actual == expected
+        }
+    }
+}
+
+/// Events for one stream, appended only if the stream is at the expected version.
+public struct StreamAppend: Sendable, Equatable {
+    /// The stream (aggregate) id.
+    public var stream: String
+    /// The version the stream must be at.
+    public var expectedVersion: ExpectedVersion
+    /// The events, in order.
+    public var events: [NewEvent]
+
+    public init(stream: String, expectedVersion: ExpectedVersion, events: [NewEvent]) {
+        self.stream = stream
+        self.expectedVersion = expectedVersion
+        self.events = events
+    }
+}
+
+/// A command id and the reply that was sent for it, recorded with the command's events.
+public struct ProcessedCommand: Sendable, Equatable {
+    /// The command id (the idempotency key).
+    public var commandID: String
+    /// The reply envelope, returned verbatim when the command arrives again.
+    public var reply: [UInt8]
+    /// When it was processed, in milliseconds since the Unix epoch.
+    public var timeMs: Int64
+
+    public init(commandID: String, reply: [UInt8], timeMs: Int64) {
+        self.commandID = commandID
+        self.reply = reply
+        self.timeMs = timeMs
+    }
+}
+
+/// A stream's state as of a version, so replay can start there instead of at the beginning.
+public struct Snapshot: Sendable, Equatable {
+    /// The stream id (or a process-wide key such as `$state`).
+    public var stream: String
+    /// The stream version the snapshot includes.
+    public var version: Int64
+    /// The log sequence number the snapshot includes.
+    public var seq: Int64
+    /// The state.
+    public var data: JSON
+
+    public init(stream: String, version: Int64, seq: Int64, data: JSON) {
+        self.stream = stream
+        self.version = version
+        self.seq = seq
+        self.data = data
+    }
+}
+
+/// One atomic unit of writes: all of it is committed, or none of it.
+public struct LogBatch: Sendable, Equatable {
+    /// Appends to one or more streams.
+    public var appends: [StreamAppend]
+    /// Command ids processed by this unit, with their replies.
+    public var commands: [ProcessedCommand]
+    /// Snapshots to save (replacing earlier ones of the same stream).
+    public var snapshots: [Snapshot]
+    /// Consumer offsets to save, by consumer name.
+    public var offsets: [String: Int64]
+
+    public init(appends: [StreamAppend] = [], commands: [ProcessedCommand] = [], snapshots: [Snapshot] = [],
+                offsets: [String: Int64] = [:]) {
+        self.appends = appends
+        self.commands = commands
+        self.snapshots = snapshots
+        self.offsets = offsets
+    }
+
+    /// Whether the batch writes nothing.
+    public var isEmpty: Bool { appends.allSatisfy { $0.events.isEmpty } && commands.isEmpty && snapshots.isEmpty && offsets.isEmpty }
+}
+
+/// Why the log refused or failed a write or a read.
+public enum EventLogError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A stream was not at the expected version; nothing of the batch was written.
+    case versionConflict(stream: String, expected: ExpectedVersion, actual: Int64)
+    /// The command id was already recorded; nothing of the batch was written.
+    case duplicateCommand(String)
+    /// The database file belongs to another service.
+    case wrongService(expected: String, found: String)
+    /// SQLite failed (I/O error, disk full, corrupt file…); the message says what.
+    case storage(String)
+    /// A stored row could not be read back (invalid JSON in the data column, say).
+    case corrupt(String)
+
+    public var description: String {
+        switch self {
+        case .versionConflict(let stream, let expected, let actual):
+            return "version conflict on stream \(stream): expected \(expected), stream is at \(actual)"
+        case .duplicateCommand(let id): return "command \(id) was already processed"
+        case .wrongService(let expected, let found): return "this log belongs to service \(found), not \(expected)"
+        case .storage(let message): return "storage error: \(message)"
+        case .corrupt(let message): return "corrupt log: \(message)"
+        }
+    }
+}
+
+/// What ``EventLog/verify()`` found.
+public struct LogVerification: Sendable, Equatable {
+    /// Number of events.
+    public var events: Int64
+    /// Highest sequence number.
+    public var head: Int64
+    /// Sequence numbers missing between 1 and the head.
+    public var sequenceGaps: [ClosedRange<Int64>]
+    /// Streams whose versions are not 1, 2, 3, … in log order.
+    public var streamsOutOfOrder: [String]
+    /// Number of recorded commands.
+    public var commands: Int64
+
+    /// Whether the log is gap-free and every stream is in order.
+    public var isClean: Bool { sequenceGaps.isEmpty && streamsOutOfOrder.isEmpty }
+}

@@ -1,0 +1,44 @@
+import GRDB
+
+/// The log's tables, created and upgraded by GRDB's migrator.
+enum Schema {
+    static func migrator() -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    value TEXT NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE events (
+                    seq INTEGER PRIMARY KEY NOT NULL,
+                    stream TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    type TEXT NOT NULL,
+                    data TEXT NOT NULL,
+                    correlation_id TEXT,
+                    causation_id TEXT,
+                    time_ms INTEGER NOT NULL,
+                    UNIQUE (stream, version)
+                );
+                CREATE INDEX events_by_correlation ON events (correlation_id);
+                CREATE TABLE commands (
+                    command_id TEXT PRIMARY KEY NOT NULL,
+                    reply TEXT NOT NULL,
+                    time_ms INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE snapshots (
+                    stream TEXT PRIMARY KEY NOT NULL,
+                    version INTEGER NOT NULL,
+                    seq INTEGER NOT NULL,
+                    data TEXT NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE offsets (
+                    consumer TEXT PRIMARY KEY NOT NULL,
+                    position INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
+        return migrator
+    }
+}
