@@ -23,8 +23,7 @@ import Testing
             if !synced.1, try everything.receive(within: 10) != nil { synced.1 = true }
         }
         #expect(synced.0 && synced.1)
-        while try orders.tryReceive() != nil {}
-        while try everything.tryReceive() != nil {}
+        // Sync markers still in flight may arrive below; they are skipped by topic.
 
         let topics = ["order.Created", "payment.Charged", "order.Cancelled", "orderly", "inventory.Reserved"]
         for (i, topic) in topics.enumerated() {
@@ -32,12 +31,14 @@ import Testing
         }
         var orderTopics: [String] = []
         while let message = try orders.receive(within: 300) {
-            orderTopics.append(String(decoding: message[0], as: UTF8.self))
+            let topic = String(decoding: message[0], as: UTF8.self)
+            if topic != "order.$sync" { orderTopics.append(topic) }
         }
         #expect(orderTopics == ["order.Created", "order.Cancelled"])
         var all: [String] = []
         while let message = try everything.receive(within: 300) {
-            all.append(String(decoding: message[0], as: UTF8.self))
+            let topic = String(decoding: message[0], as: UTF8.self)
+            if topic != "order.$sync" { all.append(topic) }
         }
         #expect(all == topics)
 
