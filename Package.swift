@@ -23,6 +23,7 @@ let package = Package(
         ),
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
         .target(name: "SagaWire"),
+        .target(name: "Domain", dependencies: ["SagaWire"]),
         .target(
             name: "EventLog",
             dependencies: ["SagaWire", .product(name: "GRDB", package: "GRDB.swift")]
@@ -34,6 +35,7 @@ let package = Package(
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "SagaWireTests", dependencies: ["SagaWire"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "DomainTests", dependencies: ["Domain", "SagaWire"]),
         .testTarget(
             name: "EventLogTests",
             dependencies: ["EventLog", "SagaWire", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -1,0 +1,65 @@
+import SagaWire
+
+/// The order aggregate (stream `order-<order_id>`).
+public struct Order: Sendable, Equatable {
+    /// Where an order is in its life.
+    public enum Status: String, Sendable, CaseIterable {
+        /// Created by a saga's first step; not yet confirmed.
+        case created
+        /// The saga completed.
+        case confirmed
+        /// The saga compensated it.
+        case cancelled
+        /// Cancelled before it was ever created: a fence that refuses a late `CreateOrder`.
+        case voided
+    }
+
+    public var orderID: String
+    public var userID: String
+    public var lines: [OrderLine]
+    public var totalCents: Int64
+    public var status: Status
+    public var version: Int64
+    public var sagaID: String?
+    public var createdMs: Int64
+    public var updatedMs: Int64
+
+    /// The stream that holds an order's events.
+    public static func stream(_ orderID: String) -> String { "order-\(orderID)" }
+
+    /// The order as returned by queries and stored in snapshots.
+    public var json: JSON {
+        var members: [String: JSON] = [
+            "order_id": .string(orderID), "user_id": .string(userID), "items": .array(lines.map(\.json)),
+            "total_cents": .int(totalCents), "status": .string(status.rawValue), "version": .int(version),
+            "created_ms": .int(createdMs), "updated_ms": .int(updatedMs),
+        ]
+        if let sagaID { members["saga_id"] = .string(sagaID) }
+        return .object(members)
+    }
+
+    init(json: JSON) throws(DomainError) {
+        let r = Recorded(json, "order snapshot")
+        orderID = try r.string("order_id")
+        userID = try r.string("user_id")
+        lines = try r.lines()
+        totalCents = try r.int("total_cents")
+        status = try r.status(as: Status.self)
+        version = try r.int("version")
+        sagaID = r.optionalString("saga_id")
+        createdMs = try r.int("created_ms")
+        updatedMs = try r.int("updated_ms")
+    }
+
+    init(orderID: String, userID: String, lines: [OrderLine], status: Status, version: Int64, sagaID: String?, at time: Int64) {
+        self.orderID = orderID
+        self.userID = userID
+        self.lines = lines
+        self.totalCents = OrderLine.total(lines)
+        self.status = status
+        self.version = version
+        self.sagaID = sagaID
+        self.createdMs = time
+        self.updatedMs = time
+    }
+}
