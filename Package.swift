@@ -1,6 +1,8 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
 let package = Package(
     name: "ZSaga",
     platforms: [.macOS(.v14)],
@@ -9,10 +11,16 @@ let package = Package(
         .library(name: "SagaWire", targets: ["SagaWire"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .executable(name: "zsaga-log", targets: ["zsaga-log"]),
+        .executable(name: "order-service", targets: ["order-service"]),
+        .executable(name: "inventory-service", targets: ["inventory-service"]),
+        .executable(name: "payment-service", targets: ["payment-service"]),
+        .executable(name: "shipping-service", targets: ["shipping-service"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // The C boundary: libzmq, and nothing else imports it but `ZeroMQ`.
@@ -28,6 +36,19 @@ let package = Package(
             name: "EventLog",
             dependencies: ["SagaWire", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        .target(
+            name: "ServiceKit",
+            dependencies: [
+                "ZeroMQ", "SagaWire", "EventLog", "Domain",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "order-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
+        .executableTarget(name: "inventory-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
+        .executableTarget(name: "payment-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
+        .executableTarget(name: "shipping-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(
             name: "zsaga-log",
             dependencies: ["EventLog", "SagaWire", .product(name: "ArgumentParser", package: "swift-argument-parser")]

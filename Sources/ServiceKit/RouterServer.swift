@@ -1,0 +1,95 @@
+import Logging
+import SagaWire
+import ZeroMQ
+
+/// A request read from a ROUTER socket, with the route to answer it on.
+public enum IncomingRequest {
+    /// A well-formed command.
+    case command(Command, route: [[UInt8]])
+    /// A well-formed query.
+    case query(Query, route: [[UInt8]])
+}
+
+/// The bound ROUTER of a process: decodes requests, answers bad ones itself, and sends replies
+/// without ever blocking the reactor.
+public final class RouterServer {
+    /// The socket, for the poller.
+    public let socket: ZMQSocket
+    /// The endpoint actually bound.
+    public let endpoint: String
+    private let logger: Logger
+    /// Replies that could not be delivered (peer gone or its queue full).
+    public private(set) var droppedReplies = 0
+    /// Requests refused as malformed or of the wrong kind.
+    public private(set) var refusedRequests = 0
+
+    /// Binds a ROUTER at `endpoint` with a message size limit.
+    public init(context: ZMQContext, endpoint: String, maxMessageBytes: Int = WireCodec.defaultMaxBytes,
+                logger: Logger) throws {
+        socket = try ZMQSocket(context, .router, linger: 200)
+        try socket.setRouterMandatory(true)
+        // Frames beyond the envelope limit plus room for routing frames are dropped by libzmq.
+        try socket.setMaxMessageSize(Int64(maxMessageBytes) + 4096)
+        try socket.setReceiveHighWaterMark(100_000)
+        try socket.setSendHighWaterMark(100_000)
+        try socket.setHeartbeat(interval: 2000, timeout: 6000, ttl: 6000)
+        self.endpoint = try socket.bind(endpoint)
+        self.logger = logger
+    }
+
+    /// Reads the next request if one is waiting. Invalid input is answered here with an error
+    /// reply and skipped, so the caller only sees valid commands and queries.
+    public func next() throws -> IncomingRequest? {
+        while let frames = try socket.tryReceive() {
+            let request: Framing.RoutedRequest
+            switch Framing.splitRouterFrames(frames) {
+            case .failure(let failure):
+                refuse(route: failure.route, ErrorReply(inReplyTo: nil, failure.error))
+                continue
+            case .success(let ok):
+                request = ok
+            }
+            do {
+                switch try WireCodec.decode(request.body) {
+                case .command(let command): return .command(command, route: request.route)
+                case .query(let query): return .query(query, route: request.route)
+                case let other:
+                    refuse(route: request.route, ErrorReply(
+                        inReplyTo: nil, code: .unknownType,
+                        message: "a \(other.kind) cannot be sent to a ROUTER; send a command or a query", field: "kind"))
+                }
+            } catch {
+                refuse(route: request.route, ErrorReply(inReplyTo: WireCodec.bestEffortID(request.body), error))
+            }
+        }
+        return nil
+    }
+
+    private func refuse(route: [[UInt8]], _ error: ErrorReply) {
+        refusedRequests += 1
+        logger.debug("refused request", metadata: ["code": "\(error.code.rawValue)", "reason": "\(error.message)"])
+        guard !route.isEmpty else { return }
+        send(route: route, WireCodec.encode(.error(error)))
+    }
+
+    /// Sends a reply without blocking; a reply to a vanished or stalled peer is dropped and counted.
+    public func send(route: [[UInt8]], _ body: [UInt8]) {
+        do {
+            if try !socket.trySend(route + [body]) {
+                droppedReplies += 1
+                logger.debug("dropped reply: peer queue full")
+            }
+        } catch let error as ZMQError where error.kind == .hostUnreachable {
+            droppedReplies += 1
+            logger.debug("dropped reply: peer gone")
+        } catch {
+            droppedReplies += 1
+            logger.warning("reply failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Sends an encoded message.
+    public func send(route: [[UInt8]], _ message: WireMessage) {
+        send(route: route, WireCodec.encode(message))
+    }
+}

@@ -1,0 +1,266 @@
+import Domain
+import EventLog
+import Foundation
+import Logging
+import SagaWire
+import ZeroMQ
+
+/// Settings of a service host.
+public struct HostConfiguration: Sendable {
+    /// Where the ROUTER binds (commands, queries, replay, ping).
+    public var routerEndpoint: String
+    /// Where the PUB binds (events, heartbeats).
+    public var pubEndpoint: String
+    /// The directory holding the process's log.
+    public var dataDirectory: String
+    /// A snapshot is written after this many events (0: never).
+    public var snapshotEvery: Int
+    /// Milliseconds between heartbeats.
+    public var heartbeatMs: Int
+    /// Most requests taken into one batch (one commit).
+    public var maxBatch: Int
+
+    public init(routerEndpoint: String, pubEndpoint: String, dataDirectory: String, snapshotEvery: Int = 10_000,
+                heartbeatMs: Int = 1000, maxBatch: Int = 512) {
+        self.routerEndpoint = routerEndpoint
+        self.pubEndpoint = pubEndpoint
+        self.dataDirectory = dataDirectory
+        self.snapshotEvery = snapshotEvery
+        self.heartbeatMs = heartbeatMs
+        self.maxBatch = maxBatch
+    }
+}
+
+/// Runs one event-sourced service: a reactor over its ROUTER and PUB that group-commits.
+///
+/// Each loop iteration drains ready requests, decides each command against the in-memory core
+/// (applying its events so later commands in the batch see them), commits the whole batch in
+/// one transaction, and only then replies, answers queries and publishes. A command id seen
+/// before is answered with its recorded reply and changes nothing.
+public final class ServiceHost<Core: ServiceCore> {
+    private var core: Core
+    private let config: HostConfiguration
+    private let logger: Logger
+    private let log: EventLog
+    private let context: ZMQContext
+    private let router: RouterServer
+    private let publisher: EventPublisher
+    private let system: SystemQueries
+    private var dirtyStreams: Set<String> = []
+    private var eventsSinceSnapshot = 0
+
+    /// The endpoints actually bound (wildcard ports resolved).
+    public var endpoints: (router: String, pub: String) { (router.endpoint, publisher.endpoint) }
+
+    /// Opens the log, rebuilds the core from it, commits bootstrap events and binds the sockets.
+    public init(core: Core, config: HostConfiguration, logger: Logger) throws {
+        self.core = core
+        self.config = config
+        self.logger = logger
+        let service = Core.serviceName
+        let path = (config.dataDirectory as NSString).appendingPathComponent("\(service).sqlite")
+        log = try EventLog(path: path, service: service)
+        system = SystemQueries(service: service, startedMs: wallClockMs())
+        context = try ZMQContext()
+        router = try RouterServer(context: context, endpoint: config.routerEndpoint, logger: logger)
+        publisher = try EventPublisher(context: context, endpoint: config.pubEndpoint, source: service, logger: logger)
+        try recover()
+    }
+
+    private func recover() throws {
+        let started = monotonicMs()
+        var checkpoint: Int64 = 0
+        var restored = 0
+        for snapshot in try log.snapshots() {
+            if snapshot.stream == Self.checkpointStream {
+                checkpoint = snapshot.seq
+                continue
+            }
+            do { try core.restore(stream: snapshot.stream, snapshot: snapshot.data) } catch {
+                throw HostError.recovery("snapshot of \(snapshot.stream): \(error)")
+            }
+            restored += 1
+        }
+        var replayed = 0
+        try log.forEachEvent(from: checkpoint + 1) { event in
+            do { try core.apply(event) } catch { throw HostError.recovery("event \(event.seq) (\(event.type)): \(error)") }
+            replayed += 1
+        }
+        eventsSinceSnapshot = replayed
+        let bootstrap = core.bootstrap(now: wallClockMs())
+        if !bootstrap.isEmpty {
+            let events = try log.commit(LogBatch(appends: bootstrap))
+            for event in events { try core.apply(event); dirtyStreams.insert(event.stream) }
+            publisher.publish(events)
+        }
+        logger.info("recovered state from the log", metadata: [
+            "head": "\(log.head)", "snapshots": "\(restored)", "checkpoint": "\(checkpoint)",
+            "replayed": "\(replayed)", "ms": "\(monotonicMs() - started)",
+            "router": "\(router.endpoint)", "pub": "\(publisher.endpoint)",
+        ])
+    }
+
+    static var checkpointStream: String { "$checkpoint" }
+
+    /// A command decided in this batch, waiting for the commit.
+    private struct Pending {
+        var commandID: String
+        var reply: [UInt8]
+        var routes: [[[UInt8]]]
+        var predicted: [Int64]
+    }
+
+    /// Runs the reactor until a ``ControlMessage/stop`` arrives in `mailbox`.
+    public func run(mailbox: Mailbox<ControlMessage>) throws {
+        var poller = ZMQPoller()
+        poller.add(router.socket)
+        poller.add(fileDescriptor: mailbox.wakeup.readFD)
+        var nextHeartbeat = monotonicMs()
+        var stopping = false
+        while !stopping {
+            let now = monotonicMs()
+            if now >= nextHeartbeat {
+                publisher.heartbeat(head: log.head, now: wallClockMs())
+                nextHeartbeat = now + Int64(config.heartbeatMs)
+            }
+            do {
+                try poller.poll(timeout: Int(max(0, nextHeartbeat - monotonicMs())))
+            } catch let error as ZMQError where error.kind == .interrupted {
+                continue
+            }
+            if poller.isReadable(1) {
+                for message in mailbox.takeAll() {
+                    if case .stop = message { stopping = true }
+                }
+            }
+            if poller.isReadable(0) { try processBatch() }
+        }
+        logger.info("stopping", metadata: ["head": "\(log.head)"])
+        router.socket.close()
+        publisher.socket.close()
+    }
+
+    /// One iteration: drain, decide, commit once, then reply, answer and publish.
+    private func processBatch() throws {
+        let now = wallClockMs()
+        var pending: [Pending] = []
+        var pendingIndex: [String: Int] = [:]
+        var units: [LogBatch] = []
+        var queries: [(Query, [[UInt8]])] = []
+        var nextSeq = log.head + 1
+        var taken = 0
+        while taken < config.maxBatch, let request = try router.next() {
+            taken += 1
+            switch request {
+            case .query(let query, let route):
+                queries.append((query, route))
+            case .command(let command, let route):
+                if let index = pendingIndex[command.id] {
+                    pending[index].routes.append(route)
+                    continue
+                }
+                if let recorded = try log.reply(forCommand: command.id) {
+                    router.send(route: route, recorded)
+                    continue
+                }
+                let decision: Decision
+                do {
+                    decision = try core.decide(command, now: now)
+                } catch {
+                    router.send(route: route, .error(ErrorReply(inReplyTo: command.id, error)))
+                    continue
+                }
+                // Apply now, with the sequence numbers the commit will assign, so later commands
+                // in this batch see the effects. The commit checks the prediction.
+                var predicted: [Int64] = []
+                for streamAppend in decision.appends {
+                    var version = streamVersion(before: streamAppend)
+                    for newEvent in streamAppend.events {
+                        version += 1
+                        let event = Event(seq: nextSeq, stream: streamAppend.stream, version: version, type: newEvent.type,
+                                          data: newEvent.data, metadata: EventMetadata(
+                                              correlationID: newEvent.correlationID, causationID: newEvent.causationID,
+                                              service: Core.serviceName, timeMs: newEvent.timeMs))
+                        do { try core.apply(event) } catch {
+                            throw HostError.fatalStorage("core refused its own event \(event.type): \(error)")
+                        }
+                        predicted.append(nextSeq)
+                        nextSeq += 1
+                    }
+                }
+                let reply = WireCodec.encode(.reply(Reply(
+                    inReplyTo: command.id, outcome: decision.outcome, reason: decision.reason, message: decision.message,
+                    body: decision.body, events: predicted)))
+                pendingIndex[command.id] = pending.count
+                pending.append(Pending(commandID: command.id, reply: reply, routes: [route], predicted: predicted))
+                units.append(LogBatch(appends: decision.appends,
+                                      commands: [ProcessedCommand(commandID: command.id, reply: reply, timeMs: now)]))
+            }
+        }
+        var committed: [Event] = []
+        if !units.isEmpty {
+            let results: [Result<[Event], EventLogError>]
+            do { results = try log.commit(group: units) } catch { throw HostError.fatalStorage("\(error)") }
+            for (index, result) in results.enumerated() {
+                let events: [Event]
+                do { events = try result.get() } catch { throw HostError.fatalStorage("batch refused: \(error)") }
+                guard events.map(\.seq) == pending[index].predicted else {
+                    throw HostError.fatalStorage("sequence numbers differ from the prediction")
+                }
+                committed += events
+            }
+            for item in pending {
+                for route in item.routes { router.send(route: route, item.reply) }
+            }
+        }
+        for (query, route) in queries { answer(query, route: route, now: now) }
+        if !committed.isEmpty {
+            publisher.publish(committed)
+            for event in committed { dirtyStreams.insert(event.stream) }
+            eventsSinceSnapshot += committed.count
+            if config.snapshotEvery > 0 && eventsSinceSnapshot >= config.snapshotEvery { try writeSnapshot() }
+        }
+    }
+
+    /// The version of a stream before an append, from the append's own expectation.
+    private func streamVersion(before streamAppend: StreamAppend) -> Int64 {
+        switch streamAppend.expectedVersion {
+        case .exact(let version): return version
+        case .noStream: return 0
+        case .any:
+            // Cores always state the version they decided on; `.any` is for tools and tests.
+            return (try? log.version(ofStream: streamAppend.stream)) ?? 0
+        }
+    }
+
+    private func answer(_ query: Query, route: [[UInt8]], now: Int64) {
+        do {
+            let body: JSON
+            if SystemQueries.handles(query.type) {
+                body = try system.answer(query, log: log, now: now, extra: ["published": .int(Int64(publisher.published)),
+                                                                              "dropped_replies": .int(Int64(router.droppedReplies))])
+            } else {
+                body = try core.query(query, now: now)
+            }
+            router.send(route: route, .result(QueryResult(inReplyTo: query.id, body: body)))
+        } catch {
+            router.send(route: route, .error(ErrorReply(inReplyTo: query.id, error)))
+        }
+    }
+
+    /// Saves the state of every stream changed since the last snapshot, and the checkpoint:
+    /// the sequence number up to which the snapshots are complete.
+    private func writeSnapshot() throws {
+        let head = log.head
+        var snapshots: [Snapshot] = []
+        for stream in dirtyStreams.sorted() {
+            guard let data = core.snapshot(stream: stream) else { continue }
+            snapshots.append(Snapshot(stream: stream, version: (data["version"]?.intValue) ?? 0, seq: head, data: data))
+        }
+        snapshots.append(Snapshot(stream: Self.checkpointStream, version: 0, seq: head, data: [:]))
+        do { try log.commit(LogBatch(snapshots: snapshots)) } catch { throw HostError.fatalStorage("snapshot: \(error)") }
+        logger.debug("snapshot written", metadata: ["streams": "\(snapshots.count - 1)", "seq": "\(head)"])
+        dirtyStreams.removeAll(keepingCapacity: true)
+        eventsSinceSnapshot = 0
+    }
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import Domain
+import Logging
+
+/// Reads an environment variable, treating an empty value as unset.
+public func environment(_ name: String) -> String? {
+    guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
+    return value
+}
+
+/// The options every ZSaga process takes. Each flag has an environment-variable twin; the flag
+/// wins over the variable, and the variable over the loopback default.
+public struct ServiceOptions: ParsableArguments {
+    @Option(name: .customLong("router"), help: "Endpoint the ROUTER binds (commands, queries). Env: ZSAGA_ROUTER.")
+    public var router: String?
+
+    @Option(name: .customLong("pub"), help: "Endpoint the PUB binds (events, heartbeats). Env: ZSAGA_PUB.")
+    public var pub: String?
+
+    @Option(name: .customLong("data-dir"), help: "Directory of the event log. Env: ZSAGA_DATA_DIR. Default: ./data/<service>.")
+    public var dataDirectory: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical. Env: ZSAGA_LOG_LEVEL. Default: info.")
+    public var logLevel: String?
+
+    @Option(name: .customLong("snapshot-every"), help: "Write a snapshot after this many events (0: never). Env: ZSAGA_SNAPSHOT_EVERY. Default: 10000.")
+    public var snapshotEvery: Int?
+
+    public init() {}
+
+    /// The host configuration for `service`, with flags, then environment, then defaults.
+    public func configuration(service: String) throws -> HostConfiguration {
+        let snapshotEvery = try snapshotEvery ?? environment("ZSAGA_SNAPSHOT_EVERY").map { text in
+            guard let value = Int(text), value >= 0 else {
+                throw ValidationError("ZSAGA_SNAPSHOT_EVERY must be a non-negative integer, got \(text)")
+            }
+            return value
+        } ?? 10_000
+        return HostConfiguration(
+            routerEndpoint: router ?? environment("ZSAGA_ROUTER") ?? DefaultEndpoints.router(service),
+            pubEndpoint: pub ?? environment("ZSAGA_PUB") ?? DefaultEndpoints.pub(service),
+            dataDirectory: dataDirectory ?? environment("ZSAGA_DATA_DIR") ?? "data/\(service)",
+            snapshotEvery: snapshotEvery)
+    }
+
+    /// The log level from the flag, the environment, or `info`.
+    public func level() throws -> Logger.Level {
+        let text = logLevel ?? environment("ZSAGA_LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw ValidationError("log level must be one of trace, debug, info, notice, warning, error, critical; got \(text)")
+        }
+        return level
+    }
+}
+
+/// Runs a domain service process: parse, rebuild from the log, serve until SIGTERM/SIGINT.
+public enum ServiceMain {
+    /// Starts the host for `makeCore()` with `options` and blocks until a signal stops it.
+    public static func run<Core: ServiceCore>(_ makeCore: @escaping @Sendable () -> Core, options: ServiceOptions) async throws {
+        let service = Core.serviceName
+        let config = try options.configuration(service: service)
+        let logger = ProcessLogging.bootstrap(label: "zsaga.\(service)", level: try options.level())
+        let reactor = ReactorService(name: "\(service)-reactor") { mailbox in
+            let host = try ServiceHost(core: makeCore(), config: config, logger: logger)
+            try host.run(mailbox: mailbox)
+        }
+        do {
+            try await runUntilSignalled([reactor], logger: logger)
+        } catch {
+            logger.critical("\(service)-service stopped: \(error)")
+            throw ExitCode.failure
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+
+/// Wakes a reactor blocked in `zmq_poll` from another thread: a pipe whose read end the
+/// reactor polls.
+public final class Wakeup: Sendable {
+    /// The file descriptor to poll for readability.
+    public let readFD: Int32
+    private let writeFD: Int32
+
+    public init() throws {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw HostError.system("pipe() failed: errno \(errno)") }
+        for fd in fds {
+            let flags = fcntl(fd, F_GETFL)
+            _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+        readFD = fds[0]
+        writeFD = fds[1]
+    }
+
+    /// Makes the read end readable. Safe from any thread; never blocks.
+    public func wake() {
+        var byte: UInt8 = 1
+        _ = write(writeFD, &byte, 1)
+    }
+
+    /// Empties the pipe, on the reactor thread, after the poll reported it readable.
+    public func drain() {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while read(readFD, &buffer, buffer.count) > 0 {}
+    }
+
+    deinit {
+        close(readFD)
+        close(writeFD)
+    }
+}
+
+/// A thread-safe queue of messages for a reactor, which it wakes when a message is posted.
+public final class Mailbox<Message: Sendable>: Sendable {
+    private let queue = LockedValue<[Message]>([])
+    /// The wakeup the reactor polls.
+    public let wakeup: Wakeup
+
+    public init() throws {
+        wakeup = try Wakeup()
+    }
+
+    /// Queues a message and wakes the reactor.
+    public func post(_ message: Message) {
+        queue.withLock { $0.append(message) }
+        wakeup.wake()
+    }
+
+    /// Takes every queued message (on the reactor thread).
+    public func takeAll() -> [Message] {
+        wakeup.drain()
+        return queue.withLock { messages in
+            defer { messages.removeAll() }
+            return messages
+        }
+    }
+}
+
+/// A value guarded by a lock.
+public final class LockedValue<Value>: @unchecked Sendable {
+    // @unchecked: `value` is only read or written while `lock` is held.
+    private let lock = NSLock()
+    private var value: Value
+
+    public init(_ value: Value) { self.value = value }
+
+    /// Runs `body` with exclusive access to the value.
+    public func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}
+
+/// Requests a reactor accepts from other threads.
+public enum ControlMessage: Sendable {
+    /// Finish the current batch, close the sockets and return.
+    case stop
+}
+
+/// Failures that stop a host.
+public enum HostError: Error, CustomStringConvertible, Sendable {
+    /// A system call failed.
+    case system(String)
+    /// The log failed or refused a write the host cannot recover from in memory; restart to
+    /// rebuild state from the log.
+    case fatalStorage(String)
+    /// State could not be rebuilt from the log.
+    case recovery(String)
+    /// A configuration value is unusable.
+    case configuration(String)
+
+    public var description: String {
+        switch self {
+        case .system(let message): return "system error: \(message)"
+        case .fatalStorage(let message): return "storage failure, stopping so a restart rebuilds state from the log: \(message)"
+        case .recovery(let message): return "cannot rebuild state from the log: \(message)"
+        case .configuration(let message): return "configuration error: \(message)"
+        }
+    }
+}
+
+/// Wall-clock time in milliseconds since the Unix epoch (the shell's clock; cores get it passed in).
+public func wallClockMs() -> Int64 {
+    Int64((Date().timeIntervalSince1970 * 1000).rounded())
+}
+
+/// Monotonic time in milliseconds, for timers and durations.
+public func monotonicMs() -> Int64 {
+    Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000)
+}
