@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "SagaWire", targets: ["SagaWire"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .executable(name: "zsaga-log", targets: ["zsaga-log"]),
+        .executable(name: "saga-orchestrator", targets: ["saga-orchestrator"]),
         .executable(name: "order-service", targets: ["order-service"]),
         .executable(name: "inventory-service", targets: ["inventory-service"]),
         .executable(name: "payment-service", targets: ["payment-service"]),
@@ -20,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
@@ -45,10 +47,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(name: "Orchestration", dependencies: [
+            "ServiceKit", "Domain", "SagaWire", "EventLog", "ZeroMQ",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "HeapModule", package: "swift-collections"),
+        ]),
         .executableTarget(name: "order-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(name: "inventory-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(name: "payment-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(name: "shipping-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
+        .executableTarget(name: "saga-orchestrator", dependencies: ["Orchestration", "ServiceKit", "SagaWire", argumentParser]),
         .executableTarget(
             name: "zsaga-log",
             dependencies: ["EventLog", "SagaWire", .product(name: "ArgumentParser", package: "swift-argument-parser")]

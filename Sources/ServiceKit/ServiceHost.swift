@@ -46,8 +46,7 @@ public final class ServiceHost<Core: ServiceCore> {
     private let router: RouterServer
     private let publisher: EventPublisher
     private let system: SystemQueries
-    private var dirtyStreams: Set<String> = []
-    private var eventsSinceSnapshot = 0
+    private var checkpoints: Checkpoints
 
     /// The endpoints actually bound (wildcard ports resolved).
     public var endpoints: (router: String, pub: String) { (router.endpoint, publisher.endpoint) }
@@ -64,43 +63,26 @@ public final class ServiceHost<Core: ServiceCore> {
         context = try ZMQContext()
         router = try RouterServer(context: context, endpoint: config.routerEndpoint, logger: logger)
         publisher = try EventPublisher(context: context, endpoint: config.pubEndpoint, source: service, logger: logger)
+        checkpoints = Checkpoints(every: config.snapshotEvery)
         try recover()
     }
 
     private func recover() throws {
         let started = monotonicMs()
-        var checkpoint: Int64 = 0
-        var restored = 0
-        for snapshot in try log.snapshots() {
-            if snapshot.stream == Self.checkpointStream {
-                checkpoint = snapshot.seq
-                continue
-            }
-            do { try core.restore(stream: snapshot.stream, snapshot: snapshot.data) } catch {
-                throw HostError.recovery("snapshot of \(snapshot.stream): \(error)")
-            }
-            restored += 1
-        }
-        var replayed = 0
-        try log.forEachEvent(from: checkpoint + 1) { event in
-            do { try core.apply(event) } catch { throw HostError.recovery("event \(event.seq) (\(event.type)): \(error)") }
-            replayed += 1
-        }
-        eventsSinceSnapshot = replayed
+        let report = try checkpoints.recover(&core, from: log)
         let bootstrap = core.bootstrap(now: wallClockMs())
         if !bootstrap.isEmpty {
             let events = try log.commit(LogBatch(appends: bootstrap))
-            for event in events { try core.apply(event); dirtyStreams.insert(event.stream) }
+            for event in events { try core.apply(event) }
+            checkpoints.committed(events)
             publisher.publish(events)
         }
         logger.info("recovered state from the log", metadata: [
-            "head": "\(log.head)", "snapshots": "\(restored)", "checkpoint": "\(checkpoint)",
-            "replayed": "\(replayed)", "ms": "\(monotonicMs() - started)",
+            "head": "\(log.head)", "snapshots": "\(report.snapshots)", "checkpoint": "\(report.checkpoint)",
+            "replayed": "\(report.replayed)", "ms": "\(monotonicMs() - started)",
             "router": "\(router.endpoint)", "pub": "\(publisher.endpoint)",
         ])
     }
-
-    static var checkpointStream: String { "$checkpoint" }
 
     /// A command decided in this batch, waiting for the commit.
     private struct Pending {
@@ -216,9 +198,8 @@ public final class ServiceHost<Core: ServiceCore> {
         for (query, route) in queries { answer(query, route: route, now: now) }
         if !committed.isEmpty {
             publisher.publish(committed)
-            for event in committed { dirtyStreams.insert(event.stream) }
-            eventsSinceSnapshot += committed.count
-            if config.snapshotEvery > 0 && eventsSinceSnapshot >= config.snapshotEvery { try writeSnapshot() }
+            checkpoints.committed(committed)
+            if checkpoints.isDue { try checkpoints.write(core, to: log, logger: logger) }
         }
     }
 
@@ -246,21 +227,5 @@ public final class ServiceHost<Core: ServiceCore> {
         } catch {
             router.send(route: route, .error(ErrorReply(inReplyTo: query.id, error)))
         }
-    }
-
-    /// Saves the state of every stream changed since the last snapshot, and the checkpoint:
-    /// the sequence number up to which the snapshots are complete.
-    private func writeSnapshot() throws {
-        let head = log.head
-        var snapshots: [Snapshot] = []
-        for stream in dirtyStreams.sorted() {
-            guard let data = core.snapshot(stream: stream) else { continue }
-            snapshots.append(Snapshot(stream: stream, version: (data["version"]?.intValue) ?? 0, seq: head, data: data))
-        }
-        snapshots.append(Snapshot(stream: Self.checkpointStream, version: 0, seq: head, data: [:]))
-        do { try log.commit(LogBatch(snapshots: snapshots)) } catch { throw HostError.fatalStorage("snapshot: \(error)") }
-        logger.debug("snapshot written", metadata: ["streams": "\(snapshots.count - 1)", "seq": "\(head)"])
-        dirtyStreams.removeAll(keepingCapacity: true)
-        eventsSinceSnapshot = 0
     }
 }

@@ -44,12 +44,25 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// State that is a fold of a log: events apply to it, and each stream's part can be saved in a
+/// snapshot and restored from one.
+public protocol EventSourced: Sendable {
+    /// Applies a recorded event to the state.
+    mutating func apply(_ event: Event) throws(DomainError)
+
+    /// The state of one stream, for a snapshot; `nil` when there is none for it.
+    func snapshot(stream: String) -> JSON?
+
+    /// Restores one stream's state from a snapshot.
+    mutating func restore(stream: String, snapshot: JSON) throws(DomainError)
+}
+
 /// The pure core of a service: its aggregates and read models.
 ///
 /// `decide` never changes state; the host applies the decided events with `apply` (both when
 /// they are new and when replaying the log at start), so state is always a fold of the log.
 /// No sockets, clocks or files: time comes in as `now` (milliseconds since the epoch).
-public protocol ServiceCore: Sendable {
+public protocol ServiceCore: EventSourced {
     /// The service's name: the prefix of its command and query types and of its PUB topics.
     static var serviceName: String { get }
     /// The command types this core handles, e.g. `order.CreateOrder`.
@@ -61,17 +74,8 @@ public protocol ServiceCore: Sendable {
     /// for input that is refused before anything is recorded.
     func decide(_ command: Command, now: Int64) throws(WireError) -> Decision
 
-    /// Applies a recorded event to the state.
-    mutating func apply(_ event: Event) throws(DomainError)
-
     /// Answers a query from the read models.
     func query(_ query: Query, now: Int64) throws(WireError) -> JSON
-
-    /// The state of one stream, for a snapshot; `nil` when the core has none for it.
-    func snapshot(stream: String) -> JSON?
-
-    /// Restores one stream's state from a snapshot.
-    mutating func restore(stream: String, snapshot: JSON) throws(DomainError)
 
     /// Events to append when the service starts (initial stock, say), given the restored state.
     func bootstrap(now: Int64) -> [StreamAppend]

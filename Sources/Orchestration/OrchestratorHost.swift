@@ -1,0 +1,474 @@
+import Domain
+import EventLog
+import Foundation
+import Logging
+import SagaWire
+import ServiceKit
+import ZeroMQ
+
+/// The saga orchestrator's reactor: the client API, a DEALER to every service, a SUB on every
+/// service's events, the saga log and the timers, all on one thread.
+///
+/// Each iteration drains requests, replies, events and due timers; the pure ``SagaMachine``
+/// turns each into events and effects; the events of the whole iteration are committed at
+/// once; only then are commands sent, clients answered and saga events published.
+public final class OrchestratorHost {
+    private let config: OrchestratorConfiguration
+    private let logger: Logger
+    private let log: EventLog
+    private let context: ZMQContext
+    private let api: RouterServer
+    private let publisher: EventPublisher
+    private let subscriber: ZMQSocket
+    private var dealers: [String: ZMQSocket] = [:]
+    private var book = SagaBook()
+    private var checkpoints: Checkpoints
+    private let system: SystemQueries
+    /// The definition new sagas of each type run.
+    private var current: [String: SagaDefinition] = [:]
+    private var timers = TimerQueue<TimerKind>()
+    private var waiters: [String: [(route: [[UInt8]], requestID: String)]] = [:]
+    private var random: SplitMix64
+
+    private enum TimerKind {
+        case send(sagaID: String, SagaCommand, attempt: Int)
+        case timeout(commandID: String, attempt: Int)
+    }
+
+    /// The endpoints actually bound.
+    public var endpoints: (router: String, pub: String) { (api.endpoint, publisher.endpoint) }
+
+    public init(config: OrchestratorConfiguration, logger: Logger) throws {
+        self.config = config
+        self.logger = logger
+        for definition in config.definitions {
+            for service in Set(definition.steps.map(\.service) + definition.onComplete.map(\.service))
+            where config.services[service] == nil {
+                throw HostError.configuration("saga type \(definition.type) uses service \(service), which has no endpoint")
+            }
+        }
+        log = try EventLog(path: (config.dataDirectory as NSString).appendingPathComponent("saga.sqlite"), service: "saga")
+        system = SystemQueries(service: "saga", startedMs: wallClockMs())
+        checkpoints = Checkpoints(every: config.snapshotEvery)
+        random = SplitMix64(seed: config.seed)
+        context = try ZMQContext()
+        api = try RouterServer(context: context, endpoint: config.routerEndpoint, logger: logger)
+        publisher = try EventPublisher(context: context, endpoint: config.pubEndpoint, source: "saga", logger: logger)
+        subscriber = try ZMQSocket(context, .sub)
+        try subscriber.setReceiveHighWaterMark(200_000)
+        var topics: Set<String> = []
+        for definition in config.definitions {
+            for step in definition.steps {
+                for type in step.okEvents + step.rejectedEvents { topics.insert("\(step.service).\(type)") }
+            }
+        }
+        for topic in topics.sorted() { try subscriber.subscribe(topic) }
+        for (service, endpoints) in config.services.sorted(by: { $0.key < $1.key }) {
+            let dealer = try ZMQSocket(context, .dealer)
+            try dealer.setSendHighWaterMark(100_000)
+            try dealer.setReceiveHighWaterMark(100_000)
+            try dealer.setHeartbeat(interval: 2000, timeout: 6000, ttl: 6000)
+            try dealer.connect(endpoints.router)
+            dealers[service] = dealer
+            try subscriber.connect(endpoints.pub)
+        }
+        try recover()
+    }
+
+    // MARK: Recovery
+
+    private func recover() throws {
+        let started = monotonicMs()
+        let report = try checkpoints.recover(&book, from: log)
+        var registrations: [StreamAppend] = []
+        for definition in config.definitions {
+            current[definition.type] = definition
+            if book.definitions[definition.fingerprint] == nil {
+                registrations.append(StreamAppend(stream: SagaBook.definitionStream(definition.fingerprint),
+                                                  expectedVersion: .noStream,
+                                                  events: [SagaBook.registration(definition, now: wallClockMs())]))
+            }
+        }
+        if !registrations.isEmpty {
+            let events = try log.commit(LogBatch(appends: registrations))
+            for event in events { try book.apply(event) }
+            checkpoints.committed(events)
+        }
+        // Resume every saga that can move: re-send what it waits for, with the same ids.
+        var resumed = 0
+        for state in book.active.values where state.status == .running || state.status == .compensating {
+            guard let definition = book.definition(of: state) else { continue }
+            perform(SagaMachine.recover(state, definition), sagaID: state.id, now: monotonicMs())
+            resumed += 1
+        }
+        logger.info("recovered sagas from the log", metadata: [
+            "head": "\(log.head)", "snapshots": "\(report.snapshots)", "replayed": "\(report.replayed)",
+            "sagas": "\(book.summaries.count)", "resumed": "\(resumed)", "stuck": "\(book.counts[.stuck, default: 0])",
+            "ms": "\(monotonicMs() - started)", "router": "\(api.endpoint)", "pub": "\(publisher.endpoint)",
+        ])
+    }
+
+    // MARK: The loop
+
+    /// Everything one iteration decided, to be committed at once and then carried out.
+    private struct Batch {
+        var units: [LogBatch] = []
+        var effects: [(sagaID: String, effects: [SagaEffect])] = []
+        var replies: [(route: [[UInt8]], message: WireMessage)] = []
+        var queries: [(query: Query, route: [[UInt8]])] = []
+
+        var isEmpty: Bool { units.isEmpty && effects.isEmpty && replies.isEmpty && queries.isEmpty }
+
+        mutating func record(_ sagaID: String, versionBefore: Int64, _ transition: Transition) {
+            if !transition.events.isEmpty {
+                units.append(LogBatch(appends: [StreamAppend(
+                    stream: SagaState.stream(sagaID),
+                    expectedVersion: versionBefore == 0 ? .noStream : .exact(versionBefore),
+                    events: transition.events)]))
+            }
+            if !transition.effects.isEmpty { effects.append((sagaID, transition.effects)) }
+        }
+    }
+
+    /// Runs until a ``ControlMessage/stop`` arrives in `mailbox`.
+    public func run(mailbox: Mailbox<ControlMessage>) throws {
+        var poller = ZMQPoller()
+        poller.add(api.socket)
+        poller.add(subscriber)
+        let dealerList = dealers.sorted { $0.key < $1.key }.map(\.value)
+        for dealer in dealerList { poller.add(dealer) }
+        let wakeIndex = poller.add(fileDescriptor: mailbox.wakeup.readFD)
+        var nextHeartbeat = monotonicMs()
+        var stopping = false
+        while !stopping {
+            var now = monotonicMs()
+            if now >= nextHeartbeat {
+                publisher.heartbeat(head: log.head, now: wallClockMs())
+                nextHeartbeat = now + Int64(config.heartbeatMs)
+            }
+            let until = min(nextHeartbeat, timers.nextDue ?? nextHeartbeat)
+            do {
+                try poller.poll(timeout: Int(max(0, until - now)))
+            } catch let error as ZMQError where error.kind == .interrupted {
+                continue
+            }
+            if poller.isReadable(wakeIndex) {
+                for message in mailbox.takeAll() {
+                    if case .stop = message { stopping = true }
+                }
+            }
+            now = monotonicMs()
+            var batch = Batch()
+            try drainAPI(&batch, now: now)
+            for dealer in dealerList { try drainReplies(dealer, &batch, now: now) }
+            try drainEvents(&batch, now: now)
+            for timer in timers.popDue(now) {
+                switch timer {
+                case .send(let sagaID, let command, let attempt):
+                    // Scheduled by a committed transition: send now if the saga still waits for it.
+                    if let state = book.active[sagaID], state.attempts[command.command.id] == attempt {
+                        send(command, attempt: attempt, now: now)
+                    }
+                case .timeout(let commandID, let attempt):
+                    handle(commandID: commandID, outcome: .timedOut, attempt: attempt, &batch, now: now)
+                }
+            }
+            if !batch.isEmpty { try finish(batch, now: now) }
+        }
+        logger.info("stopping", metadata: ["head": "\(log.head)", "in_flight": "\(book.inFlight)"])
+        api.socket.close()
+        publisher.socket.close()
+        subscriber.close()
+        for dealer in dealers.values { dealer.close() }
+    }
+
+    /// Commits the batch, then carries out its effects, answers and publications.
+    private func finish(_ batch: Batch, now: Int64) throws {
+        var committed: [Event] = []
+        if !batch.units.isEmpty {
+            let results: [Result<[Event], EventLogError>]
+            do { results = try log.commit(group: batch.units) } catch { throw HostError.fatalStorage("\(error)") }
+            for result in results {
+                do { committed += try result.get() } catch { throw HostError.fatalStorage("saga batch refused: \(error)") }
+            }
+        }
+        for (sagaID, effects) in batch.effects { perform(effects, sagaID: sagaID, now: now) }
+        for (route, message) in batch.replies { api.send(route: route, message) }
+        for (query, route) in batch.queries { answer(query, route: route) }
+        if !committed.isEmpty {
+            publisher.publish(committed)
+            checkpoints.committed(committed)
+            if checkpoints.isDue { try checkpoints.write(book, to: log, logger: logger) }
+        }
+    }
+
+    private func perform(_ effects: [SagaEffect], sagaID: String, now: Int64) {
+        for effect in effects {
+            switch effect {
+            case .send(let command, let attempt, let delay):
+                if delay <= 0 {
+                    send(command, attempt: attempt, now: now)
+                } else {
+                    timers.schedule(at: now + delay, .send(sagaID: sagaID, command, attempt: attempt))
+                }
+            case .settled:
+                notifyWaiters(sagaID)
+            }
+        }
+    }
+
+    private func send(_ command: SagaCommand, attempt: Int, now: Int64) {
+        timers.schedule(at: now + command.retry.timeoutMs, .timeout(commandID: command.command.id, attempt: attempt))
+        guard let dealer = dealers[command.service] else { return }
+        do {
+            if try !dealer.trySend([WireCodec.encode(.command(command.command))]) {
+                logger.debug("command not queued; the attempt will time out and retry",
+                             metadata: ["command_id": "\(command.command.id)", "service": "\(command.service)"])
+            }
+        } catch {
+            logger.warning("sending a command failed", metadata: ["command_id": "\(command.command.id)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: Inputs
+
+    private func handle(commandID: String, outcome: CommandOutcome, attempt: Int? = nil, _ batch: inout Batch, now: Int64) {
+        guard let sagaID = Self.sagaID(fromCommand: commandID), var state = book.active[sagaID],
+              let definition = book.definition(of: state) else { return }
+        let before = state.version
+        let transition = SagaMachine.handle(&state, definition, commandID: commandID, outcome: outcome, attempt: attempt,
+                                            now: wallClockMs(), unit: random.nextUnit())
+        guard !transition.events.isEmpty || !transition.effects.isEmpty else { return }
+        book.update(state)
+        batch.record(sagaID, versionBefore: before, transition)
+    }
+
+    private func drainReplies(_ dealer: ZMQSocket, _ batch: inout Batch, now: Int64) throws {
+        while let frames = try dealer.tryReceive() {
+            guard let body = frames.last, let message = try? WireCodec.decode(body) else { continue }
+            switch message {
+            case .reply(let reply):
+                let outcome: CommandOutcome = reply.outcome == .ok
+                    ? .ok(reply.body) : .rejected(reason: reply.reason ?? "rejected", message: reply.message ?? "")
+                handle(commandID: reply.inReplyTo, outcome: outcome, &batch, now: now)
+            case .error(let error):
+                guard let commandID = error.inReplyTo else { continue }
+                handle(commandID: commandID, outcome: .error(error.code, message: error.message), &batch, now: now)
+            default:
+                continue
+            }
+        }
+    }
+
+    private func drainEvents(_ batch: inout Batch, now: Int64) throws {
+        while let frames = try subscriber.tryReceive() {
+            guard frames.count == 2, case .event(let event)? = try? WireCodec.decode(frames[1]),
+                  let commandID = event.metadata.causationID,
+                  let sagaID = Self.sagaID(fromCommand: commandID), let state = book.active[sagaID],
+                  let definition = book.definition(of: state),
+                  let pending = state.pending(definition).first(where: { $0.command.id == commandID }),
+                  case .action(let step) = pending.role else { continue }
+            let stepDefinition = definition.steps[step]
+            if stepDefinition.okEvents.contains(event.type) {
+                handle(commandID: commandID, outcome: .ok(event.data), &batch, now: now)
+            } else if stepDefinition.rejectedEvents.contains(event.type) {
+                handle(commandID: commandID, outcome: .rejected(
+                    reason: event.data["reason"]?.stringValue ?? event.type,
+                    message: event.data["message"]?.stringValue ?? event.type), &batch, now: now)
+            }
+        }
+    }
+
+    private func drainAPI(_ batch: inout Batch, now: Int64) throws {
+        var taken = 0
+        while taken < config.maxBatch, let request = try api.next() {
+            taken += 1
+            switch request {
+            case .query(let query, let route):
+                batch.queries.append((query, route))
+            case .command(let command, let route):
+                do {
+                    try handleAPI(command, route: route, &batch)
+                } catch {
+                    batch.replies.append((route, .error(ErrorReply(inReplyTo: command.id, error))))
+                }
+            }
+        }
+    }
+
+    private func handleAPI(_ command: Command, route: [[UInt8]], _ batch: inout Batch) throws(WireError) {
+        let body = try command.fields()
+        switch command.type {
+        case "saga.StartSaga":
+            let type = try body.identifier("type", maxBytes: 64)
+            guard let definition = current[type] else {
+                throw WireError(.unknownType, "no saga type \(type); known: \(current.keys.sorted().joined(separator: ", "))",
+                                field: "body.type")
+            }
+            let sagaID = try body.optionalIdentifier("saga_id", maxBytes: Limits.idBytes) ?? command.id
+            let wait = try body.optionalBool("wait") ?? false
+            let context = try definition.validateContext(body.json("context") ?? [:], sagaID: sagaID)
+            if let existing = book.summaries[sagaID] {
+                guard existing.contentHash == sagaContentHash(type: type, context: context) else {
+                    throw WireError(.conflict, "saga \(sagaID) already exists with a different type or context", field: "body.saga_id")
+                }
+                if wait && (existing.status == .running || existing.status == .compensating) {
+                    waiters[sagaID, default: []].append((route, command.id))
+                } else {
+                    batch.replies.append((route, .reply(Reply(inReplyTo: command.id, outcome: .ok,
+                                                              body: settledBody(existing, existing: true)))))
+                }
+                return
+            }
+            guard book.inFlight < config.maxInFlight else {
+                throw WireError(.overloaded, "\(book.inFlight) sagas in flight, the limit is \(config.maxInFlight); retry later")
+            }
+            let (state, transition) = SagaMachine.start(id: sagaID, definition: definition, context: context, now: wallClockMs())
+            book.update(state)
+            batch.record(sagaID, versionBefore: 0, transition)
+            if wait {
+                waiters[sagaID, default: []].append((route, command.id))
+            } else {
+                batch.replies.append((route, .reply(Reply(inReplyTo: command.id, outcome: .ok,
+                                                          body: ["saga_id": .string(sagaID), "status": "running"]))))
+            }
+        case "saga.RetrySaga":
+            let sagaID = try body.identifier("saga_id", maxBytes: Limits.idBytes)
+            guard let summary = book.summaries[sagaID] else {
+                throw WireError(.notFound, "no saga \(sagaID)", field: "body.saga_id")
+            }
+            guard var state = book.active[sagaID], let definition = book.definition(of: state) else {
+                batch.replies.append((route, .reply(Reply(inReplyTo: command.id, outcome: .rejected, reason: "not_stuck",
+                                                          message: "saga \(sagaID) is \(summary.status.rawValue)",
+                                                          body: settledBody(summary, existing: true)))))
+                return
+            }
+            let before = state.version
+            guard let transition = SagaMachine.resume(&state, definition, now: wallClockMs()) else {
+                batch.replies.append((route, .reply(Reply(inReplyTo: command.id, outcome: .rejected, reason: "not_stuck",
+                                                          message: "saga \(sagaID) is \(state.status.rawValue)",
+                                                          body: settledBody(summary, existing: true)))))
+                return
+            }
+            book.update(state)
+            batch.record(sagaID, versionBefore: before, transition)
+            batch.replies.append((route, .reply(Reply(inReplyTo: command.id, outcome: .ok,
+                                                      body: ["saga_id": .string(sagaID), "status": .string(state.status.rawValue)]))))
+        default:
+            throw WireError(.unknownType, "the orchestrator does not handle \(command.type)", field: "type")
+        }
+    }
+
+    private func settledBody(_ summary: SagaSummary, existing: Bool) -> JSON {
+        var members: [String: JSON] = ["saga_id": .string(summary.id), "status": .string(summary.status.rawValue),
+                                       "duration_ms": .int(summary.updatedMs - summary.startedMs),
+                                       "existing": .bool(existing)]
+        if let failure = summary.failure { members["failure"] = .string(failure) }
+        if let reason = summary.stuckReason { members["stuck_reason"] = .string(reason) }
+        return .object(members)
+    }
+
+    private func notifyWaiters(_ sagaID: String) {
+        guard let routes = waiters.removeValue(forKey: sagaID), let summary = book.summaries[sagaID] else { return }
+        for waiter in routes {
+            api.send(route: waiter.route, .reply(Reply(inReplyTo: waiter.requestID, outcome: .ok,
+                                                       body: settledBody(summary, existing: false))))
+        }
+    }
+
+    // MARK: Queries
+
+    private func answer(_ query: Query, route: [[UInt8]]) {
+        do {
+            let body = try answerBody(query)
+            api.send(route: route, .result(QueryResult(inReplyTo: query.id, body: body)))
+        } catch {
+            api.send(route: route, .error(ErrorReply(inReplyTo: query.id, error)))
+        }
+    }
+
+    private func answerBody(_ query: Query) throws(WireError) -> JSON {
+        if SystemQueries.handles(query.type) {
+            return try system.answer(query, log: log, now: wallClockMs(), extra: [
+                "in_flight": .int(Int64(book.inFlight)), "sagas": .int(Int64(book.summaries.count)),
+            ])
+        }
+        let body = try Fields(query.body, path: "body")
+        switch query.type {
+        case "saga.GetSaga":
+            let sagaID = try body.identifier("saga_id", maxBytes: Limits.idBytes)
+            guard let summary = book.summaries[sagaID] else { throw WireError(.notFound, "no saga \(sagaID)", field: "body.saga_id") }
+            let events: [Event]
+            do { events = try log.read(stream: SagaState.stream(sagaID)) } catch {
+                throw WireError(.internal, "reading saga \(sagaID) failed: \(error)")
+            }
+            var saga = summary.json.objectValue ?? [:]
+            if let state = book.active[sagaID] { saga = state.json.objectValue ?? saga }
+            saga["context"] = events.first?.data["context"] ?? .null
+            let timeline: [JSON] = events.map { event in
+                var entry = event.data.objectValue ?? [:]
+                entry.removeValue(forKey: "context")
+                entry["event"] = .string(event.type)
+                entry["seq"] = .int(event.seq)
+                entry["time_ms"] = .int(event.metadata.timeMs)
+                return .object(entry)
+            }
+            return ["saga": .object(saga), "timeline": .array(timeline)]
+        case "saga.ListSagas":
+            let status = try body.optionalString("status", maxBytes: 32)
+            if let status, SagaStatus(rawValue: status) == nil {
+                throw WireError(.invalidArgument, "must be one of running, compensating, completed, compensated, stuck",
+                                field: "body.status")
+            }
+            let limit = Int(try body.optionalInt("limit", in: 1...Limits.maxPage) ?? 100)
+            let after = try body.optionalString("after", maxBytes: 256)
+            let ids = book.summaries.values.lazy
+                .filter { (status == nil || $0.status.rawValue == status) && (after == nil || $0.id > after!) }
+                .map(\.id).sorted()
+            let page = ids.prefix(limit)
+            return ["sagas": .array(page.map { book.summaries[$0]!.json }),
+                    "next": ids.count > limit ? .string(page.last!) : .null]
+        case "saga.Stats":
+            var byStatus: [String: JSON] = [:]
+            for status in SagaStatus.allCases { byStatus[status.rawValue] = .int(Int64(book.counts[status, default: 0])) }
+            return ["total": .int(Int64(book.summaries.count)), "by_status": .object(byStatus),
+                    "in_flight": .int(Int64(book.inFlight)), "max_in_flight": .int(Int64(config.maxInFlight))]
+        case "saga.Definitions":
+            return ["definitions": .array(current.keys.sorted().map { type in
+                var json = current[type]!.json.objectValue ?? [:]
+                json["fingerprint"] = .string(current[type]!.fingerprint)
+                return .object(json)
+            })]
+        default:
+            throw WireError(.unknownType, "the orchestrator does not answer \(query.type)", field: "type")
+        }
+    }
+
+    /// The saga id in a command id: `<saga>/<step>/action|compensation[/rN]` or `<saga>/complete/<i>[/rN]`.
+    static func sagaID(fromCommand id: String) -> String? {
+        var parts = id.split(separator: "/", omittingEmptySubsequences: false)
+        if let last = parts.last, last.first == "r", Int(last.dropFirst()) != nil { parts.removeLast() }
+        guard parts.count >= 3 else { return nil }
+        let kind = parts[parts.count - 1], middle = parts[parts.count - 2]
+        let valid = ((kind == "action" || kind == "compensation") && Int(middle) != nil) || (middle == "complete" && Int(kind) != nil)
+        return valid ? parts.dropLast(2).joined(separator: "/") : nil
+    }
+}
+
+/// A small seeded generator (SplitMix64), so backoff jitter repeats for a given seed.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A uniform number in [0, 1).
+    public mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

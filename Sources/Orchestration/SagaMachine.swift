@@ -1,0 +1,218 @@
+import Domain
+import SagaWire
+
+/// What happened to one of a saga's commands: the input of the state machine.
+public enum CommandOutcome: Sendable, Equatable {
+    /// The command took effect (reply `ok`, or one of the step's ok events).
+    case ok(JSON)
+    /// A business rule refused it (reply `rejected`, or one of the step's rejected events).
+    case rejected(reason: String, message: String)
+    /// The service refused the request itself (an `error` reply).
+    case error(ErrorCode, message: String)
+    /// No outcome arrived within the attempt's timeout.
+    case timedOut
+
+    /// Whether retrying the same command can help: timeouts and `unavailable`, `overloaded`,
+    /// `internal` errors. Every other error means the request itself is wrong.
+    public var isTransient: Bool {
+        switch self {
+        case .timedOut: return true
+        case .error(let code, _): return code == .unavailable || code == .overloaded || code == .internal
+        case .ok, .rejected: return false
+        }
+    }
+
+    var summary: String {
+        switch self {
+        case .ok: return "ok"
+        case .rejected(let reason, let message): return "\(reason): \(message)"
+        case .error(let code, let message): return "\(code.rawValue): \(message)"
+        case .timedOut: return "timeout"
+        }
+    }
+}
+
+/// What the driver must do after a transition; done only once its events are committed.
+public enum SagaEffect: Sendable, Equatable {
+    /// Send a command after `delayMs` and expect its outcome within its policy's timeout.
+    case send(SagaCommand, attempt: Int, delayMs: Int64)
+    /// The saga reached a resting state: tell whoever waits for it.
+    case settled(SagaStatus)
+}
+
+/// The events to record and the effects to carry out for one input.
+public struct Transition: Sendable, Equatable {
+    public var events: [NewEvent] = []
+    public var effects: [SagaEffect] = []
+    public init() {}
+}
+
+/// The saga state machine: pure functions from a saga's state and an input to the events that
+/// record the move and the effects that carry it out. No sockets, clocks or randomness: time
+/// and a uniform random number (for backoff jitter) come in as arguments.
+public enum SagaMachine {
+    /// Starts a saga: `SagaStarted`, then the first step's action.
+    public static func start(id: String, definition: SagaDefinition, context: JSON, now: Int64) -> (SagaState, Transition) {
+        let started = NewEvent(type: "SagaStarted", data: [
+            "saga_id": .string(id), "type": .string(definition.type), "definition": .string(definition.fingerprint),
+            "context": context,
+        ], correlationID: id, causationID: id, timeMs: now)
+        // Built from its own event, exactly as recovery will rebuild it.
+        let state = try! SagaState(started: Event(seq: 0, stream: SagaState.stream(id), version: 1, type: started.type,
+                                                  data: started.data, metadata: EventMetadata(correlationID: id, service: "saga", timeMs: now)),
+                                   definition)
+        var transition = Transition()
+        transition.events = [started]
+        transition.effects = state.pending(definition).map { .send($0, attempt: 1, delayMs: 0) }
+        return (state, transition)
+    }
+
+    /// Handles the outcome of `commandID`. Outcomes of commands the saga no longer waits for
+    /// (duplicates, late replies, stale timeouts) change nothing.
+    ///
+    /// - Parameters:
+    ///   - attempt: for ``CommandOutcome/timedOut``, the attempt that timed out; a timeout of an
+    ///     older attempt is ignored.
+    ///   - unit: a uniform random number in [0, 1) for backoff jitter.
+    public static func handle(_ state: inout SagaState, _ definition: SagaDefinition, commandID: String,
+                              outcome: CommandOutcome, attempt: Int? = nil, now: Int64, unit: Double) -> Transition {
+        var t = Transition()
+        guard let command = state.pending(definition).first(where: { $0.command.id == commandID }),
+              let current = state.attempts[commandID] else { return t }
+        if case .timedOut = outcome, let attempt, attempt != current { return t }
+
+        if outcome.isTransient {
+            if current < command.retry.maxAttempts {
+                let delay = command.retry.delay(afterAttempt: current, unit: unit)
+                record(&state, &t, definition, "StepRetrying", [
+                    "command_id": .string(commandID), "role": roleJSON(command.role), "name": .string(name(command.role, definition)),
+                    "attempt": .int(Int64(current + 1)), "reason": .string(outcome.summary), "delay_ms": .int(delay),
+                ], now)
+                t.effects.append(.send(command, attempt: current + 1, delayMs: delay))
+                return t
+            }
+            switch command.role {
+            case .action(let step):
+                fail(&state, &t, definition, step: step, commandID: commandID, reason: "exhausted",
+                     message: "\(definition.steps[step].name) failed after \(current) attempts (last: \(outcome.summary))",
+                     exhausted: true, now)
+            case .compensation, .completion:
+                stick(&state, &t, definition, commandID: commandID,
+                      reason: "\(name(command.role, definition)) failed after \(current) attempts (last: \(outcome.summary))", now)
+            }
+            return t
+        }
+
+        switch (command.role, outcome) {
+        case (.action(let step), .ok(let body)):
+            record(&state, &t, definition, "StepSucceeded", [
+                "step": .int(Int64(step)), "name": .string(definition.steps[step].name),
+                "command_id": .string(commandID), "result": body,
+            ], now)
+            advance(&state, &t, definition, now)
+        case (.action(let step), .rejected(let reason, let message)):
+            fail(&state, &t, definition, step: step, commandID: commandID, reason: reason,
+                 message: "\(definition.steps[step].name) rejected: \(message)", exhausted: false, now)
+        case (.action(let step), .error(let code, let message)):
+            fail(&state, &t, definition, step: step, commandID: commandID, reason: code.rawValue,
+                 message: "\(definition.steps[step].name) refused: \(code.rawValue): \(message)", exhausted: false, now)
+        case (.compensation(let step), .ok):
+            record(&state, &t, definition, "CompensationSucceeded", [
+                "step": .int(Int64(step)), "name": .string(definition.steps[step].name), "command_id": .string(commandID),
+            ], now)
+            advance(&state, &t, definition, now)
+        case (.completion(let index), .ok):
+            record(&state, &t, definition, "CompletionSucceeded", [
+                "index": .int(Int64(index)), "name": .string(definition.onComplete[index].name),
+                "command_id": .string(commandID),
+            ], now)
+            // The other completion actions are still in flight: nothing new to send.
+            advance(&state, &t, definition, now, sendPending: false)
+        case (.compensation, _), (.completion, _):
+            // A refused compensation or completion will be refused again: an operator must look.
+            stick(&state, &t, definition, commandID: commandID,
+                  reason: "\(name(command.role, definition)) refused: \(outcome.summary)", now)
+        case (_, .timedOut):
+            break // handled above as transient
+        }
+        return t
+    }
+
+    /// Resumes a stuck saga (the operator's `sagactl retry`): a new round of command ids.
+    public static func resume(_ state: inout SagaState, _ definition: SagaDefinition, now: Int64) -> Transition? {
+        guard state.status == .stuck else { return nil }
+        var t = Transition()
+        record(&state, &t, definition, "SagaResumed", ["round": .int(Int64(state.round + 1))], now)
+        advance(&state, &t, definition, now)
+        return t
+    }
+
+    /// The commands to re-send after a restart, with the same ids and attempt numbers.
+    public static func recover(_ state: SagaState, _ definition: SagaDefinition) -> [SagaEffect] {
+        state.pending(definition).map { .send($0, attempt: state.attempts[$0.command.id] ?? 1, delayMs: 0) }
+    }
+
+    // MARK: Moves
+
+    /// After a move: send the commands the saga now waits for (when the move began a new phase),
+    /// or settle when it waits for nothing.
+    private static func advance(_ state: inout SagaState, _ t: inout Transition, _ definition: SagaDefinition,
+                                _ now: Int64, sendPending: Bool = true) {
+        let pending = state.pending(definition)
+        if !pending.isEmpty {
+            if sendPending { t.effects += pending.map { .send($0, attempt: 1, delayMs: 0) } }
+            return
+        }
+        let duration = JSON.int(now - state.startedMs)
+        if state.status == .running {
+            record(&state, &t, definition, "SagaCompleted", ["duration_ms": duration], now)
+            t.effects.append(.settled(.completed))
+        } else {
+            record(&state, &t, definition, "SagaCompensated",
+                   ["duration_ms": duration, "failure": state.failure.map { .string($0) } ?? .null], now)
+            t.effects.append(.settled(.compensated))
+        }
+    }
+
+    private static func fail(_ state: inout SagaState, _ t: inout Transition, _ definition: SagaDefinition, step: Int,
+                             commandID: String, reason: String, message: String, exhausted: Bool, _ now: Int64) {
+        record(&state, &t, definition, "StepFailed", [
+            "step": .int(Int64(step)), "name": .string(definition.steps[step].name), "command_id": .string(commandID),
+            "reason": .string(reason), "message": .string(message), "exhausted": .bool(exhausted),
+        ], now)
+        advance(&state, &t, definition, now)
+    }
+
+    private static func stick(_ state: inout SagaState, _ t: inout Transition, _ definition: SagaDefinition,
+                              commandID: String, reason: String, _ now: Int64) {
+        record(&state, &t, definition, "SagaStuck", ["reason": .string(reason), "command_id": .string(commandID)], now)
+        t.effects.append(.settled(.stuck))
+    }
+
+    /// Appends an event to the transition and folds it into the state, exactly as replay will.
+    private static func record(_ state: inout SagaState, _ t: inout Transition, _ definition: SagaDefinition,
+                               _ type: String, _ data: JSON, _ now: Int64) {
+        let event = NewEvent(type: type, data: data, correlationID: state.id, causationID: state.id, timeMs: now)
+        t.events.append(event)
+        let recorded = Event(seq: 0, stream: SagaState.stream(state.id), version: state.version + 1, type: type, data: data,
+                             metadata: EventMetadata(correlationID: state.id, causationID: state.id, service: "saga", timeMs: now))
+        // The machine only records events `apply` understands; a failure here is a bug in this file.
+        try! state.apply(recorded, definition)
+    }
+
+    private static func name(_ role: CommandRole, _ definition: SagaDefinition) -> String {
+        switch role {
+        case .action(let step): return definition.steps[step].name
+        case .compensation(let step): return "compensation of \(definition.steps[step].name)"
+        case .completion(let index): return definition.onComplete[index].name
+        }
+    }
+
+    private static func roleJSON(_ role: CommandRole) -> JSON {
+        switch role {
+        case .action(let step): return ["kind": "action", "step": .int(Int64(step))]
+        case .compensation(let step): return ["kind": "compensation", "step": .int(Int64(step))]
+        case .completion(let index): return ["kind": "completion", "index": .int(Int64(index))]
+        }
+    }
+}

@@ -1,0 +1,278 @@
+import Domain
+import SagaWire
+
+/// Where a saga is, as users see it.
+public enum SagaStatus: String, Sendable, CaseIterable {
+    /// Running its steps forward (or its completion actions).
+    case running
+    /// A step failed; the succeeded steps are being compensated in reverse order.
+    case compensating
+    /// Every step and completion action succeeded.
+    case completed
+    /// A step failed and every succeeded step was compensated.
+    case compensated
+    /// A compensation or completion action kept failing past its limit; an operator must act
+    /// (`sagactl retry`).
+    case stuck
+
+    /// Whether the saga will not move again on its own.
+    public var isTerminal: Bool { self == .completed || self == .compensated }
+}
+
+/// Which commands a saga is waiting for.
+public enum SagaPhase: Sendable, Equatable {
+    /// The action of step `step`.
+    case forward(step: Int)
+    /// The completion actions not yet in `done`.
+    case completing(done: Set<Int>)
+    /// The compensation of step `step`.
+    case compensating(step: Int)
+    /// Nothing: completed or compensated.
+    case finished
+}
+
+/// What a command a saga sends is for.
+public enum CommandRole: Sendable, Equatable {
+    case action(step: Int)
+    case compensation(step: Int)
+    case completion(index: Int)
+}
+
+/// A command a saga sends, with how it is retried.
+public struct SagaCommand: Sendable, Equatable {
+    public var role: CommandRole
+    public var command: Command
+    public var service: String
+    public var retry: RetryPolicy
+}
+
+/// One saga instance: a fold of its events in the orchestrator's log (stream `saga-<id>`).
+public struct SagaState: Sendable, Equatable {
+    public var id: String
+    public var type: String
+    /// The fingerprint of the definition it runs.
+    public var definition: String
+    public var context: JSON
+    public var status: SagaStatus
+    public var phase: SagaPhase
+    /// Steps `0..<succeeded` succeeded.
+    public var succeeded: Int
+    /// The attempt number of each command the saga is waiting for.
+    public var attempts: [String: Int]
+    /// Operator retries so far; commands of later rounds get fresh ids.
+    public var round: Int
+    /// What started compensation.
+    public var failure: String?
+    /// Why the saga is stuck.
+    public var stuckReason: String?
+    public var startedMs: Int64
+    public var updatedMs: Int64
+    /// The version of the saga's stream.
+    public var version: Int64
+
+    /// The stream of a saga's events.
+    public static func stream(_ sagaID: String) -> String { "saga-\(sagaID)" }
+
+    /// The id of a command: `<saga>/<step>/action`, `<saga>/<step>/compensation`,
+    /// `<saga>/complete/<index>`, with `/r<round>` after an operator retry.
+    public func commandID(_ role: CommandRole) -> String {
+        let base: String
+        switch role {
+        case .action(let step): base = "\(id)/\(step)/action"
+        case .compensation(let step): base = "\(id)/\(step)/compensation"
+        case .completion(let index): base = "\(id)/complete/\(index)"
+        }
+        return round == 0 ? base : "\(base)/r\(round)"
+    }
+
+    /// The commands the saga is waiting for, in its current phase.
+    public func pending(_ definition: SagaDefinition) -> [SagaCommand] {
+        guard status == .running || status == .compensating else { return [] }
+        switch phase {
+        case .forward(let step):
+            let s = definition.steps[step]
+            return [command(.action(step: step), service: s.service, action: s.action, retry: s.retry)]
+        case .completing(let done):
+            return definition.onComplete.indices.filter { !done.contains($0) }.map { index in
+                let c = definition.onComplete[index]
+                return command(.completion(index: index), service: c.service, action: c.action, retry: definition.compensationRetry)
+            }
+        case .compensating(let step):
+            let s = definition.steps[step]
+            return [command(.compensation(step: step), service: s.service, action: s.compensation ?? "",
+                            retry: definition.compensationRetry)]
+        case .finished:
+            return []
+        }
+    }
+
+    private func command(_ role: CommandRole, service: String, action: String, retry: RetryPolicy) -> SagaCommand {
+        var body = context.objectValue ?? [:]
+        body["saga_id"] = .string(id)
+        let command = Command(id: commandID(role), type: "\(service).\(action)", correlationID: id,
+                              causationID: id, body: .object(body))
+        return SagaCommand(role: role, command: command, service: service, retry: retry)
+    }
+
+    /// The highest step at or below `step` that has a compensation.
+    static func compensable(atOrBelow step: Int, _ definition: SagaDefinition) -> Int? {
+        guard step >= 0 else { return nil }
+        return (0...step).reversed().first { definition.steps[$0].compensation != nil }
+    }
+
+    // MARK: Folding events
+
+    /// Applies one of the saga's events.
+    public mutating func apply(_ event: Event, _ definition: SagaDefinition) throws(DomainError) {
+        let d = event.data
+        func int(_ key: String) throws(DomainError) -> Int {
+            guard let value = d[key]?.intValue else { throw DomainError("\(event.type) #\(event.seq): \(key) missing") }
+            return Int(value)
+        }
+        version = event.version
+        updatedMs = event.metadata.timeMs
+        switch event.type {
+        case "StepSucceeded":
+            let step = try int("step")
+            succeeded = step + 1
+            if step + 1 < definition.steps.count {
+                enter(.forward(step: step + 1), definition)
+            } else {
+                enter(.completing(done: []), definition)
+            }
+        case "StepRetrying":
+            guard let commandID = d["command_id"]?.stringValue else { throw DomainError("StepRetrying without command_id") }
+            attempts[commandID] = try int("attempt")
+        case "StepFailed":
+            let step = try int("step")
+            status = .compensating
+            failure = d["message"]?.stringValue ?? d["reason"]?.stringValue
+            let exhausted = d["exhausted"]?.boolValue ?? false
+            // An exhausted action may have applied: compensate it too.
+            let start = exhausted ? step : step - 1
+            if let next = Self.compensable(atOrBelow: start, definition) {
+                enter(.compensating(step: next), definition)
+            } else {
+                phase = .finished
+                attempts = [:]
+            }
+        case "CompensationSucceeded":
+            let step = try int("step")
+            if let next = Self.compensable(atOrBelow: step - 1, definition) {
+                enter(.compensating(step: next), definition)
+            } else {
+                phase = .finished
+                attempts = [:]
+            }
+        case "CompletionSucceeded":
+            let index = try int("index")
+            if case .completing(var done) = phase {
+                done.insert(index)
+                phase = .completing(done: done)
+                attempts.removeValue(forKey: commandID(.completion(index: index)))
+            }
+        case "SagaCompleted":
+            status = .completed
+            phase = .finished
+            attempts = [:]
+        case "SagaCompensated":
+            status = .compensated
+            phase = .finished
+            attempts = [:]
+        case "SagaStuck":
+            status = .stuck
+            stuckReason = d["reason"]?.stringValue
+            attempts = [:]
+        case "SagaResumed":
+            round = try int("round")
+            stuckReason = nil
+            if case .compensating = phase { status = .compensating } else { status = .running }
+            attempts = Dictionary(uniqueKeysWithValues: pending(definition).map { ($0.command.id, 1) })
+        default:
+            throw DomainError("the orchestrator cannot apply event type \(event.type)")
+        }
+    }
+
+    private mutating func enter(_ phase: SagaPhase, _ definition: SagaDefinition) {
+        self.phase = phase
+        attempts = Dictionary(uniqueKeysWithValues: pending(definition).map { ($0.command.id, 1) })
+    }
+
+    /// A new saga from its `SagaStarted` event.
+    public init(started event: Event, _ definition: SagaDefinition) throws(DomainError) {
+        let d = event.data
+        guard let id = d["saga_id"]?.stringValue, let type = d["type"]?.stringValue,
+              let fingerprint = d["definition"]?.stringValue, let context = d["context"] else {
+            throw DomainError("SagaStarted #\(event.seq) is incomplete")
+        }
+        self.id = id
+        self.type = type
+        self.definition = fingerprint
+        self.context = context
+        status = .running
+        phase = .forward(step: 0)
+        succeeded = 0
+        attempts = [:]
+        round = 0
+        startedMs = event.metadata.timeMs
+        updatedMs = event.metadata.timeMs
+        version = event.version
+        attempts = [commandID(.action(step: 0)): 1]
+    }
+
+    // MARK: Snapshots
+
+    /// The saga as JSON (snapshots and status queries).
+    public var json: JSON {
+        var phaseJSON: [String: JSON]
+        switch phase {
+        case .forward(let step): phaseJSON = ["name": "forward", "step": .int(Int64(step))]
+        case .completing(let done): phaseJSON = ["name": "completing", "done": .array(done.sorted().map { .int(Int64($0)) })]
+        case .compensating(let step): phaseJSON = ["name": "compensating", "step": .int(Int64(step))]
+        case .finished: phaseJSON = ["name": "finished"]
+        }
+        var members: [String: JSON] = [
+            "saga_id": .string(id), "type": .string(type), "definition": .string(definition), "context": context,
+            "status": .string(status.rawValue), "phase": .object(phaseJSON), "succeeded": .int(Int64(succeeded)),
+            "attempts": .object(attempts.mapValues { .int(Int64($0)) }), "round": .int(Int64(round)),
+            "started_ms": .int(startedMs), "updated_ms": .int(updatedMs), "version": .int(version),
+        ]
+        if let failure { members["failure"] = .string(failure) }
+        if let stuckReason { members["stuck_reason"] = .string(stuckReason) }
+        return .object(members)
+    }
+
+    /// Restores a saga from its snapshot.
+    public init(json: JSON) throws(DomainError) {
+        func string(_ key: String) throws(DomainError) -> String {
+            guard let value = json[key]?.stringValue else { throw DomainError("saga snapshot: \(key) missing") }
+            return value
+        }
+        func int(_ key: String) throws(DomainError) -> Int64 {
+            guard let value = json[key]?.intValue else { throw DomainError("saga snapshot: \(key) missing") }
+            return value
+        }
+        id = try string("saga_id")
+        type = try string("type")
+        definition = try string("definition")
+        context = json["context"] ?? [:]
+        guard let status = SagaStatus(rawValue: try string("status")) else { throw DomainError("saga snapshot: bad status") }
+        self.status = status
+        let phaseJSON = json["phase"] ?? [:]
+        switch phaseJSON["name"]?.stringValue {
+        case "forward": phase = .forward(step: Int(phaseJSON["step"]?.intValue ?? 0))
+        case "completing": phase = .completing(done: Set((phaseJSON["done"]?.arrayValue ?? []).compactMap { $0.intValue.map(Int.init) }))
+        case "compensating": phase = .compensating(step: Int(phaseJSON["step"]?.intValue ?? 0))
+        case "finished": phase = .finished
+        default: throw DomainError("saga snapshot: bad phase")
+        }
+        succeeded = Int(try int("succeeded"))
+        attempts = (json["attempts"]?.objectValue ?? [:]).compactMapValues { $0.intValue.map(Int.init) }
+        round = Int(try int("round"))
+        failure = json["failure"]?.stringValue
+        stuckReason = json["stuck_reason"]?.stringValue
+        startedMs = try int("started_ms")
+        updatedMs = try int("updated_ms")
+        version = try int("version")
+    }
+}
