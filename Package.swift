@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "EventLog", targets: ["EventLog"]),
         .executable(name: "zsaga-log", targets: ["zsaga-log"]),
         .executable(name: "saga-orchestrator", targets: ["saga-orchestrator"]),
+        .executable(name: "sagactl", targets: ["sagactl"]),
         .executable(name: "order-service", targets: ["order-service"]),
         .executable(name: "inventory-service", targets: ["inventory-service"]),
         .executable(name: "payment-service", targets: ["payment-service"]),
@@ -52,11 +53,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
+        .target(name: "SagaClient", dependencies: ["ZeroMQ", "SagaWire", "ServiceKit"]),
         .executableTarget(name: "order-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(name: "inventory-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(name: "payment-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(name: "shipping-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(name: "saga-orchestrator", dependencies: ["Orchestration", "ServiceKit", "SagaWire", argumentParser]),
+        .executableTarget(name: "sagactl", dependencies: ["SagaClient", "SagaWire", argumentParser]),
         .executableTarget(
             name: "zsaga-log",
             dependencies: ["EventLog", "SagaWire", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -1,0 +1,107 @@
+import Foundation
+import SagaWire
+import ZeroMQ
+
+/// A synchronous client of ZSaga processes: one DEALER per endpoint, requests with timeouts.
+///
+/// Like every socket owner it stays on the thread that made it.
+public final class ClusterClient {
+    private let context: ZMQContext
+    private var sockets: [String: ZMQSocket] = [:]
+    /// Milliseconds to wait for an answer.
+    public var timeoutMs: Int
+    private var counter = 0
+    private let prefix = "c\(UInt32.random(in: 0...UInt32.max))"
+
+    public init(timeoutMs: Int = 5000) throws {
+        do { context = try ZMQContext() } catch let error as ZMQError { throw ClientError.transport(error) }
+        self.timeoutMs = timeoutMs
+    }
+
+    /// A fresh request id.
+    public func nextID(_ kind: String = "q") -> String {
+        counter += 1
+        return "\(prefix)-\(kind)\(counter)"
+    }
+
+    private func socket(_ endpoint: String) throws -> ZMQSocket {
+        if let socket = sockets[endpoint] { return socket }
+        do {
+            let socket = try ZMQSocket(context, .dealer)
+            try socket.setReceiveHighWaterMark(0)
+            try socket.setSendHighWaterMark(0)
+            try socket.connect(endpoint)
+            sockets[endpoint] = socket
+            return socket
+        } catch let error as ZMQError {
+            throw ClientError.transport(error)
+        }
+    }
+
+    /// Sends a request and waits for the answer with the same id (older answers are skipped).
+    public func request(_ endpoint: String, _ message: WireMessage, id: String, timeoutMs: Int? = nil) throws -> WireMessage {
+        let wait = timeoutMs ?? self.timeoutMs
+        let socket = try socket(endpoint)
+        do {
+            try socket.send([WireCodec.encode(message)])
+            let deadline = Date().addingTimeInterval(Double(wait) / 1000)
+            while true {
+                let remaining = Int(deadline.timeIntervalSinceNow * 1000)
+                guard remaining > 0 else { break }
+                var poller = ZMQPoller()
+                poller.add(socket)
+                if try poller.poll(timeout: remaining) == 0 { break }
+                guard let frames = try socket.tryReceive(), let body = frames.last else { continue }
+                let answer: WireMessage
+                do { answer = try WireCodec.decode(body) } catch { throw ClientError.unexpected("\(error)") }
+                switch answer {
+                case .reply(let reply) where reply.inReplyTo == id: return answer
+                case .result(let result) where result.inReplyTo == id: return answer
+                case .error(let error) where error.inReplyTo == id || error.inReplyTo == nil: return answer
+                default: continue
+                }
+            }
+        } catch let error as ZMQError {
+            throw ClientError.transport(error)
+        }
+        // A dead peer's queued request would be delivered when it comes back; drop it instead.
+        socket.close()
+        sockets.removeValue(forKey: endpoint)
+        throw ClientError.unreachable(endpoint: endpoint, waitedMs: wait)
+    }
+
+    /// Runs a query and returns its result body; a protocol error is thrown as ``ClientError/refused(_:)``.
+    public func query(_ endpoint: String, _ type: String, _ body: JSON = [:], timeoutMs: Int? = nil) throws -> JSON {
+        let id = nextID()
+        switch try request(endpoint, .query(Query(id: id, type: type, body: body)), id: id, timeoutMs: timeoutMs) {
+        case .result(let result): return result.body
+        case .error(let error): throw ClientError.refused(error)
+        case let other: throw ClientError.unexpected(other.kind)
+        }
+    }
+
+    /// Sends a command and returns its reply; a protocol error is thrown as ``ClientError/refused(_:)``.
+    public func command(_ endpoint: String, _ type: String, id: String? = nil, _ body: JSON, timeoutMs: Int? = nil) throws -> Reply {
+        let id = id ?? nextID("cmd")
+        switch try request(endpoint, .command(Command(id: id, type: type, body: body)), id: id, timeoutMs: timeoutMs) {
+        case .reply(let reply): return reply
+        case .error(let error): throw ClientError.refused(error)
+        case let other: throw ClientError.unexpected(other.kind)
+        }
+    }
+
+    /// Every item of a paged list query (`<name>` array plus `next` cursor).
+    public func all(_ endpoint: String, _ type: String, key: String, _ body: [String: JSON] = [:]) throws -> [JSON] {
+        var items: [JSON] = []
+        var after: JSON = .null
+        repeat {
+            var request = body
+            request["limit"] = 1000
+            if !after.isNull { request["after"] = after }
+            let page = try query(endpoint, type, .object(request))
+            items += page[key]?.arrayValue ?? []
+            after = page["next"] ?? .null
+        } while !after.isNull
+        return items
+    }
+}

@@ -1,0 +1,30 @@
+import ServiceKit
+
+/// Where the processes of a cluster listen, as a client sees them.
+public struct ClusterEndpoints: Sendable, Equatable {
+    /// Each process's ROUTER by name: `saga` (the orchestrator), `order`, `inventory`, `payment`, `shipping`.
+    public var routers: [String: String]
+    /// Each process's PUB by name.
+    public var pubs: [String: String]
+
+    public init(routers: [String: String], pubs: [String: String]) {
+        self.routers = routers
+        self.pubs = pubs
+    }
+
+    /// Endpoints from the environment (`ZSAGA_<NAME>_ROUTER`, `ZSAGA_<NAME>_PUB`) or the
+    /// loopback defaults; `orchestrator` overrides the orchestrator's ROUTER.
+    public static func fromEnvironment(orchestrator: String? = nil) -> ClusterEndpoints {
+        var routers: [String: String] = [:]
+        var pubs: [String: String] = [:]
+        for name in ["saga"] + DefaultEndpoints.services {
+            routers[name] = environment(DefaultEndpoints.routerVariable(name)) ?? DefaultEndpoints.router(name)
+            pubs[name] = environment(DefaultEndpoints.pubVariable(name)) ?? DefaultEndpoints.pub(name)
+        }
+        if let orchestrator = orchestrator ?? environment("ZSAGA_ORCHESTRATOR") { routers["saga"] = orchestrator }
+        return ClusterEndpoints(routers: routers, pubs: pubs)
+    }
+
+    /// The orchestrator's ROUTER.
+    public var orchestrator: String { routers["saga"]! }
+}

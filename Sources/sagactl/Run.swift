@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import SagaClient
+import SagaWire
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Drive N generated order sagas, C at a time, and print a summary.")
+
+    @OptionGroup var cluster: ClusterOptions
+    @Option(help: "How many sagas.") var sagas: Int = 100
+    @Option(help: "How many in flight at once.") var concurrency: Int = 16
+    @Option(help: "Saga id prefix (default: a fresh one, so runs never collide).") var prefix: String?
+    @Option(help: "Seed of the generated orders.") var seed: UInt64 = 1
+    @Option(help: "Distinct users.") var users: Int = 50
+    @Flag(help: "Print the summary as one JSON object on the last line.") var json = false
+
+    func validate() throws {
+        guard sagas > 0 else { throw ValidationError("--sagas must be positive") }
+        guard concurrency > 0 else { throw ValidationError("--concurrency must be positive") }
+    }
+
+    func run() throws {
+        try reporting {
+            let endpoint = cluster.endpoints.orchestrator
+            _ = try cluster.client().query(endpoint, "sys.Ping")
+            let runner = try LoadRunner(endpoint: endpoint)
+            let runID = prefix ?? "run\(UInt32.random(in: 0...UInt32.max))"
+            let summary = try runner.run(count: sagas, concurrency: concurrency, prefix: runID,
+                                         generator: OrderGenerator(users: users, seed: seed)) { progress, inFlight in
+                let done = progress.completed + progress.compensated + progress.stuck + progress.failed
+                FileHandle.standardError.write(Data(String(
+                    format: "%d/%d done, %d in flight, %.0f sagas/s\n", done, progress.sagas, inFlight, progress.sagasPerSecond).utf8))
+            }
+            print("run \(runID)")
+            Formatting.run(summary).forEach { print($0) }
+            if json { print(Formatting.line(summary.json)) }
+        }
+    }
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check every invariant against the services' own records; exit 1 on any violation.")
+
+    @OptionGroup var cluster: ClusterOptions
+    @Flag(help: "Print the report as one JSON object on the last line.") var json = false
+
+    func run() throws {
+        try reporting {
+            let report = try Checker(client: try cluster.client(), endpoints: cluster.endpoints).run()
+            Formatting.check(report).forEach { print($0) }
+            if json { print(Formatting.line(report.json)) }
+            if !report.isClean { throw ExitCode.failure }
+        }
+    }
+}

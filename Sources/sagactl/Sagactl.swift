@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import SagaClient
+import SagaWire
+
+/// `sagactl`: the command-line client of a ZSaga cluster.
+@main
+struct Sagactl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sagactl",
+        abstract: "Start, inspect and check sagas on a ZSaga cluster.",
+        discussion: """
+            Endpoints come from the environment (ZSAGA_ORCHESTRATOR, ZSAGA_<SERVICE>_ROUTER, \
+            ZSAGA_<SERVICE>_PUB) or default to the local cluster of ./scripts/cluster.sh.
+            """,
+        subcommands: [Start.self, Status.self, List.self, Run.self, Events.self, QueryCommand.self, Check.self,
+                      Ping.self, Retry.self])
+}
+
+/// Options every subcommand shares.
+struct ClusterOptions: ParsableArguments {
+    @Option(help: "The orchestrator's ROUTER endpoint. Env: ZSAGA_ORCHESTRATOR. Default: tcp://127.0.0.1:7001.")
+    var orchestrator: String?
+
+    @Option(help: "Milliseconds to wait for an answer.")
+    var timeout: Int = 5000
+
+    var endpoints: ClusterEndpoints { .fromEnvironment(orchestrator: orchestrator) }
+
+    func client() throws -> ClusterClient { try ClusterClient(timeoutMs: timeout) }
+}
+
+/// Prints to standard error and fails, for errors a user can act on.
+func fail(_ message: String) -> ExitCode {
+    FileHandle.standardError.write(Data("sagactl: \(message)\n".utf8))
+    return ExitCode.failure
+}
+
+/// Runs `body`, turning client errors into a clear message and exit status 1.
+func reporting<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as ClientError {
+        throw fail(error.description)
+    }
+}
