@@ -68,6 +68,8 @@ let package = Package(
         .testTarget(name: "SagaWireTests", dependencies: ["SagaWire"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "SagaWire"]),
+        .testTarget(name: "SystemTests", dependencies: ["SagaClient", "SagaWire", "TestSupport"]),
+        .testTarget(name: "OrchestrationTests", dependencies: ["Orchestration", "Domain", "SagaWire"]),
         .testTarget(
             name: "EventLogTests",
             dependencies: ["EventLog", "SagaWire", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),

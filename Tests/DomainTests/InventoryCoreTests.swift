@@ -1,0 +1,116 @@
+import Domain
+import SagaWire
+import Testing
+
+@Suite struct InventoryCoreTests {
+    func harness(_ stock: [String: Int64] = ["item1": 10, "item2": 5]) throws -> Harness<InventoryCore> {
+        var h = Harness(InventoryCore(initialStock: stock))
+        try h.bootstrap()
+        return h
+    }
+
+    func reserve(_ id: String, _ items: [(String, Int64)]) -> JSON {
+        ["order_id": .string(id), "items": .array(items.map { ["item_id": .string($0.0), "quantity": .int($0.1)] })]
+    }
+
+    func stock(_ h: Harness<InventoryCore>, _ item: String) -> StockItem { h.core.items[item]! }
+
+    @Test func startingStockIsRecordedOnceAndDefaultsToTheOriginalExample() throws {
+        var h = try harness()
+        #expect(h.log.map(\.type) == ["StockInitialized", "StockInitialized"])
+        #expect(h.core.bootstrap(now: 0).isEmpty)
+        try h.bootstrap()
+        #expect(h.log.count == 2)
+        #expect(InventoryCore.defaultStock == ["item1": 100, "item2": 50, "item3": 25])
+    }
+
+    @Test func reserveCommitAndReleaseMoveStock() throws {
+        var h = try harness()
+        #expect(try h.send("inventory.ReserveInventory", reserve("o1", [("item1", 4), ("item2", 1)])).outcome == .ok)
+        #expect(stock(h, "item1").available == 6 && stock(h, "item1").reserved == 4)
+        #expect(try h.send("inventory.CommitReservation", ["order_id": "o1"]).outcome == .ok)
+        #expect(stock(h, "item1").committed == 4 && stock(h, "item1").reserved == 0)
+        #expect(try h.send("inventory.ReleaseReservation", ["order_id": "o1"]).reason == "already_committed")
+        try h.send("inventory.ReserveInventory", reserve("o2", [("item1", 3)]))
+        #expect(try h.send("inventory.ReleaseReservation", ["order_id": "o2"]).outcome == .ok)
+        #expect(try h.send("inventory.ReleaseReservation", ["order_id": "o2"]).appends.isEmpty)
+        #expect(stock(h, "item1").available == 6)
+        #expect(try h.send("inventory.CommitReservation", ["order_id": "o2"]).reason == "not_reserved")
+    }
+
+    @Test func insufficientStockAndUnknownItemsAreBusinessRejections() throws {
+        var h = try harness()
+        let short = try h.send("inventory.ReserveInventory", reserve("o1", [("item1", 2), ("item2", 6)]))
+        #expect(short.outcome == .rejected && short.reason == "insufficient_stock")
+        #expect(h.log.last?.type == "InventoryReservationRejected")
+        #expect(stock(h, "item1").available == 10)
+        let unknown = try h.send("inventory.ReserveInventory", reserve("o2", [("item9", 1)]))
+        #expect(unknown.reason == "unknown_item")
+        // Releasing a rejected reservation is a no-op.
+        #expect(try h.send("inventory.ReleaseReservation", ["order_id": "o1"]).appends.isEmpty)
+        #expect(try h.send("inventory.ReserveInventory", reserve("o1", [("item1", 1)])).reason == "reservation_exists")
+    }
+
+    @Test func releaseBeforeReserveFencesTheLateReservation() throws {
+        var h = try harness()
+        #expect(try h.send("inventory.ReleaseReservation", ["order_id": "o1"]).outcome == .ok)
+        #expect(h.log.last?.type == "ReservationVoided")
+        let late = try h.send("inventory.ReserveInventory", reserve("o1", [("item1", 1)]))
+        #expect(late.reason == "aborted")
+        #expect(stock(h, "item1").available == 10)
+    }
+
+    @Test func addStockAndBounds() throws {
+        var h = try harness()
+        try h.send("inventory.AddStock", ["item_id": "item1", "quantity": 5])
+        try h.send("inventory.AddStock", ["item_id": "item7", "quantity": 2])
+        #expect(stock(h, "item1").onHand == 15)
+        #expect(stock(h, "item7").available == 2)
+        #expect(invalid { try h.send("inventory.AddStock", ["item_id": "item1", "quantity": 0]) }?.field == "body.quantity")
+        #expect(invalid { try h.send("inventory.AddStock", ["item_id": "item1", "quantity": 1_000_000_000]) }?.field == "body.quantity")
+        #expect(invalid { try h.send("inventory.ReserveInventory", reserve("o1", [("item1", -1)])) }?.field == "body.items[0].quantity")
+    }
+
+    /// Random reservations, commits and releases never break conservation, and replay and
+    /// snapshots rebuild exactly the same stock.
+    @Test func stockIsConservedUnderRandomTraffic() throws {
+        var h = try harness(["item1": 50, "item2": 30, "item3": 10])
+        var rng = SystemRandomNumberGenerator()
+        for i in 0..<400 {
+            let id = "o\(Int.random(in: 0..<120, using: &rng))"
+            switch Int.random(in: 0..<4, using: &rng) {
+            case 0, 1:
+                let item = ["item1", "item2", "item3"].randomElement(using: &rng)!
+                try h.send("inventory.ReserveInventory", reserve(id, [(item, Int64.random(in: 1...4, using: &rng))]), id: "c\(i)")
+            case 2: try h.send("inventory.CommitReservation", ["order_id": .string(id)], id: "c\(i)")
+            default: try h.send("inventory.ReleaseReservation", ["order_id": .string(id)], id: "c\(i)")
+            }
+            for item in h.core.items.values {
+                #expect(item.available >= 0)
+                #expect(item.onHand == item.available + item.reserved + item.committed)
+            }
+        }
+        for item in ["item1", "item2", "item3"] {
+            let held = h.core.reservations.values.filter { $0.status == .reserved }
+                .flatMap(\.lines).filter { $0.itemID == item }.reduce(0) { $0 + $1.quantity }
+            let taken = h.core.reservations.values.filter { $0.status == .committed }
+                .flatMap(\.lines).filter { $0.itemID == item }.reduce(0) { $0 + $1.quantity }
+            #expect(stock(h, item).reserved == held)
+            #expect(stock(h, item).committed == taken)
+        }
+        let replayed = try h.replayed(InventoryCore(initialStock: [:]))
+        let restored = try h.restored(InventoryCore(initialStock: [:]))
+        #expect(replayed.items == h.core.items)
+        #expect(replayed.reservations == h.core.reservations)
+        #expect(restored.items == h.core.items)
+        #expect(restored.reservations == h.core.reservations)
+    }
+
+    @Test func stockSpecParsing() throws {
+        #expect(try StockSpec.parse("item1:100,item2:50") == ["item1": 100, "item2": 50])
+        #expect(throws: StockSpecError.self) { try StockSpec.parse("item1:-1") }
+        #expect(throws: StockSpecError.self) { try StockSpec.parse("item1:1,item1:2") }
+        #expect(throws: StockSpecError.self) { try StockSpec.parse("item1") }
+        #expect(throws: StockSpecError.self) { try StockSpec.parse("bad item:3") }
+    }
+}
