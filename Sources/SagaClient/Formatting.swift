@@ -25,7 +25,7 @@ public enum Formatting {
         case "SagaStarted": return "started"
         case "StepSucceeded": return "\(name) succeeded"
         case "StepFailed":
-            return "\(name) FAILED: \(entry["message"]?.stringValue ?? entry["reason"]?.stringValue ?? "")"
+            return "FAILED: \(entry["message"]?.stringValue ?? "\(name) \(entry["reason"]?.stringValue ?? "")")"
         case "StepRetrying":
             return "\(name) retry, attempt \(entry["attempt"]?.intValue ?? 0) in \(entry["delay_ms"]?.intValue ?? 0) ms (\(entry["reason"]?.stringValue ?? ""))"
         case "CompensationSucceeded": return "\(name) compensated"

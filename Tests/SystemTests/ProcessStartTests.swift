@@ -1,0 +1,54 @@
+import Foundation
+import SagaWire
+import Testing
+import TestSupport
+
+@Suite struct ProcessStartTests {
+    @Test func aBadDefinitionsFileStopsTheOrchestratorWithTheFieldNamed() throws {
+        let directory = try TempDirectory("definitions")
+        defer { directory.remove() }
+        let file = directory.file("bad.json")
+        try #"[{"type": "transfer", "steps": [{"name": "debit", "service": "ledger", "action": "Debit", "retry": {"max_attempts": 0}}]}]"#
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let ports = try FreePorts.take(2)
+        let child = try ChildProcess(try Binaries.path("saga-orchestrator"), [
+            "--definitions", file, "--data-dir", directory.file("saga"),
+            "--router", "tcp://127.0.0.1:\(ports[0])", "--pub", "tcp://127.0.0.1:\(ports[1])",
+        ])
+        let status = child.wait(seconds: 20)
+        #expect(status != nil && status != 0)
+        #expect(child.stderrLines.joined(separator: "\n").contains("definitions[0].steps[0].retry.max_attempts"))
+
+        // A type whose service has no endpoint is refused too.
+        try #"[{"type": "transfer", "steps": [{"name": "debit", "service": "ledger", "action": "Debit"}]}]"#
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let second = try ChildProcess(try Binaries.path("saga-orchestrator"), [
+            "--definitions", file, "--data-dir", directory.file("saga"),
+            "--router", "tcp://127.0.0.1:\(ports[0])", "--pub", "tcp://127.0.0.1:\(ports[1])",
+        ])
+        #expect(second.wait(seconds: 20) == 1)
+        #expect(second.stderrLines.joined(separator: "\n").contains("uses service ledger, which has no endpoint"))
+    }
+
+    @Test func eventsAreReadInOrderFromALogAndFollowedLive() throws {
+        let cluster = try LocalCluster(extraArguments: ["inventory": ["--stock", "item1:1000,item2:1000,item3:1000"]])
+        defer { cluster.destroy() }
+        try cluster.start()
+        #expect(try cluster.sagactl(["run", "--sagas", "5", "--concurrency", "1", "--prefix", "ev"]).status == 0)
+        let events = try cluster.sagactl(["events", "payment", "--from", "2", "--limit", "3"])
+        #expect(events.status == 0)
+        let seqs = try events.stdout.map { try JSONParser.parse($0)["seq"]?.intValue }
+        #expect(seqs == [2, 3, 4])
+
+        // Follow: past events first, then new ones as they are committed, each once, in order.
+        let follower = try ChildProcess(try Binaries.path("sagactl"), ["events", "order", "--follow"],
+                                        environment: cluster.clientEnvironment)
+        defer { follower.killAndWait() }
+        #expect(follower.waitForLine(seconds: 10) { $0.contains("\"seq\":5") } != nil)
+        #expect(try cluster.sagactl(["run", "--sagas", "5", "--concurrency", "2", "--prefix", "ev2"]).status == 0)
+        let head = try JSONParser.parse(try #require(try cluster.sagactl(["query", "order", "sys.Head"]).stdout.last))["head"]?.intValue ?? 0
+        #expect(follower.waitForLine(seconds: 10) { $0.contains("\"seq\":\(head),") } != nil)
+        let followed = follower.stdoutLines.compactMap { try? JSONParser.parse($0)["seq"]?.intValue }
+        #expect(followed == Array(1...head))
+    }
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Runs a local ZSaga cluster: the four services and the orchestrator as background processes
+# on loopback, with data and logs under ./data (or $ZSAGA_HOME).
+#
+#   ./scripts/cluster.sh up        build (release) if needed, start, wait until all answer a ping
+#   ./scripts/cluster.sh down      stop with SIGTERM and wait (SIGKILL after 20 s)
+#   ./scripts/cluster.sh status    which processes run, and whether they answer
+#   ./scripts/cluster.sh logs [NAME] [-f]
+#
+# Environment: ZSAGA_HOME (./data), ZSAGA_STOCK (item1:10000,item2:10000,item3:10000 here, so
+# demos do not run out; the service's own default is the original example's 100/50/25),
+# ZSAGA_DECLINE_RATE (0.3), and every ZSAGA_* variable the executables read.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+HOME_DIR=${ZSAGA_HOME:-$ROOT/data}
+PIDS=$HOME_DIR/pids
+LOGS=$HOME_DIR/logs
+BIN=${ZSAGA_BIN_DIR:-$ROOT/.build/release}
+PROCESSES=(order inventory payment shipping saga)
+export ZSAGA_STOCK=${ZSAGA_STOCK:-item1:10000,item2:10000,item3:10000}
+
+executable() { if [ "$1" = saga ]; then echo saga-orchestrator; else echo "$1-service"; fi; }
+
+running() {  # running NAME -> 0 when its recorded PID is alive and is that executable
+  local pidfile=$PIDS/$1.pid pid
+  [ -f "$pidfile" ] || return 1
+  pid=$(cat "$pidfile")
+  kill -0 "$pid" 2>/dev/null || return 1
+  grep -q "$(executable "$1")" "/proc/$pid/cmdline" 2>/dev/null
+}
+
+build() {
+  ./scripts/bootstrap.sh
+  if [ -z "${ZSAGA_BIN_DIR:-}" ]; then
+    echo "building (release)…" >&2
+    swift build -c release >&2
+  fi
+}
+
+up() {
+  local all=1 name
+  for name in "${PROCESSES[@]}"; do running "$name" || all=0; done
+  if [ "$all" = 1 ]; then
+    echo "cluster already running (data in $HOME_DIR)"
+    endpoints
+    return 0
+  fi
+  build
+  mkdir -p "$PIDS" "$LOGS"
+  for name in "${PROCESSES[@]}"; do
+    if running "$name"; then continue; fi
+    setsid "$BIN/$(executable "$name")" --data-dir "$HOME_DIR/$name" >>"$LOGS/$name.log" 2>&1 < /dev/null &
+    echo $! > "$PIDS/$name.pid"
+  done
+  for _ in $(seq 1 150); do
+    if "$BIN/sagactl" ping --timeout 300 >/dev/null 2>&1; then
+      echo "cluster up (data and logs in $HOME_DIR)"
+      endpoints
+      return 0
+    fi
+    for name in "${PROCESSES[@]}"; do
+      if ! running "$name"; then
+        echo "$(executable "$name") exited during start; its log ($LOGS/$name.log) ends with:" >&2
+        tail -n 20 "$LOGS/$name.log" >&2
+        down >/dev/null 2>&1 || true
+        return 1
+      fi
+    done
+    sleep 0.2
+  done
+  echo "the cluster did not answer within 30 s; see $LOGS" >&2
+  return 1
+}
+
+endpoints() {
+  "$BIN/sagactl" ping 2>/dev/null || true
+}
+
+down() {
+  local name pid
+  for name in "${PROCESSES[@]}"; do
+    if running "$name"; then kill -TERM "$(cat "$PIDS/$name.pid")"; fi
+  done
+  for name in "${PROCESSES[@]}"; do
+    [ -f "$PIDS/$name.pid" ] || continue
+    pid=$(cat "$PIDS/$name.pid")
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "$(executable "$name") did not stop in 20 s; killing it" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$PIDS/$name.pid"
+  done
+  echo "cluster stopped"
+}
+
+status() {
+  local name code=0
+  for name in "${PROCESSES[@]}"; do
+    if running "$name"; then echo "$(executable "$name"): running, pid $(cat "$PIDS/$name.pid")"
+    else echo "$(executable "$name"): not running"; code=1; fi
+  done
+  if [ -x "$BIN/sagactl" ]; then "$BIN/sagactl" ping --timeout 1000 || code=1; fi
+  return $code
+}
+
+logs() {
+  local follow="" names=()
+  for arg in "$@"; do if [ "$arg" = -f ]; then follow=1; else names+=("$arg"); fi; done
+  [ ${#names[@]} -gt 0 ] || names=("${PROCESSES[@]}")
+  local files=()
+  for name in "${names[@]}"; do files+=("$LOGS/$name.log"); done
+  if [ -n "$follow" ]; then tail -n 20 -F "${files[@]}"; else tail -n 40 "${files[@]}"; fi
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  logs) shift; logs "$@" ;;
+  *) echo "usage: $0 up|down|status|logs [NAME] [-f]" >&2; exit 2 ;;
+esac
