@@ -99,9 +99,18 @@ import Testing
         let server = try ZMQSocket(context, .router)
         let endpoint = try server.bind(Transport.tcp.endpoint())
         try server.unbind(endpoint)
-        // The port is free again.
+        // The port is free again (libzmq closes the listener on its I/O thread, so allow a moment).
         let other = try ZMQSocket(context, .router)
-        try other.bind(endpoint)
+        var bound = false
+        for _ in 0..<100 where !bound {
+            do {
+                try other.bind(endpoint)
+                bound = true
+            } catch let error as ZMQError where error.kind == .addressInUse {
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+        }
+        #expect(bound)
         let client = try ZMQSocket(context, .dealer)
         try client.connect(endpoint)
         try client.disconnect(endpoint)
