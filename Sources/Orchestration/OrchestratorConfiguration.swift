@@ -22,11 +22,14 @@ public struct OrchestratorConfiguration: Sendable {
     public var maxBatch: Int
     /// Seed of the backoff jitter.
     public var seed: UInt64
+    /// Faults to inject (fault-injection runs); empty in production.
+    public var faults: FaultSpec
 
     public init(routerEndpoint: String, pubEndpoint: String, dataDirectory: String,
                 services: [String: (router: String, pub: String)], definitions: [SagaDefinition] = [.order],
                 maxInFlight: Int = 10_000, snapshotEvery: Int = 10_000, heartbeatMs: Int = 1000, maxBatch: Int = 512,
-                seed: UInt64 = 1) {
+                seed: UInt64 = 1, faults: FaultSpec = FaultSpec()) {
+        self.faults = faults
         self.routerEndpoint = routerEndpoint
         self.pubEndpoint = pubEndpoint
         self.dataDirectory = dataDirectory

@@ -29,6 +29,11 @@ public final class OrchestratorHost {
     private var timers = TimerQueue<TimerKind>()
     private var waiters: [String: [(route: [[UInt8]], requestID: String)]] = [:]
     private var random: SplitMix64
+    /// One lossless cursor per service's event stream, and the positions last saved.
+    private var cursors: [String: StreamCursor] = [:]
+    private var savedPositions: [String: Int64] = [:]
+    private var replayCounter = 0
+    private var faults: FaultInjector
 
     private enum TimerKind {
         case send(sagaID: String, SagaCommand, attempt: Int)
@@ -51,18 +56,14 @@ public final class OrchestratorHost {
         system = SystemQueries(service: "saga", startedMs: wallClockMs())
         checkpoints = Checkpoints(every: config.snapshotEvery)
         random = SplitMix64(seed: config.seed)
+        faults = FaultInjector(config.faults)
         context = try ZMQContext()
         api = try RouterServer(context: context, endpoint: config.routerEndpoint, logger: logger)
         publisher = try EventPublisher(context: context, endpoint: config.pubEndpoint, source: "saga", logger: logger)
         subscriber = try ZMQSocket(context, .sub)
         try subscriber.setReceiveHighWaterMark(200_000)
-        var topics: Set<String> = []
-        for definition in config.definitions {
-            for step in definition.steps {
-                for type in step.okEvents + step.rejectedEvents { topics.insert("\(step.service).\(type)") }
-            }
-        }
-        for topic in topics.sorted() { try subscriber.subscribe(topic) }
+        // Every event of every service: the cursors need each sequence number to see gaps.
+        for service in config.services.keys.sorted() { try subscriber.subscribe("\(service).") }
         for (service, endpoints) in config.services.sorted(by: { $0.key < $1.key }) {
             let dealer = try ZMQSocket(context, .dealer)
             try dealer.setSendHighWaterMark(100_000)
@@ -93,6 +94,13 @@ public final class OrchestratorHost {
             let events = try log.commit(LogBatch(appends: registrations))
             for event in events { try book.apply(event) }
             checkpoints.committed(events)
+        }
+        // Resume each service's event stream where this orchestrator left it.
+        let offsets = try log.offsets()
+        for service in config.services.keys {
+            let position = offsets[Self.offsetKey(service)]
+            cursors[service] = StreamCursor(source: service, after: position)
+            if let position { savedPositions[service] = position }
         }
         // Resume every saga that can move: re-send what it waits for, with the same ids.
         var resumed = 0
@@ -186,17 +194,20 @@ public final class OrchestratorHost {
     private func finish(_ batch: Batch, now: Int64) throws {
         var committed: [Event] = []
         if !batch.units.isEmpty {
+            if faults.crashes(at: .beforeCommit) { crashNow(.beforeCommit, process: "saga-orchestrator") }
             let results: [Result<[Event], EventLogError>]
             do { results = try log.commit(group: batch.units) } catch { throw HostError.fatalStorage("\(error)") }
             for result in results {
                 do { committed += try result.get() } catch { throw HostError.fatalStorage("saga batch refused: \(error)") }
             }
+            // Logged, nothing sent yet: recovery must re-send every command of this batch.
+            if faults.crashes(at: .afterCommit) { crashNow(.afterCommit, process: "saga-orchestrator") }
         }
         for (sagaID, effects) in batch.effects { perform(effects, sagaID: sagaID, now: now) }
-        for (route, message) in batch.replies { api.send(route: route, message) }
+        for (route, message) in batch.replies where !faults.dropsReply() { api.send(route: route, message) }
         for (query, route) in batch.queries { answer(query, route: route) }
         if !committed.isEmpty {
-            publisher.publish(committed)
+            publisher.publish(committed.filter { _ in !faults.dropsPublish() })
             checkpoints.committed(committed)
             if checkpoints.isDue { try checkpoints.write(book, to: log, logger: logger) }
         }
@@ -251,9 +262,13 @@ public final class OrchestratorHost {
                 let outcome: CommandOutcome = reply.outcome == .ok
                     ? .ok(reply.body) : .rejected(reason: reply.reason ?? "rejected", message: reply.message ?? "")
                 handle(commandID: reply.inReplyTo, outcome: outcome, &batch, now: now)
+            case .error(let error) where error.inReplyTo?.hasPrefix("replay-") == true:
+                handleReplay(message, &batch, now: now)
             case .error(let error):
                 guard let commandID = error.inReplyTo else { continue }
                 handle(commandID: commandID, outcome: .error(error.code, message: error.message), &batch, now: now)
+            case .result:
+                handleReplay(message, &batch, now: now)
             default:
                 continue
             }
@@ -262,20 +277,91 @@ public final class OrchestratorHost {
 
     private func drainEvents(_ batch: inout Batch, now: Int64) throws {
         while let frames = try subscriber.tryReceive() {
-            guard frames.count == 2, case .event(let event)? = try? WireCodec.decode(frames[1]),
-                  let commandID = event.metadata.causationID,
-                  let sagaID = Self.sagaID(fromCommand: commandID), let state = book.active[sagaID],
-                  let definition = book.definition(of: state),
-                  let pending = state.pending(definition).first(where: { $0.command.id == commandID }),
-                  case .action(let step) = pending.role else { continue }
-            let stepDefinition = definition.steps[step]
-            if stepDefinition.okEvents.contains(event.type) {
-                handle(commandID: commandID, outcome: .ok(event.data), &batch, now: now)
-            } else if stepDefinition.rejectedEvents.contains(event.type) {
-                handle(commandID: commandID, outcome: .rejected(
-                    reason: event.data["reason"]?.stringValue ?? event.type,
-                    message: event.data["message"]?.stringValue ?? event.type), &batch, now: now)
+            guard frames.count == 2, let message = try? WireCodec.decode(frames[1]) else { continue }
+            switch message {
+            case .event(let event):
+                guard var cursor = cursors[event.metadata.service] else { continue }
+                let step = cursor.live(event, now: now)
+                cursors[event.metadata.service] = cursor
+                follow(step, service: event.metadata.service, &batch, now: now)
+            case .heartbeat(let heartbeat):
+                guard var cursor = cursors[heartbeat.source] else { continue }
+                let step = cursor.heartbeat(head: heartbeat.head, now: now)
+                cursors[heartbeat.source] = cursor
+                follow(step, service: heartbeat.source, &batch, now: now)
+            default:
+                continue
             }
+        }
+        for service in cursors.keys.sorted() {
+            let step = cursors[service]!.tick(now: now)
+            follow(step, service: service, &batch, now: now)
+        }
+        // Save where each stream was consumed up to, with this iteration's effects.
+        var offsets: [String: Int64] = [:]
+        for (service, cursor) in cursors where cursor.anchored && savedPositions[service] != cursor.position {
+            offsets[Self.offsetKey(service)] = cursor.position
+            savedPositions[service] = cursor.position
+        }
+        if !offsets.isEmpty { batch.units.append(LogBatch(offsets: offsets)) }
+    }
+
+    static func offsetKey(_ service: String) -> String { "orchestrator/\(service)" }
+
+    /// Delivers what a cursor released and sends the replay it asked for.
+    private func follow(_ step: StreamCursor.Step, service: String, _ batch: inout Batch, now: Int64) {
+        for event in step.deliver { handleEvent(event, &batch, now: now) }
+        if let from = step.replayFrom, let dealer = dealers[service] {
+            replayCounter += 1
+            let query = Query(id: "replay-\(service)-\(replayCounter)", type: "sys.Replay", body: ["from": .int(from), "limit": 1000])
+            do {
+                if try !dealer.trySend([WireCodec.encode(.query(query))]) { cursors[service]?.replayFailed() }
+            } catch {
+                cursors[service]?.replayFailed()
+            }
+        }
+    }
+
+    /// A replay answer on a service's DEALER.
+    private func handleReplay(_ message: WireMessage, _ batch: inout Batch, now: Int64) {
+        let id: String
+        switch message {
+        case .result(let result): id = result.inReplyTo
+        case .error(let error): id = error.inReplyTo ?? ""
+        default: return
+        }
+        let parts = id.split(separator: "-")
+        guard parts.count >= 3, parts[0] == "replay" else { return }
+        let service = parts.dropFirst().dropLast().joined(separator: "-")
+        guard var cursor = cursors[service] else { return }
+        guard case .result(let result) = message else {
+            cursor.replayFailed()
+            cursors[service] = cursor
+            return
+        }
+        var events: [Event] = []
+        for json in result.body["events"]?.arrayValue ?? [] {
+            if case .event(let event)? = try? WireCodec.decode(envelope: json) { events.append(event) }
+        }
+        let step = cursor.replayed(events, head: result.body["head"]?.intValue ?? 0, now: now)
+        cursors[service] = cursor
+        follow(step, service: service, &batch, now: now)
+    }
+
+    /// An event of a service, delivered once and in order: the outcome of a step it reports.
+    private func handleEvent(_ event: Event, _ batch: inout Batch, now: Int64) {
+        guard let commandID = event.metadata.causationID,
+              let sagaID = Self.sagaID(fromCommand: commandID), let state = book.active[sagaID],
+              let definition = book.definition(of: state),
+              let pending = state.pending(definition).first(where: { $0.command.id == commandID }),
+              case .action(let step) = pending.role else { return }
+        let stepDefinition = definition.steps[step]
+        if stepDefinition.okEvents.contains(event.type) {
+            handle(commandID: commandID, outcome: .ok(event.data), &batch, now: now)
+        } else if stepDefinition.rejectedEvents.contains(event.type) {
+            handle(commandID: commandID, outcome: .rejected(
+                reason: event.data["reason"]?.stringValue ?? event.type,
+                message: event.data["message"]?.stringValue ?? event.type), &batch, now: now)
         }
     }
 
@@ -354,6 +440,11 @@ public final class OrchestratorHost {
             batch.record(sagaID, versionBefore: before, transition)
             batch.replies.append((route, .reply(Reply(inReplyTo: command.id, outcome: .ok,
                                                       body: ["saga_id": .string(sagaID), "status": .string(state.status.rawValue)]))))
+        case "sys.SetFault":
+            let spec = try FaultSpec.parse(try body.string("spec", maxBytes: 4096, allowEmpty: true))
+            faults.set(spec)
+            logger.notice("fault spec set", metadata: ["spec": "\(spec.text)"])
+            batch.replies.append((route, .reply(Reply(inReplyTo: command.id, outcome: .ok, body: faults.json))))
         default:
             throw WireError(.unknownType, "the orchestrator does not handle \(command.type)", field: "type")
         }
@@ -389,8 +480,14 @@ public final class OrchestratorHost {
 
     private func answerBody(_ query: Query) throws(WireError) -> JSON {
         if SystemQueries.handles(query.type) {
+            var streams: [String: JSON] = [:]
+            for (service, cursor) in cursors {
+                streams[service] = ["position": .int(cursor.position), "head": .int(cursor.head), "gaps": .int(Int64(cursor.gaps)),
+                                    "replayed": .int(Int64(cursor.replayed)), "duplicates": .int(Int64(cursor.duplicates))]
+            }
             return try system.answer(query, log: log, now: wallClockMs(), extra: [
                 "in_flight": .int(Int64(book.inFlight)), "sagas": .int(Int64(book.summaries.count)),
+                "faults": faults.json, "streams": .object(streams),
             ])
         }
         let body = try Fields(query.body, path: "body")

@@ -19,9 +19,12 @@ public struct HostConfiguration: Sendable {
     public var heartbeatMs: Int
     /// Most requests taken into one batch (one commit).
     public var maxBatch: Int
+    /// Faults to inject (fault-injection runs); empty in production.
+    public var faults: FaultSpec
 
     public init(routerEndpoint: String, pubEndpoint: String, dataDirectory: String, snapshotEvery: Int = 10_000,
-                heartbeatMs: Int = 1000, maxBatch: Int = 512) {
+                heartbeatMs: Int = 1000, maxBatch: Int = 512, faults: FaultSpec = FaultSpec()) {
+        self.faults = faults
         self.routerEndpoint = routerEndpoint
         self.pubEndpoint = pubEndpoint
         self.dataDirectory = dataDirectory
@@ -92,8 +95,25 @@ public final class ServiceHost<Core: ServiceCore> {
         var predicted: [Int64]
     }
 
+    /// What one iteration has decided so far.
+    private struct Batch {
+        var pending: [Pending] = []
+        var pendingIndex: [String: Int] = [:]
+        var units: [LogBatch] = []
+        var queries: [(Query, [[UInt8]])] = []
+        var controlReplies: [([[UInt8]], WireMessage)] = []
+        var nextSeq: Int64
+
+        var isEmpty: Bool { units.isEmpty && queries.isEmpty && controlReplies.isEmpty && pending.isEmpty }
+    }
+
+    private var faults: FaultInjector = FaultInjector()
+    /// Commands held back by an injected delay, with when to process them.
+    private var delayed: [(due: Int64, command: Command, route: [[UInt8]])] = []
+
     /// Runs the reactor until a ``ControlMessage/stop`` arrives in `mailbox`.
     public func run(mailbox: Mailbox<ControlMessage>) throws {
+        faults = FaultInjector(config.faults)
         var poller = ZMQPoller()
         poller.add(router.socket)
         poller.add(fileDescriptor: mailbox.wakeup.readFD)
@@ -105,8 +125,9 @@ public final class ServiceHost<Core: ServiceCore> {
                 publisher.heartbeat(head: log.head, now: wallClockMs())
                 nextHeartbeat = now + Int64(config.heartbeatMs)
             }
+            let until = min(nextHeartbeat, delayed.map(\.due).min() ?? nextHeartbeat)
             do {
-                try poller.poll(timeout: Int(max(0, nextHeartbeat - monotonicMs())))
+                try poller.poll(timeout: Int(max(0, until - monotonicMs())))
             } catch let error as ZMQError where error.kind == .interrupted {
                 continue
             }
@@ -115,7 +136,7 @@ public final class ServiceHost<Core: ServiceCore> {
                     if case .stop = message { stopping = true }
                 }
             }
-            if poller.isReadable(0) { try processBatch() }
+            try processBatch()
         }
         logger.info("stopping", metadata: ["head": "\(log.head)"])
         router.socket.close()
@@ -125,81 +146,125 @@ public final class ServiceHost<Core: ServiceCore> {
     /// One iteration: drain, decide, commit once, then reply, answer and publish.
     private func processBatch() throws {
         let now = wallClockMs()
-        var pending: [Pending] = []
-        var pendingIndex: [String: Int] = [:]
-        var units: [LogBatch] = []
-        var queries: [(Query, [[UInt8]])] = []
-        var nextSeq = log.head + 1
+        var batch = Batch(nextSeq: log.head + 1)
+        let clock = monotonicMs()
+        if !delayed.isEmpty {
+            let due = delayed.filter { $0.due <= clock }
+            delayed.removeAll { $0.due <= clock }
+            for item in due { try handle(item.command, route: item.route, &batch, now: now, released: true) }
+        }
         var taken = 0
         while taken < config.maxBatch, let request = try router.next() {
             taken += 1
             switch request {
             case .query(let query, let route):
-                queries.append((query, route))
+                batch.queries.append((query, route))
             case .command(let command, let route):
-                if let index = pendingIndex[command.id] {
-                    pending[index].routes.append(route)
-                    continue
-                }
-                if let recorded = try log.reply(forCommand: command.id) {
-                    router.send(route: route, recorded)
-                    continue
-                }
-                let decision: Decision
-                do {
-                    decision = try core.decide(command, now: now)
-                } catch {
-                    router.send(route: route, .error(ErrorReply(inReplyTo: command.id, error)))
-                    continue
-                }
-                // Apply now, with the sequence numbers the commit will assign, so later commands
-                // in this batch see the effects. The commit checks the prediction.
-                var predicted: [Int64] = []
-                for streamAppend in decision.appends {
-                    var version = streamVersion(before: streamAppend)
-                    for newEvent in streamAppend.events {
-                        version += 1
-                        let event = Event(seq: nextSeq, stream: streamAppend.stream, version: version, type: newEvent.type,
-                                          data: newEvent.data, metadata: EventMetadata(
-                                              correlationID: newEvent.correlationID, causationID: newEvent.causationID,
-                                              service: Core.serviceName, timeMs: newEvent.timeMs))
-                        do { try core.apply(event) } catch {
-                            throw HostError.fatalStorage("core refused its own event \(event.type): \(error)")
-                        }
-                        predicted.append(nextSeq)
-                        nextSeq += 1
-                    }
-                }
-                let reply = WireCodec.encode(.reply(Reply(
-                    inReplyTo: command.id, outcome: decision.outcome, reason: decision.reason, message: decision.message,
-                    body: decision.body, events: predicted)))
-                pendingIndex[command.id] = pending.count
-                pending.append(Pending(commandID: command.id, reply: reply, routes: [route], predicted: predicted))
-                units.append(LogBatch(appends: decision.appends,
-                                      commands: [ProcessedCommand(commandID: command.id, reply: reply, timeMs: now)]))
+                try handle(command, route: route, &batch, now: now, released: false)
             }
         }
+        guard !batch.isEmpty else { return }
         var committed: [Event] = []
-        if !units.isEmpty {
+        if !batch.units.isEmpty {
+            if faults.crashes(at: .beforeCommit) { crashNow(.beforeCommit, process: Core.serviceName) }
             let results: [Result<[Event], EventLogError>]
-            do { results = try log.commit(group: units) } catch { throw HostError.fatalStorage("\(error)") }
+            do { results = try log.commit(group: batch.units) } catch { throw HostError.fatalStorage("\(error)") }
             for (index, result) in results.enumerated() {
                 let events: [Event]
                 do { events = try result.get() } catch { throw HostError.fatalStorage("batch refused: \(error)") }
-                guard events.map(\.seq) == pending[index].predicted else {
+                guard events.map(\.seq) == batch.pending[index].predicted else {
                     throw HostError.fatalStorage("sequence numbers differ from the prediction")
                 }
                 committed += events
             }
-            for item in pending {
-                for route in item.routes { router.send(route: route, item.reply) }
-            }
+            if faults.crashes(at: .afterCommit) { crashNow(.afterCommit, process: Core.serviceName) }
         }
-        for (query, route) in queries { answer(query, route: route, now: now) }
+        for item in batch.pending {
+            for route in item.routes where !faults.dropsReply() { router.send(route: route, item.reply) }
+        }
+        for (route, message) in batch.controlReplies { router.send(route: route, message) }
+        for (query, route) in batch.queries { answer(query, route: route, now: now) }
         if !committed.isEmpty {
-            publisher.publish(committed)
+            publisher.publish(committed.filter { _ in !faults.dropsPublish() })
             checkpoints.committed(committed)
             if checkpoints.isDue { try checkpoints.write(core, to: log, logger: logger) }
+        }
+    }
+
+    /// Takes one command into the batch: control commands, recorded replies, injected delays and
+    /// failures, or a decision applied to the core.
+    private func handle(_ command: Command, route: [[UInt8]], _ batch: inout Batch, now: Int64, released: Bool) throws {
+        if command.type.hasPrefix("sys.") {
+            batch.controlReplies.append((route, control(command)))
+            return
+        }
+        if let index = batch.pendingIndex[command.id] {
+            batch.pending[index].routes.append(route)
+            return
+        }
+        if let recorded = try log.reply(forCommand: command.id) {
+            if !faults.dropsReply() { router.send(route: route, recorded) }
+            return
+        }
+        if !released {
+            let delay = faults.delay(command.type)
+            if delay > 0 {
+                delayed.append((monotonicMs() + delay, command, route))
+                return
+            }
+        }
+        var decision: Decision
+        do {
+            decision = try core.decide(command, now: now)
+        } catch {
+            router.send(route: route, .error(ErrorReply(inReplyTo: command.id, error)))
+            return
+        }
+        if faults.fails(command.type) {
+            decision = .rejected("injected_failure", "injected business failure (fault injection)")
+        }
+        // Apply now, with the sequence numbers the commit will assign, so later commands in this
+        // batch see the effects. The commit checks the prediction.
+        var predicted: [Int64] = []
+        for streamAppend in decision.appends {
+            var version = streamVersion(before: streamAppend)
+            for newEvent in streamAppend.events {
+                version += 1
+                let event = Event(seq: batch.nextSeq, stream: streamAppend.stream, version: version, type: newEvent.type,
+                                  data: newEvent.data, metadata: EventMetadata(
+                                      correlationID: newEvent.correlationID, causationID: newEvent.causationID,
+                                      service: Core.serviceName, timeMs: newEvent.timeMs))
+                do { try core.apply(event) } catch {
+                    throw HostError.fatalStorage("core refused its own event \(event.type): \(error)")
+                }
+                predicted.append(batch.nextSeq)
+                batch.nextSeq += 1
+            }
+        }
+        let reply = WireCodec.encode(.reply(Reply(
+            inReplyTo: command.id, outcome: decision.outcome, reason: decision.reason, message: decision.message,
+            body: decision.body, events: predicted)))
+        batch.pendingIndex[command.id] = batch.pending.count
+        batch.pending.append(Pending(commandID: command.id, reply: reply, routes: [route], predicted: predicted))
+        batch.units.append(LogBatch(appends: decision.appends,
+                                    commands: [ProcessedCommand(commandID: command.id, reply: reply, timeMs: now)]))
+    }
+
+    /// Control commands (`sys.SetFault`): never recorded in the business log.
+    private func control(_ command: Command) -> WireMessage {
+        switch command.type {
+        case "sys.SetFault":
+            do {
+                let spec = try FaultSpec.parse(try command.fields().string("spec", maxBytes: 4096, allowEmpty: true))
+                faults.set(spec)
+                logger.notice("fault spec set", metadata: ["spec": "\(spec.text)"])
+                return .reply(Reply(inReplyTo: command.id, outcome: .ok, body: faults.json))
+            } catch {
+                return .error(ErrorReply(inReplyTo: command.id, error))
+            }
+        default:
+            return .error(ErrorReply(inReplyTo: command.id, code: .unknownType, message: "unknown control command \(command.type)",
+                                     field: "type"))
         }
     }
 
@@ -218,8 +283,9 @@ public final class ServiceHost<Core: ServiceCore> {
         do {
             let body: JSON
             if SystemQueries.handles(query.type) {
-                body = try system.answer(query, log: log, now: now, extra: ["published": .int(Int64(publisher.published)),
-                                                                              "dropped_replies": .int(Int64(router.droppedReplies))])
+                body = try system.answer(query, log: log, now: now, extra: [
+                    "published": .int(Int64(publisher.published)), "dropped_replies": .int(Int64(router.droppedReplies)),
+                    "faults": faults.json])
             } else {
                 body = try core.query(query, now: now)
             }

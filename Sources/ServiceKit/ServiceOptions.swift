@@ -27,7 +27,16 @@ public struct ServiceOptions: ParsableArguments {
     @Option(name: .customLong("snapshot-every"), help: "Write a snapshot after this many events (0: never). Env: ZSAGA_SNAPSHOT_EVERY. Default: 10000.")
     public var snapshotEvery: Int?
 
+    @Option(name: .customLong("fault"), help: "Faults to inject, e.g. drop-reply=0.1,crash=after-commit:0.01 (see docs/FAULTS.md). Env: ZSAGA_FAULT.")
+    public var fault: String?
+
     public init() {}
+
+    /// The fault spec from the flag or the environment.
+    public func faultSpec() throws -> FaultSpec {
+        guard let text = fault ?? environment("ZSAGA_FAULT") else { return FaultSpec() }
+        do { return try FaultSpec.parse(text) } catch { throw ValidationError("--fault: \(error.message)") }
+    }
 
     /// The host configuration for `service`, with flags, then environment, then defaults.
     public func configuration(service: String) throws -> HostConfiguration {
@@ -41,7 +50,7 @@ public struct ServiceOptions: ParsableArguments {
             routerEndpoint: router ?? environment("ZSAGA_ROUTER") ?? DefaultEndpoints.router(service),
             pubEndpoint: pub ?? environment("ZSAGA_PUB") ?? DefaultEndpoints.pub(service),
             dataDirectory: dataDirectory ?? environment("ZSAGA_DATA_DIR") ?? "data/\(service)",
-            snapshotEvery: snapshotEvery)
+            snapshotEvery: snapshotEvery, faults: try faultSpec())
     }
 
     /// The log level from the flag, the environment, or `info`.

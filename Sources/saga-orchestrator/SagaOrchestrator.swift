@@ -83,7 +83,8 @@ struct SagaOrchestrator: AsyncParsableCommand {
         } ?? 1
         let config = OrchestratorConfiguration(
             routerEndpoint: host.routerEndpoint, pubEndpoint: host.pubEndpoint, dataDirectory: host.dataDirectory,
-            services: services, definitions: sagaTypes, maxInFlight: limit, snapshotEvery: host.snapshotEvery, seed: jitterSeed)
+            services: services, definitions: sagaTypes, maxInFlight: limit, snapshotEvery: host.snapshotEvery, seed: jitterSeed,
+            faults: host.faults)
         let logger = ProcessLogging.bootstrap(label: "zsaga.saga", level: try options.level())
         let reactor = ReactorService(name: "orchestrator-reactor") { mailbox in
             try OrchestratorHost(config: config, logger: logger).run(mailbox: mailbox)
