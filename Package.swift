@@ -66,7 +66,7 @@ let package = Package(
         ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "SagaWireTests", dependencies: ["SagaWire"]),
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["SagaClient"], path: "Tests/TestSupport"),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "SagaWire"]),
         .testTarget(name: "SystemTests", dependencies: ["SagaClient", "SagaWire", "TestSupport"]),
         .testTarget(name: "OrchestrationTests", dependencies: ["Orchestration", "Domain", "SagaWire"]),

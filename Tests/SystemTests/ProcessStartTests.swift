@@ -1,4 +1,5 @@
 import Foundation
+import SagaClient
 import SagaWire
 import Testing
 import TestSupport
@@ -10,7 +11,7 @@ import TestSupport
         let file = directory.file("bad.json")
         try #"[{"type": "transfer", "steps": [{"name": "debit", "service": "ledger", "action": "Debit", "retry": {"max_attempts": 0}}]}]"#
             .write(toFile: file, atomically: true, encoding: .utf8)
-        let ports = try FreePorts.take(2)
+        let ports = try SagaClient.FreePorts.take(2)
         let child = try ChildProcess(try Binaries.path("saga-orchestrator"), [
             "--definitions", file, "--data-dir", directory.file("saga"),
             "--router", "tcp://127.0.0.1:\(ports[0])", "--pub", "tcp://127.0.0.1:\(ports[1])",

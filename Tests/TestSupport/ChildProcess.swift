@@ -14,10 +14,9 @@ public final class ChildProcess: Sendable {
     private let output: LineCollector
     private let errors: LineCollector
 
-    /// Starts `executable` with `arguments`, with `environment` added to this process's own.
-    /// Standard error goes to `stderrPath` when given, else it is collected.
-    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                stderrPath: String? = nil) throws {
+    /// Starts `executable` with `arguments`, with `environment` added to this process's own;
+    /// standard output and standard error are collected line by line.
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         self.executable = executable
         self.arguments = arguments
         let process = Process()
@@ -27,17 +26,9 @@ public final class ChildProcess: Sendable {
         let stdout = Pipe()
         process.standardOutput = stdout
         output = LineCollector(stdout.fileHandleForReading)
-        if let stderrPath {
-            FileManager.default.createFile(atPath: stderrPath, contents: nil)
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-            handle.seekToEndOfFile()
-            process.standardError = handle
-            errors = LineCollector(nil)
-        } else {
-            let stderr = Pipe()
-            process.standardError = stderr
-            errors = LineCollector(stderr.fileHandleForReading)
-        }
+        let stderr = Pipe()
+        process.standardError = stderr
+        errors = LineCollector(stderr.fileHandleForReading)
         try process.run()
         self.process = process
         pid = process.processIdentifier
@@ -79,7 +70,7 @@ public final class ChildProcess: Sendable {
 
     /// Lines written to standard output so far.
     public var stdoutLines: [String] { output.lines }
-    /// Lines written to standard error so far (empty when it goes to a file).
+    /// Lines written to standard error so far.
     public var stderrLines: [String] { errors.lines }
 
     /// Waits until a line of standard output satisfies `predicate`, up to `seconds`.
@@ -103,11 +94,7 @@ final class LineCollector: Sendable {
         var eof = false
     }
 
-    init(_ handle: FileHandle?) {
-        guard let handle else {
-            state.withLock { $0.eof = true }
-            return
-        }
+    init(_ handle: FileHandle) {
         let state = self.state
         let thread = Thread {
             while true {

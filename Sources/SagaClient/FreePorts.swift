@@ -9,7 +9,7 @@ public enum FreePorts {
         defer { sockets.forEach { close($0) } }
         while ports.count < count {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { throw TestSupportError("socket() failed") }
+            guard fd >= 0 else { throw SupervisorError("socket() failed") }
             sockets.append(fd)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
@@ -18,7 +18,7 @@ public enum FreePorts {
             let bound = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
-            guard bound == 0 else { throw TestSupportError("bind() failed") }
+            guard bound == 0 else { throw SupervisorError("bind() failed") }
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
             _ = withUnsafeMutablePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }

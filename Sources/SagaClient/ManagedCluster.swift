@@ -1,0 +1,198 @@
+import Foundation
+
+/// Why the supervisor could not do what it was asked.
+public struct SupervisorError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The five ZSaga processes of one cluster, started, signalled and restarted by PID.
+///
+/// Used by `sagactl chaos` (which kills, pauses and restarts them) and by the system tests.
+/// Every process gets free loopback ports, its data directory and a log file under `directory`.
+public final class ManagedCluster {
+    /// The processes, in start order.
+    public static let names = ["order", "inventory", "payment", "shipping", "saga"]
+
+    /// Where data and logs go.
+    public let directory: URL
+    /// Where the executables are.
+    public let binDirectory: URL
+    /// ROUTER and PUB port of each process.
+    public let ports: [String: (router: Int, pub: Int)]
+    /// Extra arguments per process.
+    public var extraArguments: [String: [String]]
+    /// Extra environment for every process.
+    public var environment: [String: String]
+    private var processes: [String: Process] = [:]
+    private var logHandles: [String: FileHandle] = [:]
+    /// Processes stopped on purpose (SIGTERM); the rest are restarted by ``restartDead()``.
+    private var stopped: Set<String> = []
+
+    public init(directory: URL, binDirectory: URL, extraArguments: [String: [String]] = [:],
+                environment: [String: String] = [:]) throws {
+        self.directory = directory
+        self.binDirectory = binDirectory
+        self.extraArguments = extraArguments
+        self.environment = environment
+        let free = try FreePorts.take(Self.names.count * 2)
+        var ports: [String: (router: Int, pub: Int)] = [:]
+        for (index, name) in Self.names.enumerated() { ports[name] = (free[2 * index], free[2 * index + 1]) }
+        self.ports = ports
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    /// The directory holding this build's executables (next to the running one), or `$ZSAGA_BIN_DIR`.
+    public static func defaultBinDirectory() -> URL {
+        if let override = ProcessInfo.processInfo.environment["ZSAGA_BIN_DIR"], !override.isEmpty {
+            return URL(fileURLWithPath: override)
+        }
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: exe).deletingLastPathComponent()
+    }
+
+    public func router(_ name: String) -> String { "tcp://127.0.0.1:\(ports[name]!.router)" }
+    public func pub(_ name: String) -> String { "tcp://127.0.0.1:\(ports[name]!.pub)" }
+
+    /// Client endpoints of this cluster.
+    public var endpoints: ClusterEndpoints {
+        ClusterEndpoints(routers: Dictionary(uniqueKeysWithValues: Self.names.map { ($0, router($0)) }),
+                         pubs: Dictionary(uniqueKeysWithValues: Self.names.map { ($0, pub($0)) }))
+    }
+
+    /// The environment that points clients (and the orchestrator) at this cluster.
+    public var clientEnvironment: [String: String] {
+        var env: [String: String] = ["ZSAGA_ORCHESTRATOR": router("saga")]
+        for name in Self.names {
+            env["ZSAGA_\(name.uppercased())_ROUTER"] = router(name)
+            env["ZSAGA_\(name.uppercased())_PUB"] = pub(name)
+        }
+        return env
+    }
+
+    /// The executable of a process.
+    public static func executable(_ name: String) -> String { name == "saga" ? "saga-orchestrator" : "\(name)-service" }
+
+    /// The log file of a process.
+    public func logPath(_ name: String) -> String { directory.appendingPathComponent("\(name).log").path }
+
+    /// Starts one process (its log file is appended to).
+    public func start(_ name: String) throws {
+        let path = binDirectory.appendingPathComponent(Self.executable(name)).path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw SupervisorError("executable \(path) not found; build first (swift build) or set ZSAGA_BIN_DIR")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = ["--router", router(name), "--pub", pub(name),
+                             "--data-dir", directory.appendingPathComponent("data/\(name)").path] + (extraArguments[name] ?? [])
+        process.environment = ProcessInfo.processInfo.environment.merging(clientEnvironment) { $1 }.merging(environment) { $1 }
+        if logHandles[name] == nil {
+            _ = FileManager.default.createFile(atPath: logPath(name), contents: nil)
+            logHandles[name] = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath(name)))
+        }
+        let handle = logHandles[name]!
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        processes[name] = process
+        stopped.remove(name)
+    }
+
+    /// Starts every process.
+    public func startAll() throws {
+        for name in Self.names { try start(name) }
+    }
+
+    /// Waits until every process answers a ping.
+    public func waitUntilUp(timeout: Double = 30) throws {
+        let client = try ClusterClient(timeoutMs: 300)
+        let deadline = Date().addingTimeInterval(timeout)
+        var waiting = Set(Self.names)
+        while !waiting.isEmpty {
+            for name in waiting.sorted() {
+                if (try? client.query(router(name), "sys.Ping")) != nil { waiting.remove(name) }
+                if let process = processes[name], !process.isRunning {
+                    throw SupervisorError("\(Self.executable(name)) exited during start; see \(logPath(name))")
+                }
+            }
+            if Date() > deadline { throw SupervisorError("no answer from \(waiting.sorted()) within \(timeout) s") }
+        }
+    }
+
+    /// The PID of a running process.
+    public func pid(_ name: String) -> Int32? {
+        guard let process = processes[name], process.isRunning else { return nil }
+        return process.processIdentifier
+    }
+
+    /// Whether a process is running.
+    public func isRunning(_ name: String) -> Bool { processes[name]?.isRunning ?? false }
+
+    /// Sends a signal to a process.
+    public func signal(_ name: String, _ number: Int32) {
+        if let pid = pid(name) { Foundation.kill(pid, number) }
+    }
+
+    /// SIGKILL, and wait until it is gone.
+    public func kill(_ name: String) {
+        guard let process = processes[name], process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Freezes a process (SIGSTOP).
+    public func pause(_ name: String) { signal(name, SIGSTOP) }
+
+    /// Thaws a process (SIGCONT).
+    public func resume(_ name: String) { signal(name, SIGCONT) }
+
+    /// Restarts every process that died without being stopped on purpose (an injected crash,
+    /// say); returns their names.
+    @discardableResult
+    public func restartDead() throws -> [String] {
+        var restarted: [String] = []
+        for name in Self.names where !stopped.contains(name) {
+            if let process = processes[name], process.isRunning { continue }
+            try start(name)
+            restarted.append(name)
+        }
+        return restarted
+    }
+
+    /// Stops every process with SIGTERM (SIGCONT first, in case one is frozen) and returns each
+    /// exit status; a process that does not exit within `timeout` is killed and reported as `nil`.
+    @discardableResult
+    public func stopAll(timeout: Double = 20) -> [String: Int32?] {
+        var statuses: [String: Int32?] = [:]
+        for (name, process) in processes where process.isRunning {
+            stopped.insert(name)
+            Foundation.kill(process.processIdentifier, SIGCONT)
+            Foundation.kill(process.processIdentifier, SIGTERM)
+        }
+        for (name, process) in processes {
+            stopped.insert(name)
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            if process.isRunning {
+                Foundation.kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                statuses[name] = .some(nil)
+            } else {
+                statuses[name] = process.terminationReason == .uncaughtSignal ? -process.terminationStatus : process.terminationStatus
+            }
+        }
+        return statuses
+    }
+
+    /// Kills whatever still runs (SIGKILL) and closes the log files.
+    public func killAll() {
+        for name in processes.keys { kill(name) }
+        for handle in logHandles.values { try? handle.close() }
+        logHandles.removeAll()
+    }
+
+    deinit { killAll() }
+}
