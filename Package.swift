@@ -69,6 +69,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["SagaClient"], path: "Tests/TestSupport"),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "SagaWire"]),
         .testTarget(name: "SystemTests", dependencies: ["SagaClient", "SagaWire", "TestSupport"]),
+        .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit", "SagaWire"]),
         .testTarget(name: "OrchestrationTests", dependencies: ["Orchestration", "Domain", "SagaWire"]),
         .testTarget(
             name: "EventLogTests",

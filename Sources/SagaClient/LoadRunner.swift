@@ -74,8 +74,9 @@ public final class LoadRunner {
     /// Runs `count` sagas named `<prefix>-<n>` with contexts from `generator`.
     ///
     /// - Parameter progress: called about once a second with the summary so far.
+    /// - Parameter ratePerSecond: when set, sagas are started no faster than this (paced load).
     public func run(count: Int, concurrency: Int, prefix: String, type: String = "order", generator: OrderGenerator,
-                    progress: ((RunSummary, Int) -> Void)? = nil) throws -> RunSummary {
+                    ratePerSecond: Double? = nil, progress: ((RunSummary, Int) -> Void)? = nil) throws -> RunSummary {
         var summary = RunSummary()
         summary.sagas = count
         let start = Date().timeIntervalSince1970
@@ -98,7 +99,8 @@ public final class LoadRunner {
         var firstSentByIndex: [Int: Double] = [:]
         while summary.completed + summary.compensated + summary.stuck + summary.failed < count {
             var now = Date().timeIntervalSince1970
-            while inFlight.count < concurrency, next < count {
+            while inFlight.count < concurrency, next < count,
+                  ratePerSecond.map({ now >= start + Double(next) / $0 }) ?? true {
                 try send(next, first: nil)
                 firstSentByIndex[next] = now
                 next += 1

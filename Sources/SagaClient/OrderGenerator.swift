@@ -16,14 +16,8 @@ public struct OrderGenerator: Sendable {
 
     /// The context of order number `index`: 1 or 2 lines, quantity 1–3, prices 5.00–62.50.
     public func context(_ index: Int) -> JSON {
-        var state = seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var random = SplitMix64(seed: seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
+        func next() -> UInt64 { random.next() }
         let lineCount = 1 + Int(next() % 2)
         var chosen: [String] = []
         while chosen.count < min(lineCount, items.count) {

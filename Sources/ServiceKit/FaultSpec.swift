@@ -100,13 +100,13 @@ public struct FaultSpec: Sendable, Equatable {
 /// Makes the seeded random choices of a ``FaultSpec``.
 public struct FaultInjector: Sendable {
     public private(set) var spec: FaultSpec
-    private var state: UInt64
+    private var random: SplitMix64
     /// How many faults were injected, by kind.
     public private(set) var injected: [String: Int] = [:]
 
     public init(_ spec: FaultSpec = FaultSpec()) {
         self.spec = spec
-        state = spec.seed ^ 0x5DEE_CE66_D1CE_4E5B
+        random = SplitMix64(seed: spec.seed ^ 0x5DEE_CE66_D1CE_4E5B)
     }
 
     /// Replaces the spec (and restarts its random sequence from the spec's seed).
@@ -116,12 +116,7 @@ public struct FaultInjector: Sendable {
 
     private mutating func roll(_ rate: Double) -> Bool {
         guard rate > 0 else { return false }
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Double(z >> 11) / Double(1 << 53) < rate
+        return random.nextUnit() < rate
     }
 
     private mutating func count(_ kind: String) -> Bool {

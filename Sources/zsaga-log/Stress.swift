@@ -21,14 +21,8 @@ struct Stress: ParsableCommand {
         let log = try EventLog(path: path, service: "stress")
         // Continue numbering after batches an earlier (killed) run committed.
         var number = Int(try log.commandCount())
-        var rng = seed &+ UInt64(number)
-        func nextRandom() -> UInt64 {
-            rng &+= 0x9E37_79B9_7F4A_7C15
-            var z = rng
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var random = SplitMix64(seed: seed &+ UInt64(number))
+        func nextRandom() -> UInt64 { random.next() }
         while number < batches {
             var units: [LogBatch] = []
             for _ in 0..<group where number + units.count < batches {

@@ -1,0 +1,285 @@
+import Foundation
+import SagaWire
+import ServiceKit
+
+/// Settings of a chaos run.
+public struct ChaosOptions: Sendable {
+    public var sagas = 1000
+    /// Seconds of chaos: kills, pauses and faults happen during this window.
+    public var duration = 60.0
+    public var seed: UInt64 = 1
+    /// Where the run's cluster keeps its data and logs (created fresh).
+    public var directory: URL
+    /// Sagas in flight at once.
+    public var concurrency = 32
+    /// Where the executables are.
+    public var binDirectory: URL
+    /// Seconds to wait, after the chaos, for every saga to settle.
+    public var settleTimeout = 240.0
+
+    public init(directory: URL, binDirectory: URL) {
+        self.directory = directory
+        self.binDirectory = binDirectory
+    }
+}
+
+/// What a chaos run did and found.
+public struct ChaosReport: Sendable {
+    public var sagas = 0
+    public var completed = 0
+    public var compensated = 0
+    public var stuck = 0
+    /// Sagas the client never saw settle.
+    public var failed = 0
+    public var kills = 0
+    /// Processes that aborted at an injected crash point and were restarted.
+    public var crashes = 0
+    public var pauses = 0
+    /// Fault specs switched on.
+    public var faults = 0
+    public var violations: [Violation] = []
+    public var durationSeconds = 0.0
+    public var seed: UInt64 = 0
+    public var killsByProcess: [String: Int] = [:]
+
+    public var json: JSON {
+        ["sagas": .int(Int64(sagas)), "completed": .int(Int64(completed)), "compensated": .int(Int64(compensated)),
+         "stuck": .int(Int64(stuck)), "failed": .int(Int64(failed)), "kills": .int(Int64(kills)),
+         "crashes": .int(Int64(crashes)), "pauses": .int(Int64(pauses)), "faults": .int(Int64(faults)),
+         "kills_by_process": .object(killsByProcess.mapValues { .int(Int64($0)) }),
+         "violations": .array(violations.map(\.json)), "duration_s": .double(durationSeconds), "seed": .int(Int64(bitPattern: seed))]
+    }
+
+    public var lines: [String] {
+        var lines = [
+            "sagas \(sagas): completed \(completed), compensated \(compensated), stuck \(stuck), failed \(failed)",
+            "kills \(kills) (" + killsByProcess.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                + "), injected crashes \(crashes), pauses \(pauses), fault specs \(faults)",
+            String(format: "duration %.1f s, seed %llu", durationSeconds, seed),
+        ]
+        if violations.isEmpty {
+            lines.append("violations: none")
+        } else {
+            lines.append("VIOLATIONS: \(violations.count)")
+            for violation in violations.prefix(50) {
+                lines.append("  [\(violation.check)] \(violation.sagaID.map { "saga \($0): " } ?? "")\(violation.detail)")
+            }
+        }
+        return lines
+    }
+}
+
+/// `sagactl chaos`: starts a fresh cluster, drives sagas through it while killing, freezing and
+/// faulting its processes at seeded random moments, then stops the faults, waits for quiet and
+/// checks every invariant.
+public final class ChaosRun {
+    private let options: ChaosOptions
+    private var random: SplitMix64
+    private var report = ChaosReport()
+
+    /// Fault specs the run switches on, per kind of process. `fail` targets actions only: a
+    /// refused compensation would leave a saga stuck by design, not by a bug.
+    static let serviceFaults = ["drop-reply=0.3", "drop-publish=0.4", "delay=*:400", "crash=before-commit:0.05",
+                                "crash=after-commit:0.05", "drop-reply=0.1,drop-publish=0.1,delay=*:100"]
+    static let actionFaults = ["order": "order.CreateOrder", "inventory": "inventory.ReserveInventory",
+                               "payment": "payment.ChargePayment", "shipping": "shipping.CreateShipment"]
+    static let orchestratorFaults = ["drop-reply=0.3", "drop-publish=0.5", "crash=after-log:0.05", "crash=before-commit:0.05"]
+
+    public init(options: ChaosOptions) {
+        self.options = options
+        random = SplitMix64(seed: options.seed)
+    }
+
+    private func pick<T>(_ items: [T]) -> T { items[Int(random.next() % UInt64(items.count))] }
+
+    /// Runs the whole scenario; `progress` gets a line about once a second.
+    public func run(progress: (String) -> Void) throws -> ChaosReport {
+        report.seed = options.seed
+        report.sagas = options.sagas
+        let started = Date()
+        try prepareDirectory()
+        let cluster = try ManagedCluster(
+            directory: options.directory, binDirectory: options.binDirectory,
+            extraArguments: ["inventory": ["--stock", "item1:10000000,item2:10000000,item3:10000000"]])
+        defer { cluster.killAll() }
+        try cluster.startAll()
+        try cluster.waitUntilUp()
+        let control = try ClusterClient(timeoutMs: 700)
+
+        // The load, on its own thread: paced so the sagas spread over the chaos window.
+        let load = LockedValue(LoadState())
+        let loadDone = DispatchSemaphore(value: 0)
+        let (endpoint, count, concurrency, seed) = (cluster.router("saga"), options.sagas, options.concurrency, options.seed)
+        let rate = Double(options.sagas) / max(options.duration * 0.8, 1)
+        let loader = Thread {
+            do {
+                let runner = try LoadRunner(endpoint: endpoint)
+                runner.resendAfter = 5
+                let summary = try runner.run(count: count, concurrency: concurrency, prefix: "chaos\(seed)",
+                                             generator: OrderGenerator(seed: seed), ratePerSecond: rate) { summary, _ in
+                    load.withLock { $0.progress = summary }
+                }
+                load.withLock { $0.result = summary }
+            } catch {
+                load.withLock { $0.error = "\(error)" }
+            }
+            loadDone.signal()
+        }
+        loader.start()
+
+        // The chaos.
+        var paused: [String: Date] = [:]
+        var faulted: Set<String> = []
+        var nextAction = Date().addingTimeInterval(random.uniform(0.5...1.5))
+        var nextProgress = Date()
+        let chaosEnd = started.addingTimeInterval(options.duration)
+        while Date() < chaosEnd && load.withLock({ $0.result == nil && $0.error == nil }) {
+            let now = Date()
+            for (name, until) in paused where until <= now {
+                cluster.resume(name)
+                paused.removeValue(forKey: name)
+            }
+            let restarted = try cluster.restartDead()
+            report.crashes += restarted.count
+            for name in restarted { faulted.remove(name) }
+            if now >= nextAction {
+                try act(cluster, control, &paused, &faulted)
+                nextAction = now.addingTimeInterval(random.uniform(0.3...1.5))
+            }
+            if now >= nextProgress {
+                let done = load.withLock { $0.progress }
+                progress(String(format: "chaos %3.0fs/%.0fs | sagas %d/%d settled | kills %d, crashes %d, pauses %d, faults %d",
+                                now.timeIntervalSince(started), options.duration,
+                                done.completed + done.compensated + done.stuck + done.failed, options.sagas,
+                                report.kills, report.crashes, report.pauses, report.faults))
+                nextProgress = now.addingTimeInterval(1)
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+
+        // Stop the chaos: thaw, clear every fault, bring back the dead.
+        for name in paused.keys { cluster.resume(name) }
+        report.crashes += try cluster.restartDead().count
+        for name in ManagedCluster.names { clearFault(name, cluster, control) }
+        progress("chaos over; waiting for every saga to settle")
+        let settleDeadline = Date().addingTimeInterval(options.settleTimeout)
+        while loadDone.wait(timeout: .now() + 1) == .timedOut {
+            report.crashes += try cluster.restartDead().count
+            let done = load.withLock { $0.progress }
+            progress("settling: \(done.completed + done.compensated + done.stuck + done.failed)/\(options.sagas)")
+            if Date() > settleDeadline { break }
+        }
+        let outcome = load.withLock { $0 }
+        if let error = outcome.error { report.violations.append(Violation(sagaID: nil, check: "load", detail: error)) }
+        let summary = outcome.result ?? outcome.progress
+        if outcome.result == nil && outcome.error == nil {
+            report.violations.append(Violation(sagaID: nil, check: "settled",
+                                               detail: "the sagas did not all settle within \(Int(options.settleTimeout)) s"))
+        }
+        report.failed = summary.failed
+        try waitUntilQuiet(cluster, deadline: settleDeadline)
+
+        // Check every invariant at the services.
+        let checker = Checker(client: try ClusterClient(timeoutMs: 30_000), endpoints: cluster.endpoints)
+        let check = try checker.run()
+        report.completed = check.byStatus["completed", default: 0]
+        report.compensated = check.byStatus["compensated", default: 0]
+        report.stuck = check.byStatus["stuck", default: 0]
+        report.violations += check.violations
+        if check.sagas != options.sagas {
+            report.violations.append(Violation(sagaID: nil, check: "saga_count", detail: "\(check.sagas) sagas recorded, \(options.sagas) started"))
+        }
+        // What the client was told must be what the cluster recorded.
+        let sagas = try ClusterClient(timeoutMs: 30_000).all(cluster.router("saga"), "saga.ListSagas", key: "sagas")
+        let recorded = Dictionary(uniqueKeysWithValues: sagas.compactMap { saga in
+            saga["saga_id"]?.stringValue.map { ($0, saga["status"]?.stringValue ?? "") } })
+        for (saga, told) in summary.outcomes where told != "failed" && recorded[saga] != told {
+            report.violations.append(Violation(sagaID: saga, check: "client_outcome",
+                                               detail: "client was told \(told), the orchestrator recorded \(recorded[saga] ?? "nothing")"))
+        }
+        // A clean shutdown after all that.
+        for (name, status) in cluster.stopAll() where status != 0 {
+            report.violations.append(Violation(sagaID: nil, check: "clean_shutdown",
+                                               detail: "\(ManagedCluster.executable(name)) exited with \(status.map(String.init) ?? "no status (killed after 20 s)") on SIGTERM"))
+        }
+        report.durationSeconds = Date().timeIntervalSince(started)
+        return report
+    }
+
+    private struct LoadState: Sendable {
+        var progress = RunSummary()
+        var result: RunSummary?
+        var error: String?
+    }
+
+    private func prepareDirectory() throws {
+        let manager = FileManager.default
+        let marker = options.directory.appendingPathComponent(".zsaga-chaos")
+        if manager.fileExists(atPath: options.directory.path) {
+            let contents = try manager.contentsOfDirectory(atPath: options.directory.path)
+            guard contents.isEmpty || manager.fileExists(atPath: marker.path) else {
+                throw SupervisorError("\(options.directory.path) is not empty and not an earlier chaos run; give a new directory")
+            }
+            try manager.removeItem(at: options.directory)
+        }
+        try manager.createDirectory(at: options.directory, withIntermediateDirectories: true)
+        _ = manager.createFile(atPath: marker.path, contents: Data("seed \(options.seed)\n".utf8))
+    }
+
+    /// One random act: a kill and restart, a pause, or a fault switched on or off.
+    private func act(_ cluster: ManagedCluster, _ control: ClusterClient, _ paused: inout [String: Date],
+                     _ faulted: inout Set<String>) throws {
+        let roll = random.nextUnit()
+        if roll < 0.45 {
+            // The orchestrator gets a third of the kills; the services share the rest.
+            let name = random.nextUnit() < 0.34 ? "saga" : pick(Array(ManagedCluster.names.dropLast()))
+            cluster.kill(name)
+            paused.removeValue(forKey: name)
+            faulted.remove(name)
+            report.kills += 1
+            report.killsByProcess[name, default: 0] += 1
+            try cluster.start(name)
+        } else if roll < 0.65 {
+            let candidates = ManagedCluster.names.filter { paused[$0] == nil }
+            guard !candidates.isEmpty else { return }
+            let name = pick(candidates)
+            // Some pauses outlast the step timeouts (3 s), so attempts time out and retry.
+            let seconds = random.nextUnit() < 0.65 ? random.uniform(0.3...2.0) : random.uniform(3.5...6.0)
+            cluster.pause(name)
+            paused[name] = Date().addingTimeInterval(seconds)
+            report.pauses += 1
+        } else {
+            let name = pick(ManagedCluster.names)
+            guard paused[name] == nil else { return }
+            if faulted.contains(name) && random.nextUnit() < 0.6 {
+                clearFault(name, cluster, control)
+                faulted.remove(name)
+                return
+            }
+            var specs = name == "saga" ? Self.orchestratorFaults : Self.serviceFaults
+            if let action = Self.actionFaults[name] { specs.append("fail=\(action):0.3") }
+            let spec = pick(specs) + ",seed=\(random.next() % 1_000_000)"
+            if (try? control.command(cluster.router(name), "sys.SetFault", ["spec": .string(spec)])) != nil {
+                faulted.insert(name)
+                report.faults += 1
+            }
+        }
+    }
+
+    private func clearFault(_ name: String, _ cluster: ManagedCluster, _ control: ClusterClient) {
+        for _ in 0..<20 {
+            if (try? control.command(cluster.router(name), "sys.SetFault", ["spec": ""])) != nil { return }
+            _ = try? cluster.restartDead()
+        }
+    }
+
+    /// Waits until the orchestrator has nothing in flight (every saga settled or stuck).
+    private func waitUntilQuiet(_ cluster: ManagedCluster, deadline: Date) throws {
+        let client = try ClusterClient(timeoutMs: 2000)
+        while Date() < deadline {
+            if let stats = try? client.query(cluster.router("saga"), "saga.Stats"), stats["in_flight"] == 0 { return }
+            _ = try cluster.restartDead()
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+    }
+}
