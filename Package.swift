@@ -59,6 +59,8 @@ let package = Package(
         .executableTarget(name: "payment-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(name: "shipping-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(name: "saga-orchestrator", dependencies: ["Orchestration", "ServiceKit", "SagaWire", argumentParser]),
+        .target(name: "Bench", dependencies: ["SagaClient", "SagaWire", "ZeroMQ"]),
+        .executableTarget(name: "zsaga-bench", dependencies: ["Bench", "SagaClient", "SagaWire", argumentParser]),
         .executableTarget(name: "sagactl", dependencies: ["SagaClient", "SagaWire", argumentParser]),
         .executableTarget(
             name: "zsaga-log",
@@ -69,7 +71,9 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["SagaClient"], path: "Tests/TestSupport"),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "SagaWire"]),
         .testTarget(name: "SystemTests", dependencies: ["SagaClient", "SagaWire", "TestSupport"]),
-        .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit", "SagaWire"]),
+        .testTarget(name: "ServiceKitTests", dependencies: [
+            "ServiceKit", "SagaWire", "EventLog", "Domain", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "OrchestrationTests", dependencies: ["Orchestration", "Domain", "SagaWire"]),
         .testTarget(
             name: "EventLogTests",

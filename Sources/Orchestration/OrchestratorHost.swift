@@ -34,6 +34,7 @@ public final class OrchestratorHost {
     private var savedPositions: [String: Int64] = [:]
     private var replayCounter = 0
     private var faults: FaultInjector
+    private var stats = CommitStats()
 
     private enum TimerKind {
         case send(sagaID: String, SagaCommand, attempt: Int)
@@ -196,10 +197,13 @@ public final class OrchestratorHost {
         if !batch.units.isEmpty {
             if faults.crashes(at: .beforeCommit) { crashNow(.beforeCommit, process: "saga-orchestrator") }
             let results: [Result<[Event], EventLogError>]
+            let started = monotonicMicros()
             do { results = try log.commit(group: batch.units) } catch { throw HostError.fatalStorage("\(error)") }
+            let elapsed = monotonicMicros() - started
             for result in results {
                 do { committed += try result.get() } catch { throw HostError.fatalStorage("saga batch refused: \(error)") }
             }
+            stats.record(units: batch.units.count, events: committed.count, micros: elapsed)
             // Logged, nothing sent yet: recovery must re-send every command of this batch.
             if faults.crashes(at: .afterCommit) { crashNow(.afterCommit, process: "saga-orchestrator") }
         }
@@ -487,7 +491,7 @@ public final class OrchestratorHost {
             }
             return try system.answer(query, log: log, now: wallClockMs(), extra: [
                 "in_flight": .int(Int64(book.inFlight)), "sagas": .int(Int64(book.summaries.count)),
-                "faults": faults.json, "streams": .object(streams),
+                "faults": faults.json, "streams": .object(streams), "commit": stats.json,
             ])
         }
         let body = try Fields(query.body, path: "body")

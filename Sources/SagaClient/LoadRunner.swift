@@ -22,6 +22,8 @@ public struct RunSummary: Sendable {
     /// Every saga id with its final status.
     public var outcomes: [String: String] = [:]
 
+    public init() {}
+
     public var sagasPerSecond: Double { wallSeconds > 0 ? Double(completed + compensated + stuck) / wallSeconds : 0 }
 
     /// The `p`-th percentile of the latencies (0 to 100).

@@ -46,6 +46,9 @@ public struct Checkpoints {
                 failure = HostError.recovery("event \(event.seq) (\(event.type)): \(error)")
                 return
             }
+            // Replayed events come after the checkpoint: the next snapshot must include their
+            // streams, or a later recovery would start from a checkpoint that lacks them.
+            dirty.insert(event.stream)
             report.replayed += 1
         }
         if let failure { throw failure }

@@ -108,6 +108,7 @@ public final class ServiceHost<Core: ServiceCore> {
     }
 
     private var faults: FaultInjector = FaultInjector()
+    private var stats = CommitStats()
     /// Commands held back by an injected delay, with when to process them.
     private var delayed: [(due: Int64, command: Command, route: [[UInt8]])] = []
 
@@ -168,7 +169,9 @@ public final class ServiceHost<Core: ServiceCore> {
         if !batch.units.isEmpty {
             if faults.crashes(at: .beforeCommit) { crashNow(.beforeCommit, process: Core.serviceName) }
             let results: [Result<[Event], EventLogError>]
+            let started = monotonicMicros()
             do { results = try log.commit(group: batch.units) } catch { throw HostError.fatalStorage("\(error)") }
+            let elapsed = monotonicMicros() - started
             for (index, result) in results.enumerated() {
                 let events: [Event]
                 do { events = try result.get() } catch { throw HostError.fatalStorage("batch refused: \(error)") }
@@ -177,6 +180,7 @@ public final class ServiceHost<Core: ServiceCore> {
                 }
                 committed += events
             }
+            stats.record(units: batch.units.count, events: committed.count, micros: elapsed)
             if faults.crashes(at: .afterCommit) { crashNow(.afterCommit, process: Core.serviceName) }
         }
         for item in batch.pending {
@@ -285,7 +289,7 @@ public final class ServiceHost<Core: ServiceCore> {
             if SystemQueries.handles(query.type) {
                 body = try system.answer(query, log: log, now: now, extra: [
                     "published": .int(Int64(publisher.published)), "dropped_replies": .int(Int64(router.droppedReplies)),
-                    "faults": faults.json])
+                    "faults": faults.json, "commit": stats.json])
             } else {
                 body = try core.query(query, now: now)
             }
