@@ -4,6 +4,8 @@ import SagaWire
 
 /// One closed-loop run against a fresh cluster.
 public struct ClusterRun: Sendable {
+    /// `ipc` or `tcp`: how the orchestrator reached the services.
+    public var transport = "ipc"
     public var concurrency = 0
     public var sagas = 0
     public var summary = RunSummary()
@@ -18,7 +20,7 @@ public struct ClusterRun: Sendable {
     public var overloaded = 0
 
     public var json: JSON {
-        ["concurrency": .int(Int64(concurrency)), "sagas": .int(Int64(sagas)),
+        ["transport": .string(transport), "concurrency": .int(Int64(concurrency)), "sagas": .int(Int64(sagas)),
          "completed": .int(Int64(summary.completed)), "compensated": .int(Int64(summary.compensated)),
          "failed": .int(Int64(summary.failed)), "stuck": .int(Int64(summary.stuck)),
          "sagas_per_s": .double(summary.sagasPerSecond), "wall_s": .double(summary.wallSeconds),
@@ -38,6 +40,8 @@ public struct ClusterBench {
     public var directory: URL
     /// Extra process arguments (e.g. a small `--max-in-flight` for the overload run).
     public var extraArguments: [String: [String]] = [:]
+    /// How the orchestrator reaches the services (the clients always use TCP).
+    public var transport: ManagedCluster.Transport = .ipc
 
     public init(binDirectory: URL, directory: URL) {
         self.binDirectory = binDirectory
@@ -51,6 +55,7 @@ public struct ClusterBench {
         var arguments = extraArguments
         arguments["inventory", default: []] += ["--stock", "item1:1000000000,item2:1000000000,item3:1000000000"]
         let cluster = try ManagedCluster(directory: runDirectory, binDirectory: binDirectory, extraArguments: arguments)
+        cluster.transport = transport
         defer {
             cluster.stopAll()
             cluster.killAll()
@@ -71,6 +76,7 @@ public struct ClusterBench {
         let cpuBefore = pids.mapValues(ProcessProbe.cpuSeconds)
         let commitsBefore = try commits()
         var result = ClusterRun()
+        result.transport = transport.rawValue
         result.concurrency = concurrency
         result.sagas = sagas
         result.summary = try runner.run(count: sagas, concurrency: concurrency, prefix: "bench", generator: OrderGenerator(seed: 7))

@@ -9,6 +9,8 @@ public struct BenchReport {
     /// (in parallel) and the orchestrator's final one.
     public static let commitsOnCriticalPath = 11
     public var levels: [ClusterRun] = []
+    /// The same cluster with the orchestrator reaching the services over TCP (as on separate hosts).
+    public var tcpLevels: [ClusterRun] = []
     public var small: ClusterRun?
     public var large: ClusterRun?
     public var overload: ClusterRun?
@@ -51,7 +53,8 @@ public struct BenchReport {
         var out: [String: JSON] = [
             "floor": floor.json, "floor_latency_ms": .double(floorLatency),
             "commits_on_critical_path": .int(Int64(Self.commitsOnCriticalPath)),
-            "levels": .array(levels.map(\.json)), "peer": .array(peer), "ratios": .object(ratios),
+            "levels": .array(levels.map(\.json)), "tcp_levels": .array(tcpLevels.map(\.json)),
+            "peer": .array(peer), "ratios": .object(ratios),
         ]
         if let small { out["scaling_small"] = small.json }
         if let large { out["scaling_large"] = large.json }
@@ -69,11 +72,11 @@ public struct BenchReport {
         lines.append(String(format: "  saga floor = 4 RTT + %d fdatasync = %.3f ms", Self.commitsOnCriticalPath, floorLatency))
         lines.append("")
         lines.append("== ZSaga cluster (closed loop, durable commits)")
-        lines.append("  conc    sagas/s   p50 ms   p90 ms   p99 ms   max ms   cpu ms/saga (saga ord inv pay shp)     commits/s (saga)  batch (saga)  peak RSS MiB (max)")
-        for run in levels + [small, large, overload].compactMap({ $0 }) {
+        lines.append("  net conc    sagas/s   p50 ms   p90 ms   p99 ms   max ms   cpu ms/saga (saga ord inv pay shp)     commits/s (saga)  batch (saga)  peak RSS MiB (max)")
+        for run in levels + tcpLevels + [small, large, overload].compactMap({ $0 }) {
             let cpu = ["saga", "order", "inventory", "payment", "shipping"].map { String(format: "%.3f", (run.cpuPerSaga[$0] ?? 0) * 1000) }
-            lines.append(String(format: "  %4d %10.1f %8.2f %8.2f %8.2f %8.2f   %@  %10.0f  %10.1f  %10.1f   (%d sagas)",
-                                run.concurrency, run.summary.sagasPerSecond, run.summary.percentile(50), run.summary.percentile(90),
+            lines.append(String(format: "  %@ %4d %10.1f %8.2f %8.2f %8.2f %8.2f   %@  %10.0f  %10.1f  %10.1f   (%d sagas)",
+                                run.transport, run.concurrency, run.summary.sagasPerSecond, run.summary.percentile(50), run.summary.percentile(90),
                                 run.summary.percentile(99), run.summary.latencies.max() ?? 0, cpu.joined(separator: " "),
                                 run.commitsPerSecond["saga"] ?? 0, run.meanBatch["saga"] ?? 0, run.peakRSS.values.max() ?? 0, run.sagas))
         }

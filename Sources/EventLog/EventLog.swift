@@ -18,6 +18,10 @@ public final class EventLog {
     private let database: DatabaseQueue
     /// The sequence number of the last committed event (0 for an empty log).
     public private(set) var head: Int64
+    /// Versions of recently written streams. The process is the log's only writer, so a version
+    /// it wrote stays true; bounded, and a miss just asks SQLite.
+    private var knownVersions: [String: Int64] = [:]
+    private static let knownVersionsLimit = 200_000
 
     /// Opens (creating if needed) the log at `path` for `service`.
     ///
@@ -100,8 +104,8 @@ public final class EventLog {
     /// Group commit: many batches in one transaction and one fsync.
     ///
     /// Each batch is still all-or-nothing: a batch refused for a version conflict or a
-    /// duplicate command is rolled back to its savepoint and reported in its result, while the
-    /// others commit.
+    /// duplicate command is checked before any of its writes and skipped, and reported in its
+    /// result, while the others commit.
     ///
     /// - Returns: one result per batch, in order.
     /// - Throws: ``EventLogError/storage(_:)`` when the transaction as a whole fails; then
@@ -110,29 +114,24 @@ public final class EventLog {
         if batches.isEmpty { return [] }
         let start = head
         let service = self.service
+        let known = knownVersions
         do {
-            let (results, newHead) = try database.write { db -> ([Result<[Event], EventLogError>], Int64) in
-                var next = start + 1
+            let (results, newHead, versions) = try database.write { db -> ([Result<[Event], EventLogError>], Int64, [String: Int64]) in
+                var writer = GroupWriter(db: db, next: start + 1, service: service, known: known)
                 var results: [Result<[Event], EventLogError>] = []
                 results.reserveCapacity(batches.count)
                 for batch in batches {
-                    var outcome: Result<[Event], EventLogError> = .success([])
-                    let savedNext = next
-                    try db.inSavepoint {
-                        do {
-                            outcome = .success(try Self.apply(batch, in: db, next: &next, service: service))
-                            return .commit
-                        } catch let error as EventLogError {
-                            outcome = .failure(error)
-                            next = savedNext
-                            return .rollback
-                        }
+                    if let refusal = try writer.refusal(batch) {
+                        results.append(.failure(refusal))
+                    } else {
+                        results.append(try writer.write(batch))
                     }
-                    results.append(outcome)
                 }
-                return (results, next - 1)
+                return (results, writer.next - 1, writer.written)
             }
             head = newHead
+            if knownVersions.count + versions.count > Self.knownVersionsLimit { knownVersions.removeAll(keepingCapacity: true) }
+            knownVersions.merge(versions) { _, new in new }
             return results
         } catch let error as EventLogError {
             throw error
@@ -141,55 +140,117 @@ public final class EventLog {
         }
     }
 
-    private static func apply(_ batch: LogBatch, in db: Database, next: inout Int64, service: String) throws -> [Event] {
-        var events: [Event] = []
-        for command in batch.commands {
-            let seen = try db.cachedStatement(sql: "SELECT 1 FROM commands WHERE command_id = ?")
-            if try Int.fetchOne(seen, arguments: [command.commandID]) != nil {
-                throw EventLogError.duplicateCommand(command.commandID)
-            }
-            let insert = try db.cachedStatement(sql: "INSERT INTO commands (command_id, reply, time_ms) VALUES (?, ?, ?)")
-            try insert.execute(arguments: [command.commandID, String(decoding: command.reply, as: UTF8.self), command.timeMs])
+    /// Writes the batches of one group commit inside its transaction. Every check is made
+    /// before a batch's first write, so a refused batch leaves nothing behind without the cost
+    /// of a savepoint per batch.
+    private struct GroupWriter {
+        let db: Database
+        var next: Int64
+        let service: String
+        /// Versions known before this transaction (from the log's cache).
+        let known: [String: Int64]
+        /// Stream versions and command ids written (or read) in this transaction.
+        var versions: [String: Int64] = [:]
+        var written: [String: Int64] = [:]
+        var commands: Set<String> = []
+
+        init(db: Database, next: Int64, service: String, known: [String: Int64]) {
+            self.db = db
+            self.next = next
+            self.service = service
+            self.known = known
         }
-        let insertEvent = try db.cachedStatement(sql: """
-            INSERT INTO events (seq, stream, version, type, data, correlation_id, causation_id, time_ms)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        for append in batch.appends where !append.events.isEmpty {
-            var version = try streamVersion(append.stream, in: db)
-            guard append.expectedVersion.admits(version) else {
-                throw EventLogError.versionConflict(stream: append.stream, expected: append.expectedVersion, actual: version)
-            }
-            for event in append.events {
-                version += 1
-                let data = String(decoding: JSONWriter.encode(event.data), as: UTF8.self)
-                try insertEvent.execute(arguments: [
-                    next, append.stream, version, event.type, data, event.correlationID, event.causationID, event.timeMs,
-                ])
-                events.append(Event(
-                    seq: next, stream: append.stream, version: version, type: event.type, data: event.data,
-                    metadata: EventMetadata(correlationID: event.correlationID, causationID: event.causationID,
-                                            service: service, timeMs: event.timeMs)))
-                next += 1
-            }
+
+        mutating func version(_ stream: String) throws -> Int64 {
+            if let version = versions[stream] ?? known[stream] { return version }
+            let statement = try db.cachedStatement(sql: "SELECT MAX(version) FROM events WHERE stream = ?")
+            let version = try Int64.fetchOne(statement, arguments: [stream]) ?? 0
+            versions[stream] = version
+            return version
         }
-        for snapshot in batch.snapshots {
-            let upsert = try db.cachedStatement(sql: """
-                INSERT INTO snapshots (stream, version, seq, data) VALUES (?, ?, ?, ?)
-                ON CONFLICT (stream) DO UPDATE SET version = excluded.version, seq = excluded.seq, data = excluded.data
+
+        /// Why the batch must be refused, when that shows before writing it: a version
+        /// conflict, or a command repeated within the group. (A command recorded by an earlier
+        /// transaction is caught by its insert, the batch's first write.)
+        mutating func refusal(_ batch: LogBatch) throws -> EventLogError? {
+            var seen: Set<String> = []
+            for (index, command) in batch.commands.enumerated() {
+                if commands.contains(command.commandID) || !seen.insert(command.commandID).inserted {
+                    return .duplicateCommand(command.commandID)
+                }
+                // Only the first command's insert comes before every other write of the batch.
+                if index > 0 {
+                    let statement = try db.cachedStatement(sql: "SELECT 1 FROM commands WHERE command_id = ?")
+                    if try Int.fetchOne(statement, arguments: [command.commandID]) != nil {
+                        return .duplicateCommand(command.commandID)
+                    }
+                }
+            }
+            var planned: [String: Int64] = [:]
+            for append in batch.appends where !append.events.isEmpty {
+                let actual = try planned[append.stream] ?? version(append.stream)
+                guard append.expectedVersion.admits(actual) else {
+                    return .versionConflict(stream: append.stream, expected: append.expectedVersion, actual: actual)
+                }
+                planned[append.stream] = actual + Int64(append.events.count)
+            }
+            return nil
+        }
+
+        /// Writes a batch that passed ``refusal(_:)``; a command id already in the log refuses
+        /// it at its first write.
+        mutating func write(_ batch: LogBatch) throws -> Result<[Event], EventLogError> {
+            var events: [Event] = []
+            let insertCommand = try db.cachedStatement(sql: "INSERT INTO commands (command_id, reply, time_ms) VALUES (?, ?, ?)")
+            for (index, command) in batch.commands.enumerated() {
+                do {
+                    try insertCommand.execute(arguments: [command.commandID, String(decoding: command.reply, as: UTF8.self), command.timeMs])
+                } catch let error as DatabaseError where index == 0 && error.resultCode == .SQLITE_CONSTRAINT {
+                    return .failure(.duplicateCommand(command.commandID))
+                }
+                commands.insert(command.commandID)
+            }
+            let insertEvent = try db.cachedStatement(sql: """
+                INSERT INTO events (seq, stream, version, type, data, correlation_id, causation_id, time_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            try upsert.execute(arguments: [
-                snapshot.stream, snapshot.version, snapshot.seq, String(decoding: JSONWriter.encode(snapshot.data), as: UTF8.self),
-            ])
+            for append in batch.appends where !append.events.isEmpty {
+                var version = try self.version(append.stream)
+                for event in append.events {
+                    version += 1
+                    let data = String(decoding: JSONWriter.encode(event.data), as: UTF8.self)
+                    try insertEvent.execute(arguments: [
+                        next, append.stream, version, event.type, data, event.correlationID, event.causationID, event.timeMs,
+                    ])
+                    events.append(Event(
+                        seq: next, stream: append.stream, version: version, type: event.type, data: event.data,
+                        metadata: EventMetadata(correlationID: event.correlationID, causationID: event.causationID,
+                                                service: service, timeMs: event.timeMs)))
+                    next += 1
+                }
+                versions[append.stream] = version
+                written[append.stream] = version
+            }
+            if !batch.snapshots.isEmpty {
+                let upsert = try db.cachedStatement(sql: """
+                    INSERT INTO snapshots (stream, version, seq, data) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (stream) DO UPDATE SET version = excluded.version, seq = excluded.seq, data = excluded.data
+                    """)
+                for snapshot in batch.snapshots {
+                    try upsert.execute(arguments: [
+                        snapshot.stream, snapshot.version, snapshot.seq, String(decoding: JSONWriter.encode(snapshot.data), as: UTF8.self),
+                    ])
+                }
+            }
+            if !batch.offsets.isEmpty {
+                let upsert = try db.cachedStatement(sql: """
+                    INSERT INTO offsets (consumer, position) VALUES (?, ?)
+                    ON CONFLICT (consumer) DO UPDATE SET position = excluded.position
+                    """)
+                for (consumer, position) in batch.offsets { try upsert.execute(arguments: [consumer, position]) }
+            }
+            return .success(events)
         }
-        for (consumer, position) in batch.offsets {
-            let upsert = try db.cachedStatement(sql: """
-                INSERT INTO offsets (consumer, position) VALUES (?, ?)
-                ON CONFLICT (consumer) DO UPDATE SET position = excluded.position
-                """)
-            try upsert.execute(arguments: [consumer, position])
-        }
-        return events
     }
 
     private static func streamVersion(_ stream: String, in db: Database) throws -> Int64 {
@@ -204,6 +265,20 @@ public final class EventLog {
         try read { db in
             try String.fetchOne(db, sql: "SELECT reply FROM commands WHERE command_id = ?", arguments: [commandID])
                 .map { Array($0.utf8) }
+        }
+    }
+
+    /// The recorded replies of those of `commandIDs` that were processed, by command id: one
+    /// query for a whole batch.
+    public func replies(forCommands commandIDs: [String]) throws(EventLogError) -> [String: [UInt8]] {
+        guard !commandIDs.isEmpty else { return [:] }
+        return try read { db in
+            var found: [String: [UInt8]] = [:]
+            let statement = try db.cachedStatement(sql: "SELECT reply FROM commands WHERE command_id = ?")
+            for id in commandIDs {
+                if let reply = try String.fetchOne(statement, arguments: [id]) { found[id] = Array(reply.utf8) }
+            }
+            return found
         }
     }
 
@@ -223,7 +298,7 @@ public final class EventLog {
         try readEvents(sql: "SELECT * FROM events WHERE seq >= ? ORDER BY seq LIMIT ?", arguments: [seq, limit])
     }
 
-    /// The events of one saga (correlation id), in log order.
+    /// The events of one saga (correlation id), in log order (a scan of the log: for tools and tests).
     public func read(correlationID: String) throws(EventLogError) -> [Event] {
         try readEvents(sql: "SELECT * FROM events WHERE correlation_id = ? ORDER BY seq", arguments: [correlationID])
     }
@@ -315,7 +390,8 @@ public final class EventLog {
 
     private func read<T>(_ body: (Database) throws -> T) throws(EventLogError) -> T {
         do {
-            return try database.read(body)
+            // One thread owns the log: plain reads need no transaction or savepoint.
+            return try database.inDatabase(body)
         } catch let error as EventLogError {
             throw error
         } catch {

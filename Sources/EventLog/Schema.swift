@@ -39,6 +39,10 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v2: no correlation index") { db in
+            // Every commit wrote a page of this index; nothing on the hot path reads it.
+            try db.execute(sql: "DROP INDEX IF EXISTS events_by_correlation")
+        }
         return migrator
     }
 }

@@ -32,6 +32,7 @@ public final class OrchestratorHost {
     /// One lossless cursor per service's event stream, and the positions last saved.
     private var cursors: [String: StreamCursor] = [:]
     private var savedPositions: [String: Int64] = [:]
+    private var lastOffsetSave: Int64 = 0
     private var replayCounter = 0
     private var faults: FaultInjector
     private var stats = CommitStats()
@@ -301,13 +302,21 @@ public final class OrchestratorHost {
             let step = cursors[service]!.tick(now: now)
             follow(step, service: service, &batch, now: now)
         }
-        // Save where each stream was consumed up to, with this iteration's effects.
+        // Save where each stream was consumed up to, riding on a commit the iteration makes
+        // anyway, or on its own at most once a second. A position saved a little late only
+        // means a few events are replayed again after a crash, and replayed outcomes of
+        // settled commands change nothing.
+        let due = monotonicMs() - lastOffsetSave >= 1000
+        guard !batch.units.isEmpty || due else { return }
         var offsets: [String: Int64] = [:]
         for (service, cursor) in cursors where cursor.anchored && savedPositions[service] != cursor.position {
             offsets[Self.offsetKey(service)] = cursor.position
             savedPositions[service] = cursor.position
         }
-        if !offsets.isEmpty { batch.units.append(LogBatch(offsets: offsets)) }
+        if !offsets.isEmpty {
+            batch.units.append(LogBatch(offsets: offsets))
+            lastOffsetSave = monotonicMs()
+        }
     }
 
     static func offsetKey(_ service: String) -> String { "orchestrator/\(service)" }
@@ -547,11 +556,25 @@ public final class OrchestratorHost {
 
     /// The saga id in a command id: `<saga>/<step>/action|compensation[/rN]` or `<saga>/complete/<i>[/rN]`.
     static func sagaID(fromCommand id: String) -> String? {
-        var parts = id.split(separator: "/", omittingEmptySubsequences: false)
-        if let last = parts.last, last.first == "r", Int(last.dropFirst()) != nil { parts.removeLast() }
-        guard parts.count >= 3 else { return nil }
-        let kind = parts[parts.count - 1], middle = parts[parts.count - 2]
-        let valid = ((kind == "action" || kind == "compensation") && Int(middle) != nil) || (middle == "complete" && Int(kind) != nil)
-        return valid ? parts.dropLast(2).joined(separator: "/") : nil
+        // Scan from the end without splitting: this runs for every reply and event.
+        var utf8 = Substring(id).utf8
+        func lastComponent() -> Substring.UTF8View? {
+            guard let slash = utf8.lastIndex(of: UInt8(ascii: "/")) else { return nil }
+            let component = utf8[utf8.index(after: slash)...]
+            utf8 = utf8[..<slash]
+            return component
+        }
+        func isNumber(_ text: Substring.UTF8View) -> Bool {
+            !text.isEmpty && text.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        }
+        guard var kind = lastComponent() else { return nil }
+        if kind.first == UInt8(ascii: "r"), isNumber(kind.dropFirst()) {
+            guard let previous = lastComponent() else { return nil }
+            kind = previous
+        }
+        guard let middle = lastComponent(), !utf8.isEmpty else { return nil }
+        let valid = ((kind.elementsEqual("action".utf8) || kind.elementsEqual("compensation".utf8)) && isNumber(middle))
+            || (middle.elementsEqual("complete".utf8) && isNumber(kind))
+        return valid ? String(Substring(utf8)) : nil
     }
 }

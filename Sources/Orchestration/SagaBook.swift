@@ -29,7 +29,7 @@ public struct SagaSummary: Sendable, Equatable {
 /// The hash that identifies a saga's content (type and context).
 public func sagaContentHash(type: String, context: JSON) -> UInt64 {
     var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-    for byte in Array(type.utf8) + [0] + JSONWriter.encode(context) {
+    for byte in Array(type.utf8) + [0] + JSONWriter.canonical(context) {
         hash ^= UInt64(byte)
         hash = hash &* 0x0000_0100_0000_01B3
     }

@@ -37,15 +37,34 @@ public enum ContextRule: String, Sendable, Equatable {
 
 /// A saga type: its steps, its finishing actions and its retry policies. Saga types are data.
 public struct SagaDefinition: Sendable, Equatable {
-    public var type: String
-    public var context: ContextRule
-    public var steps: [StepDefinition]
-    public var onComplete: [CompletionAction]
+    public let type: String
+    public let context: ContextRule
+    public let steps: [StepDefinition]
+    public let onComplete: [CompletionAction]
     /// How compensations and completion actions are retried; past it the saga is `stuck`.
-    public var compensationRetry: RetryPolicy
+    public let compensationRetry: RetryPolicy
+    /// A short stable fingerprint of the definition (FNV-1a of its canonical JSON), so a saga
+    /// keeps the definition it started with across restarts and definition changes.
+    public let fingerprint: String
+
+    public init(type: String, context: ContextRule, steps: [StepDefinition], onComplete: [CompletionAction],
+                compensationRetry: RetryPolicy) {
+        self.type = type
+        self.context = context
+        self.steps = steps
+        self.onComplete = onComplete
+        self.compensationRetry = compensationRetry
+        fingerprint = Self.fingerprint(of: Self.json(type: type, context: context, steps: steps, onComplete: onComplete,
+                                                     compensationRetry: compensationRetry))
+    }
 
     /// The definition as JSON, in the form of a definition file.
     public var json: JSON {
+        Self.json(type: type, context: context, steps: steps, onComplete: onComplete, compensationRetry: compensationRetry)
+    }
+
+    private static func json(type: String, context: ContextRule, steps: [StepDefinition], onComplete: [CompletionAction],
+                             compensationRetry: RetryPolicy) -> JSON {
         .object([
             "type": .string(type),
             "context": .string(context.rawValue),
@@ -65,11 +84,9 @@ public struct SagaDefinition: Sendable, Equatable {
         ])
     }
 
-    /// A short stable fingerprint of the definition (FNV-1a of its canonical JSON), so a saga
-    /// keeps the definition it started with across restarts and definition changes.
-    public var fingerprint: String {
+    private static func fingerprint(of json: JSON) -> String {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in JSONWriter.encode(json) {
+        for byte in JSONWriter.canonical(json) {
             hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01B3
         }
@@ -195,8 +212,9 @@ public struct SagaDefinition: Sendable, Equatable {
             let orderID = try fields.optionalIdentifier("order_id", maxBytes: Limits.idBytes) ?? sagaID
             let userID = try fields.identifier("user_id", maxBytes: Limits.idBytes)
             let lines = try OrderLine.parse(fields, requirePrice: true)
-            return ["order_id": .string(orderID), "user_id": .string(userID), "items": .array(lines.map(\.json)),
-                    "amount_cents": .int(OrderLine.total(lines))]
+            // Members in key order: the canonical form, cheap to hash.
+            return ["amount_cents": .int(OrderLine.total(lines)), "items": .array(lines.map(\.json)),
+                    "order_id": .string(orderID), "user_id": .string(userID)]
         }
     }
 }

@@ -267,7 +267,7 @@ public struct SagaState: Sendable, Equatable {
         default: throw DomainError("saga snapshot: bad phase")
         }
         succeeded = Int(try int("succeeded"))
-        attempts = (json["attempts"]?.objectValue ?? [:]).compactMapValues { $0.intValue.map(Int.init) }
+        attempts = (json["attempts"]?.objectValue?.dictionary ?? [:]).compactMapValues { $0.intValue.map(Int.init) }
         round = Int(try int("round"))
         failure = json["failure"]?.stringValue
         stuckReason = json["stuck_reason"]?.stringValue

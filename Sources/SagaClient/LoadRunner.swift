@@ -15,7 +15,8 @@ public struct RunSummary: Sendable {
     /// Starts re-sent after a timeout (e.g. while the orchestrator restarted).
     public var resent = 0
     public var wallSeconds = 0.0
-    /// Milliseconds from first send to the settled answer, per saga.
+    /// Milliseconds from the admitted start to the settled answer, per saga (a start re-sent
+    /// after a timeout counts from its first send).
     public var latencies: [Double] = []
     /// Why sagas were compensated: failure reason → count.
     public var failureReasons: [String: Int] = [:]
@@ -110,7 +111,9 @@ public final class LoadRunner {
             retryAt.sort { $0.at < $1.at }
             while let first = retryAt.first, first.at <= now, inFlight.count < concurrency {
                 retryAt.removeFirst()
-                try send(first.index, first: firstSentByIndex[first.index])
+                // A start refused as overloaded was never admitted: its latency counts from
+                // the attempt that is.
+                try send(first.index, first: nil)
             }
             var poller = ZMQPoller()
             poller.add(socket)

@@ -24,7 +24,23 @@ public final class ManagedCluster {
     public var extraArguments: [String: [String]]
     /// Extra environment for every process.
     public var environment: [String: String]
+    /// How the orchestrator reaches the services: over TCP, or over `ipc://` socket files (the
+    /// processes then bind both, and clients keep using TCP).
+    public var transport: Transport = .tcp
     private var processes: [String: Process] = [:]
+
+    /// How co-located processes talk to each other.
+    public enum Transport: String, Sendable {
+        case tcp, ipc
+    }
+
+    /// The `ipc://` endpoints' directory (short: socket paths are limited to about 100 bytes).
+    public var socketDirectory: String {
+        let preferred = directory.appendingPathComponent("sock").path
+        return preferred.utf8.count < 80 ? preferred : "/tmp/zsaga-sock-\(ports["saga"]!.router)"
+    }
+
+    func ipc(_ name: String, _ kind: String) -> String { "ipc://\(socketDirectory)/\(name)-\(kind)" }
     private var logHandles: [String: FileHandle] = [:]
     /// Processes stopped on purpose (SIGTERM); the rest are restarted by ``restartDead()``.
     private var stopped: Set<String> = []
@@ -70,6 +86,19 @@ public final class ManagedCluster {
         return env
     }
 
+    /// The environment of the processes themselves: like a client's, but with the ipc
+    /// endpoints when the transport is ipc.
+    var processEnvironment: [String: String] {
+        var env = clientEnvironment
+        if transport == .ipc {
+            for name in Self.names {
+                env["ZSAGA_\(name.uppercased())_ROUTER"] = ipc(name, "router")
+                env["ZSAGA_\(name.uppercased())_PUB"] = ipc(name, "pub")
+            }
+        }
+        return env
+    }
+
     /// The executable of a process.
     public static func executable(_ name: String) -> String { name == "saga" ? "saga-orchestrator" : "\(name)-service" }
 
@@ -84,9 +113,11 @@ public final class ManagedCluster {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["--router", router(name), "--pub", pub(name),
+        let bindRouter = transport == .ipc ? "\(router(name)),\(ipc(name, "router"))" : router(name)
+        let bindPub = transport == .ipc ? "\(pub(name)),\(ipc(name, "pub"))" : pub(name)
+        process.arguments = ["--router", bindRouter, "--pub", bindPub,
                              "--data-dir", directory.appendingPathComponent("data/\(name)").path] + (extraArguments[name] ?? [])
-        process.environment = ProcessInfo.processInfo.environment.merging(clientEnvironment) { $1 }.merging(environment) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(processEnvironment) { $1 }.merging(environment) { $1 }
         if logHandles[name] == nil {
             _ = FileManager.default.createFile(atPath: logPath(name), contents: nil)
             logHandles[name] = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath(name)))

@@ -4,7 +4,7 @@
 /// caller chose) and the full path of the field, such as `body.items[2].quantity`.
 public struct Fields: Sendable {
     /// The object's members.
-    public let members: [String: JSON]
+    public let members: JSONObject
     /// The path of this object from the envelope root, e.g. `body` or `body.items[0]`.
     public let path: String
     /// The code thrown for a bad field.

@@ -1,8 +1,8 @@
 /// A JSON value.
 ///
 /// Integers and fractional numbers are kept apart so money (in cents), counts and sequence
-/// numbers survive a round trip exactly. Objects serialize with sorted keys, so the same
-/// value always encodes to the same bytes.
+/// numbers survive a round trip exactly. Objects keep their members in order, so a value
+/// always encodes to the same bytes; ``JSONWriter/canonical(_:)`` sorts keys for hashing.
 public enum JSON: Sendable, Hashable {
     case null
     case bool(Bool)
@@ -12,10 +12,13 @@ public enum JSON: Sendable, Hashable {
     case double(Double)
     case string(String)
     case array([JSON])
-    case object([String: JSON])
+    case object(JSONObject)
+
+    /// An object with the members of a dictionary, in key order.
+    public static func object(_ dictionary: [String: JSON]) -> JSON { .object(JSONObject(dictionary)) }
 
     /// The object's members, or `nil` when this is not an object.
-    public var objectValue: [String: JSON]? {
+    public var objectValue: JSONObject? {
         if case .object(let members) = self { return members }
         return nil
     }
@@ -85,8 +88,9 @@ extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Express
     public init(integerLiteral value: Int64) { self = .int(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    /// An object literal; its keys must be distinct (as Swift requires of dictionary literals).
     public init(dictionaryLiteral elements: (String, JSON)...) {
-        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+        self = .object(JSONObject(uniqueMembers: elements.map { (key: $0.0, value: $0.1) }))
     }
     public init(nilLiteral: ()) { self = .null }
     public init(floatLiteral value: Double) { self = .double(value) }

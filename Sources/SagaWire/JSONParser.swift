@@ -112,12 +112,13 @@ public struct JSONParser {
     private mutating func parseObject() throws(JSONParseError) -> JSON {
         try enter()
         position += 1
-        var members: [String: JSON] = [:]
+        var members: [(key: String, value: JSON)] = []
+        var seen: Set<String>?  // only for large objects; small ones are scanned
         skipWhitespace()
         if position < input.count, input[position] == UInt8(ascii: "}") {
             position += 1
             depth -= 1
-            return .object(members)
+            return .object(JSONObject(uniqueMembers: members))
         }
         while true {
             skipWhitespace()
@@ -130,9 +131,15 @@ public struct JSONParser {
             position += 1
             skipWhitespace()
             let value = try parseValue()
-            if members.updateValue(value, forKey: key) != nil {
-                throw fail("duplicate key \"\(key)\"", at: keyOffset)
+            let duplicate: Bool
+            if members.count < 16 {
+                duplicate = members.contains { $0.key == key }
+            } else {
+                if seen == nil { seen = Set(members.map(\.key)) }
+                duplicate = !seen!.insert(key).inserted
             }
+            if duplicate { throw fail("duplicate key \"\(key)\"", at: keyOffset) }
+            members.append((key: key, value: value))
             skipWhitespace()
             guard position < input.count else { throw fail("unexpected end of input in object") }
             switch input[position] {
@@ -140,7 +147,7 @@ public struct JSONParser {
             case UInt8(ascii: "}"):
                 position += 1
                 depth -= 1
-                return .object(members)
+                return .object(JSONObject(uniqueMembers: members))
             default: throw fail("expected ',' or '}'")
             }
         }

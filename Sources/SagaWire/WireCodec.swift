@@ -12,9 +12,11 @@ public enum WireCodec {
         JSONWriter.encode(envelope(message))
     }
 
-    /// The envelope of a message as a JSON value.
+    /// The envelope of a message as a JSON value (members in the order of docs/PROTOCOL.md).
     public static func envelope(_ message: WireMessage) -> JSON {
-        var out: [String: JSON] = ["v": .int(protocolVersion), "kind": .string(message.kind)]
+        var out = JSONObject()
+        out["v"] = .int(protocolVersion)
+        out["kind"] = .string(message.kind)
         switch message {
         case .command(let command):
             out["id"] = .string(command.id)
@@ -43,9 +45,10 @@ public enum WireCodec {
             out["version"] = .int(event.version)
             out["type"] = .string(event.type)
             out["data"] = event.data
-            var meta: [String: JSON] = ["time_ms": .int(event.metadata.timeMs)]
+            var meta = JSONObject()
             if let correlation = event.metadata.correlationID { meta["correlation_id"] = .string(correlation) }
             if let causation = event.metadata.causationID { meta["causation_id"] = .string(causation) }
+            meta["time_ms"] = .int(event.metadata.timeMs)
             out["meta"] = .object(meta)
         case .heartbeat(let heartbeat):
             out["source"] = .string(heartbeat.source)

@@ -4,6 +4,9 @@ import ZeroMQ
 
 /// The bound PUB of a process: publishes committed events in log order, and heartbeats
 /// carrying the head sequence.
+///
+/// It is an XPUB socket, so it hears which topic prefixes subscribers want and does not even
+/// encode an event nobody subscribed to. (What it skips, a late subscriber gets by replay.)
 public final class EventPublisher {
     /// The socket.
     public let socket: ZMQSocket
@@ -18,21 +21,45 @@ public final class EventPublisher {
     private let logger: Logger
 
     public init(context: ZMQContext, endpoint: String, source: String, logger: Logger) throws {
-        socket = try ZMQSocket(context, .pub, linger: 500)
+        socket = try ZMQSocket(context, .xpub, linger: 500)
         try socket.setSendHighWaterMark(200_000)
-        self.endpoint = try socket.bind(endpoint)
+        self.endpoint = try bindAll(socket, endpoint)
         self.source = source
         self.logger = logger
     }
 
+    /// Topic prefixes at least one subscriber wants.
+    public private(set) var subscriptions: Set<[UInt8]> = []
+
+    /// Reads pending (un)subscriptions; call when the socket is readable.
+    public func drainSubscriptions() {
+        while let frames = try? socket.tryReceive() {
+            guard let frame = frames.first, let flag = frame.first else { continue }
+            let prefix = Array(frame.dropFirst())
+            if flag == 1 { subscriptions.insert(prefix) } else if flag == 0 { subscriptions.remove(prefix) }
+        }
+    }
+
+    /// Whether any subscriber wants `topic`.
+    public func isWanted(_ topic: String) -> Bool {
+        if subscriptions.isEmpty { return false }
+        let bytes = Array(topic.utf8)
+        return subscriptions.contains { bytes.starts(with: $0) }
+    }
+
     /// Publishes events; call only after they are committed.
     public func publish(_ events: [Event]) {
-        for event in events { send(Framing.publish(event)) }
+        drainSubscriptions()
+        guard !subscriptions.isEmpty else { return }
+        for event in events where isWanted(event.topic) { send(Framing.publish(event)) }
     }
 
     /// Publishes a heartbeat with the log's head sequence.
     public func heartbeat(head: Int64, now: Int64) {
-        send(Framing.publish(Heartbeat(source: source, head: head, timeMs: now)))
+        drainSubscriptions()
+        let heartbeat = Heartbeat(source: source, head: head, timeMs: now)
+        guard isWanted(heartbeat.topic) else { return }
+        send(Framing.publish(heartbeat))
     }
 
     private func send(_ frames: [[UInt8]]) {

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import SagaWire
 import ZeroMQ
@@ -23,7 +24,9 @@ public final class RouterServer {
     /// Requests refused as malformed or of the wrong kind.
     public private(set) var refusedRequests = 0
 
-    /// Binds a ROUTER at `endpoint` with a message size limit.
+    /// Binds a ROUTER at `endpoint` (or at each of a comma-separated list, e.g. a TCP port for
+    /// remote clients and an `ipc://` path for processes on the same host) with a message size
+    /// limit.
     public init(context: ZMQContext, endpoint: String, maxMessageBytes: Int = WireCodec.defaultMaxBytes,
                 logger: Logger) throws {
         socket = try ZMQSocket(context, .router, linger: 200)
@@ -33,7 +36,7 @@ public final class RouterServer {
         try socket.setReceiveHighWaterMark(100_000)
         try socket.setSendHighWaterMark(100_000)
         try socket.setHeartbeat(interval: 2000, timeout: 6000, ttl: 6000)
-        self.endpoint = try socket.bind(endpoint)
+        self.endpoint = try bindAll(socket, endpoint)
         self.logger = logger
     }
 
@@ -92,4 +95,19 @@ public final class RouterServer {
     public func send(route: [[UInt8]], _ message: WireMessage) {
         send(route: route, WireCodec.encode(message))
     }
+}
+
+/// Binds `socket` to every endpoint of a comma-separated list; returns the endpoints bound
+/// (wildcards resolved), comma-separated.
+func bindAll(_ socket: ZMQSocket, _ endpoints: String) throws -> String {
+    var bound: [String] = []
+    for endpoint in endpoints.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !endpoint.isEmpty {
+        if endpoint.hasPrefix("ipc://") {
+            // libzmq replaces a stale socket file itself, but not a missing directory.
+            let directory = (String(endpoint.dropFirst(6)) as NSString).deletingLastPathComponent
+            if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        }
+        bound.append(try socket.bind(endpoint))
+    }
+    return bound.joined(separator: ",")
 }

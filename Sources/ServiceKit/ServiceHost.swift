@@ -149,20 +149,21 @@ public final class ServiceHost<Core: ServiceCore> {
         let now = wallClockMs()
         var batch = Batch(nextSeq: log.head + 1)
         let clock = monotonicMs()
+        var commands: [(command: Command, route: [[UInt8]], released: Bool)] = []
         if !delayed.isEmpty {
-            let due = delayed.filter { $0.due <= clock }
+            for item in delayed where item.due <= clock { commands.append((item.command, item.route, true)) }
             delayed.removeAll { $0.due <= clock }
-            for item in due { try handle(item.command, route: item.route, &batch, now: now, released: true) }
         }
-        var taken = 0
-        while taken < config.maxBatch, let request = try router.next() {
-            taken += 1
+        while commands.count + batch.queries.count < config.maxBatch, let request = try router.next() {
             switch request {
-            case .query(let query, let route):
-                batch.queries.append((query, route))
-            case .command(let command, let route):
-                try handle(command, route: route, &batch, now: now, released: false)
+            case .query(let query, let route): batch.queries.append((query, route))
+            case .command(let command, let route): commands.append((command, route, false))
             }
+        }
+        // One lookup for the whole batch: which of these commands were processed before.
+        let recorded = try log.replies(forCommands: commands.filter { !$0.command.type.hasPrefix("sys.") }.map(\.command.id))
+        for item in commands {
+            try handle(item.command, route: item.route, &batch, now: now, released: item.released, recorded: recorded[item.command.id])
         }
         guard !batch.isEmpty else { return }
         var committed: [Event] = []
@@ -197,7 +198,8 @@ public final class ServiceHost<Core: ServiceCore> {
 
     /// Takes one command into the batch: control commands, recorded replies, injected delays and
     /// failures, or a decision applied to the core.
-    private func handle(_ command: Command, route: [[UInt8]], _ batch: inout Batch, now: Int64, released: Bool) throws {
+    private func handle(_ command: Command, route: [[UInt8]], _ batch: inout Batch, now: Int64, released: Bool,
+                        recorded: [UInt8]?) throws {
         if command.type.hasPrefix("sys.") {
             batch.controlReplies.append((route, control(command)))
             return
@@ -206,7 +208,7 @@ public final class ServiceHost<Core: ServiceCore> {
             batch.pending[index].routes.append(route)
             return
         }
-        if let recorded = try log.reply(forCommand: command.id) {
+        if let recorded {
             if !faults.dropsReply() { router.send(route: route, recorded) }
             return
         }

@@ -20,6 +20,8 @@ public enum SocketType: Sendable, CaseIterable, CustomStringConvertible {
     case pull
     /// Pipeline source: round-robins messages to pullers.
     case push
+    /// Publisher that also receives its subscribers' (un)subscriptions: `[1|0, prefix…]`.
+    case xpub
 
     var raw: Int32 {
         switch self {
@@ -32,6 +34,7 @@ public enum SocketType: Sendable, CaseIterable, CustomStringConvertible {
         case .pair: return ZMQ_PAIR
         case .pull: return ZMQ_PULL
         case .push: return ZMQ_PUSH
+        case .xpub: return ZMQ_XPUB
         }
     }
 
@@ -46,6 +49,7 @@ public enum SocketType: Sendable, CaseIterable, CustomStringConvertible {
         case .pair: return "PAIR"
         case .pull: return "PULL"
         case .push: return "PUSH"
+        case .xpub: return "XPUB"
         }
     }
 }

@@ -45,6 +45,11 @@ struct All: ParsableCommand {
             note("cluster at concurrency \(level), \(count) sagas…")
             report.levels.append(try bench.run(sagas: count, concurrency: level, label: "c\(level)"))
         }
+        bench.transport = .tcp
+        let top = concurrency.max() ?? 256
+        note("cluster over tcp at concurrency \(top), \(sagas) sagas…")
+        report.tcpLevels.append(try bench.run(sagas: sagas, concurrency: top, label: "tcp-c\(top)"))
+        bench.transport = .ipc
         if large > 0 {
             let best = report.levels.max { $0.summary.sagasPerSecond < $1.summary.sagasPerSecond }?.concurrency ?? 64
             note("scaling at concurrency \(best): 1000 sagas, then \(large)…")

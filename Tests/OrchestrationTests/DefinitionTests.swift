@@ -65,8 +65,9 @@ import Testing
             #expect(error.field == "body.context.items[0].price_cents")
         }
         let huge = JSON.object(["blob": .string(String(repeating: "x", count: 70_000))])
-        var any = SagaDefinition.order
-        any.context = .any
+        let any = SagaDefinition(type: "blob", context: .any, steps: SagaDefinition.order.steps, onComplete: [],
+                                 compensationRetry: .compensationDefault)
         #expect(throws: WireError.self) { try any.validateContext(huge, sagaID: "s") }
+        #expect(any.fingerprint != SagaDefinition.order.fingerprint)
     }
 }

@@ -101,9 +101,16 @@ import Testing
 }
 
 @Suite struct JSONWriterTests {
-    @Test func writesCompactSortedText() {
-        let value: JSON = ["b": [1, 2.5, nil, true], "a": "x\"y\n\u{1}", "c": [:]]
-        #expect(value.description == #"{"a":"x\"y\n\u0001","b":[1,2.5,null,true],"c":{}}"#)
+    @Test func writesCompactTextInMemberOrderAndCanonicalTextSorted() {
+        let value: JSON = ["b": [1, 2.5, nil, true], "a": "x\"y\n\u{1}", "c": ["z": 1, "y": 2]]
+        #expect(value.description == #"{"b":[1,2.5,null,true],"a":"x\"y\n\u0001","c":{"z":1,"y":2}}"#)
+        #expect(String(decoding: JSONWriter.canonical(value), as: UTF8.self)
+            == #"{"a":"x\"y\n\u0001","b":[1,2.5,null,true],"c":{"y":2,"z":1}}"#)
+        // Member order does not matter for equality, nor for the canonical bytes.
+        let reordered: JSON = ["c": ["y": 2, "z": 1], "a": "x\"y\n\u{1}", "b": [1, 2.5, nil, true]]
+        #expect(reordered == value)
+        #expect(JSONWriter.canonical(reordered) == JSONWriter.canonical(value))
+        #expect(JSON.object(["k2": 1, "k1": 2]).description == #"{"k1":2,"k2":1}"#)
         #expect(JSON.int(Int64.min).description == "-9223372036854775808")
         #expect(JSON.double(.nan).description == "null")
     }

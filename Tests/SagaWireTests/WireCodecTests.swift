@@ -30,7 +30,7 @@ import Testing
     @Test func encodesTheDocumentedEnvelope() {
         let bytes = WireCodec.encode(.command(Command(id: "c1", type: "order.CreateOrder", correlationID: "s1", body: ["a": 1])))
         #expect(String(decoding: bytes, as: UTF8.self)
-            == #"{"body":{"a":1},"correlation_id":"s1","id":"c1","kind":"command","type":"order.CreateOrder","v":1}"#)
+            == #"{"v":1,"kind":"command","id":"c1","type":"order.CreateOrder","correlation_id":"s1","body":{"a":1}}"#)
         let event = Event(seq: 5, stream: "order-1", version: 2, type: "OrderCreated", data: [:],
                           metadata: EventMetadata(service: "order", timeMs: 10))
         #expect(event.topic == "order.OrderCreated")

@@ -15,9 +15,9 @@ public struct OrderLine: Sendable, Equatable, Hashable {
 
     /// The line as JSON: `{"item_id", "quantity", "price_cents"?}`.
     public var json: JSON {
-        var members: [String: JSON] = ["item_id": .string(itemID), "quantity": .int(quantity)]
-        if let priceCents { members["price_cents"] = .int(priceCents) }
-        return .object(members)
+        // Members in key order (item_id, price_cents, quantity): the canonical form.
+        guard let priceCents else { return ["item_id": .string(itemID), "quantity": .int(quantity)] }
+        return ["item_id": .string(itemID), "price_cents": .int(priceCents), "quantity": .int(quantity)]
     }
 
     /// Reads and bounds-checks `items` of `fields`: 1 to ``Limits/maxItems`` lines, each item
