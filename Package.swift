@@ -57,7 +57,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
-        .target(name: "SagaClient", dependencies: ["ZeroMQ", "SagaWire", "ServiceKit"]),
+        .target(name: "SagaClient", dependencies: ["ZeroMQ", "SagaWire", "ServiceKit", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "order-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(name: "inventory-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(name: "payment-service", dependencies: ["ServiceKit", "Domain", argumentParser]),

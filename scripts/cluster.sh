@@ -9,7 +9,9 @@
 #
 # Environment: ZSAGA_HOME (./data), ZSAGA_STOCK (item1:10000,item2:10000,item3:10000 here, so
 # demos do not run out; the service's own default is the original example's 100/50/25),
-# ZSAGA_DECLINE_RATE (0.3), and every ZSAGA_* variable the executables read.
+# ZSAGA_DECLINE_RATE (0.3), ZSAGA_TRANSPORT (ipc: the orchestrator reaches the services through
+# socket files under $ZSAGA_HOME/sock; tcp: over loopback TCP), and every ZSAGA_* variable the
+# executables read. Every process also listens on its loopback TCP port, which sagactl uses.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -18,6 +20,10 @@ PIDS=$HOME_DIR/pids
 LOGS=$HOME_DIR/logs
 BIN=${ZSAGA_BIN_DIR:-$ROOT/.build/release}
 PROCESSES=(order inventory payment shipping saga)
+TRANSPORT=${ZSAGA_TRANSPORT:-ipc}
+SOCK=$HOME_DIR/sock
+declare -A PORT=([saga]=7001 [order]=7101 [inventory]=7201 [payment]=7301 [shipping]=7401)
+if [ "$TRANSPORT" = ipc ] && [ ${#SOCK} -gt 80 ]; then TRANSPORT=tcp; fi  # socket paths are short
 export ZSAGA_STOCK=${ZSAGA_STOCK:-item1:10000,item2:10000,item3:10000}
 
 executable() { if [ "$1" = saga ]; then echo saga-orchestrator; else echo "$1-service"; fi; }
@@ -48,14 +54,25 @@ up() {
   fi
   build
   mkdir -p "$PIDS" "$LOGS"
+  local router pub
+  if [ "$TRANSPORT" = ipc ]; then
+    mkdir -p "$SOCK"
+    for name in order inventory payment shipping; do
+      export "ZSAGA_${name^^}_ROUTER=ipc://$SOCK/$name-router" "ZSAGA_${name^^}_PUB=ipc://$SOCK/$name-pub"
+    done
+  fi
   for name in "${PROCESSES[@]}"; do
     if running "$name"; then continue; fi
-    setsid "$BIN/$(executable "$name")" --data-dir "$HOME_DIR/$name" >>"$LOGS/$name.log" 2>&1 < /dev/null &
+    router="tcp://127.0.0.1:${PORT[$name]}"
+    pub="tcp://127.0.0.1:$((PORT[$name] + 1))"
+    if [ "$TRANSPORT" = ipc ]; then router="$router,ipc://$SOCK/$name-router"; pub="$pub,ipc://$SOCK/$name-pub"; fi
+    setsid "$BIN/$(executable "$name")" --data-dir "$HOME_DIR/$name" --router "$router" --pub "$pub" \
+      >>"$LOGS/$name.log" 2>&1 < /dev/null &
     echo $! > "$PIDS/$name.pid"
   done
   for _ in $(seq 1 150); do
     if "$BIN/sagactl" ping --timeout 300 >/dev/null 2>&1; then
-      echo "cluster up (data and logs in $HOME_DIR)"
+      echo "cluster up (data and logs in $HOME_DIR; orchestrator to services over $TRANSPORT)"
       endpoints
       return 0
     fi

@@ -28,7 +28,7 @@ public struct BenchReport {
         peer.first { $0["concurrency"]?.intValue == Int64(concurrency) && $0["bench"] == "order_saga" }
     }
 
-    var bestRate: Double { levels.map(\.summary.sagasPerSecond).max() ?? 0 }
+    var bestRate: Double { (levels + tcpLevels).map(\.summary.sagasPerSecond).max() ?? 0 }
     var unloaded: ClusterRun? { levels.first { $0.concurrency == 1 } }
 
     public var ratios: [String: JSON] {
@@ -88,7 +88,7 @@ public struct BenchReport {
         lines.append("== DBOS peer (same machine, same saga)")
         for run in peer where run["bench"] == "order_saga" {
             lines.append(String(format: "  %@ C=%lld  %.1f sagas/s  p50 %.2f ms  p99 %.2f ms",
-                                run["db"]?.stringValue ?? "?", run["concurrency"]?.intValue ?? 0,
+                                run["backend"]?.stringValue ?? run["db"]?.stringValue ?? "?", run["concurrency"]?.intValue ?? 0,
                                 run["sagas_per_s"]?.doubleValue ?? 0, run["latency_ms"]?["p50"]?.doubleValue ?? 0,
                                 run["latency_ms"]?["p99"]?.doubleValue ?? 0))
         }

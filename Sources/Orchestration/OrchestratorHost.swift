@@ -19,7 +19,7 @@ public final class OrchestratorHost {
     private let context: ZMQContext
     private let api: RouterServer
     private let publisher: EventPublisher
-    private let subscriber: ZMQSocket
+    private var streams: StreamSubscriber!
     private var dealers: [String: ZMQSocket] = [:]
     private var book = SagaBook()
     private var checkpoints: Checkpoints
@@ -29,11 +29,9 @@ public final class OrchestratorHost {
     private var timers = TimerQueue<TimerKind>()
     private var waiters: [String: [(route: [[UInt8]], requestID: String)]] = [:]
     private var random: SplitMix64
-    /// One lossless cursor per service's event stream, and the positions last saved.
-    private var cursors: [String: StreamCursor] = [:]
+    /// The positions of the services' streams last saved.
     private var savedPositions: [String: Int64] = [:]
     private var lastOffsetSave: Int64 = 0
-    private var replayCounter = 0
     private var faults: FaultInjector
     private var stats = CommitStats()
 
@@ -62,10 +60,6 @@ public final class OrchestratorHost {
         context = try ZMQContext()
         api = try RouterServer(context: context, endpoint: config.routerEndpoint, logger: logger)
         publisher = try EventPublisher(context: context, endpoint: config.pubEndpoint, source: "saga", logger: logger)
-        subscriber = try ZMQSocket(context, .sub)
-        try subscriber.setReceiveHighWaterMark(200_000)
-        // Every event of every service: the cursors need each sequence number to see gaps.
-        for service in config.services.keys.sorted() { try subscriber.subscribe("\(service).") }
         for (service, endpoints) in config.services.sorted(by: { $0.key < $1.key }) {
             let dealer = try ZMQSocket(context, .dealer)
             try dealer.setSendHighWaterMark(100_000)
@@ -73,7 +67,6 @@ public final class OrchestratorHost {
             try dealer.setHeartbeat(interval: 2000, timeout: 6000, ttl: 6000)
             try dealer.connect(endpoints.router)
             dealers[service] = dealer
-            try subscriber.connect(endpoints.pub)
         }
         try recover()
     }
@@ -99,11 +92,15 @@ public final class OrchestratorHost {
         }
         // Resume each service's event stream where this orchestrator left it.
         let offsets = try log.offsets()
+        var positions: [String: Int64] = [:]
         for service in config.services.keys {
-            let position = offsets[Self.offsetKey(service)]
-            cursors[service] = StreamCursor(source: service, after: position)
-            if let position { savedPositions[service] = position }
+            if let position = offsets[Self.offsetKey(service)] { positions[service] = position }
         }
+        savedPositions = positions
+        streams = try StreamSubscriber(
+            context: context,
+            sources: config.services.map { StreamSubscriber.Source(name: $0.key, router: $0.value.router, pub: $0.value.pub) },
+            positions: positions, logger: logger)
         // Resume every saga that can move: re-send what it waits for, with the same ids.
         var resumed = 0
         for state in book.active.values where state.status == .running || state.status == .compensating {
@@ -144,7 +141,7 @@ public final class OrchestratorHost {
     public func run(mailbox: Mailbox<ControlMessage>) throws {
         var poller = ZMQPoller()
         poller.add(api.socket)
-        poller.add(subscriber)
+        for socket in streams.sockets { poller.add(socket) }
         let dealerList = dealers.sorted { $0.key < $1.key }.map(\.value)
         for dealer in dealerList { poller.add(dealer) }
         let wakeIndex = poller.add(fileDescriptor: mailbox.wakeup.readFD)
@@ -188,7 +185,7 @@ public final class OrchestratorHost {
         logger.info("stopping", metadata: ["head": "\(log.head)", "in_flight": "\(book.inFlight)"])
         api.socket.close()
         publisher.socket.close()
-        subscriber.close()
+        streams.close()
         for dealer in dealers.values { dealer.close() }
     }
 
@@ -267,13 +264,9 @@ public final class OrchestratorHost {
                 let outcome: CommandOutcome = reply.outcome == .ok
                     ? .ok(reply.body) : .rejected(reason: reply.reason ?? "rejected", message: reply.message ?? "")
                 handle(commandID: reply.inReplyTo, outcome: outcome, &batch, now: now)
-            case .error(let error) where error.inReplyTo?.hasPrefix("replay-") == true:
-                handleReplay(message, &batch, now: now)
             case .error(let error):
                 guard let commandID = error.inReplyTo else { continue }
                 handle(commandID: commandID, outcome: .error(error.code, message: error.message), &batch, now: now)
-            case .result:
-                handleReplay(message, &batch, now: now)
             default:
                 continue
             }
@@ -281,27 +274,7 @@ public final class OrchestratorHost {
     }
 
     private func drainEvents(_ batch: inout Batch, now: Int64) throws {
-        while let frames = try subscriber.tryReceive() {
-            guard frames.count == 2, let message = try? WireCodec.decode(frames[1]) else { continue }
-            switch message {
-            case .event(let event):
-                guard var cursor = cursors[event.metadata.service] else { continue }
-                let step = cursor.live(event, now: now)
-                cursors[event.metadata.service] = cursor
-                follow(step, service: event.metadata.service, &batch, now: now)
-            case .heartbeat(let heartbeat):
-                guard var cursor = cursors[heartbeat.source] else { continue }
-                let step = cursor.heartbeat(head: heartbeat.head, now: now)
-                cursors[heartbeat.source] = cursor
-                follow(step, service: heartbeat.source, &batch, now: now)
-            default:
-                continue
-            }
-        }
-        for service in cursors.keys.sorted() {
-            let step = cursors[service]!.tick(now: now)
-            follow(step, service: service, &batch, now: now)
-        }
+        for event in try streams.drain(now: now) { handleEvent(event, &batch, now: now) }
         // Save where each stream was consumed up to, riding on a commit the iteration makes
         // anyway, or on its own at most once a second. A position saved a little late only
         // means a few events are replayed again after a crash, and replayed outcomes of
@@ -309,9 +282,9 @@ public final class OrchestratorHost {
         let due = monotonicMs() - lastOffsetSave >= 1000
         guard !batch.units.isEmpty || due else { return }
         var offsets: [String: Int64] = [:]
-        for (service, cursor) in cursors where cursor.anchored && savedPositions[service] != cursor.position {
-            offsets[Self.offsetKey(service)] = cursor.position
-            savedPositions[service] = cursor.position
+        for (service, position) in streams.positions where savedPositions[service] != position {
+            offsets[Self.offsetKey(service)] = position
+            savedPositions[service] = position
         }
         if !offsets.isEmpty {
             batch.units.append(LogBatch(offsets: offsets))
@@ -321,53 +294,12 @@ public final class OrchestratorHost {
 
     static func offsetKey(_ service: String) -> String { "orchestrator/\(service)" }
 
-    /// Delivers what a cursor released and sends the replay it asked for.
-    private func follow(_ step: StreamCursor.Step, service: String, _ batch: inout Batch, now: Int64) {
-        for event in step.deliver { handleEvent(event, &batch, now: now) }
-        if let from = step.replayFrom, let dealer = dealers[service] {
-            replayCounter += 1
-            let query = Query(id: "replay-\(service)-\(replayCounter)", type: "sys.Replay", body: ["from": .int(from), "limit": 1000])
-            do {
-                if try !dealer.trySend([WireCodec.encode(.query(query))]) { cursors[service]?.replayFailed() }
-            } catch {
-                cursors[service]?.replayFailed()
-            }
-        }
-    }
-
-    /// A replay answer on a service's DEALER.
-    private func handleReplay(_ message: WireMessage, _ batch: inout Batch, now: Int64) {
-        let id: String
-        switch message {
-        case .result(let result): id = result.inReplyTo
-        case .error(let error): id = error.inReplyTo ?? ""
-        default: return
-        }
-        let parts = id.split(separator: "-")
-        guard parts.count >= 3, parts[0] == "replay" else { return }
-        let service = parts.dropFirst().dropLast().joined(separator: "-")
-        guard var cursor = cursors[service] else { return }
-        guard case .result(let result) = message else {
-            cursor.replayFailed()
-            cursors[service] = cursor
-            return
-        }
-        var events: [Event] = []
-        for json in result.body["events"]?.arrayValue ?? [] {
-            if case .event(let event)? = try? WireCodec.decode(envelope: json) { events.append(event) }
-        }
-        let step = cursor.replayed(events, head: result.body["head"]?.intValue ?? 0, now: now)
-        cursors[service] = cursor
-        follow(step, service: service, &batch, now: now)
-    }
-
     /// An event of a service, delivered once and in order: the outcome of a step it reports.
     private func handleEvent(_ event: Event, _ batch: inout Batch, now: Int64) {
         guard let commandID = event.metadata.causationID,
               let sagaID = Self.sagaID(fromCommand: commandID), let state = book.active[sagaID],
               let definition = book.definition(of: state),
-              let pending = state.pending(definition).first(where: { $0.command.id == commandID }),
-              case .action(let step) = pending.role else { return }
+              case .action(let step)? = state.pendingRole(ofCommand: commandID, definition) else { return }
         let stepDefinition = definition.steps[step]
         if stepDefinition.okEvents.contains(event.type) {
             handle(commandID: commandID, outcome: .ok(event.data), &batch, now: now)
@@ -493,14 +425,9 @@ public final class OrchestratorHost {
 
     private func answerBody(_ query: Query) throws(WireError) -> JSON {
         if SystemQueries.handles(query.type) {
-            var streams: [String: JSON] = [:]
-            for (service, cursor) in cursors {
-                streams[service] = ["position": .int(cursor.position), "head": .int(cursor.head), "gaps": .int(Int64(cursor.gaps)),
-                                    "replayed": .int(Int64(cursor.replayed)), "duplicates": .int(Int64(cursor.duplicates))]
-            }
             return try system.answer(query, log: log, now: wallClockMs(), extra: [
                 "in_flight": .int(Int64(book.inFlight)), "sagas": .int(Int64(book.summaries.count)),
-                "faults": faults.json, "streams": .object(streams), "commit": stats.json,
+                "faults": faults.json, "streams": streams.status, "commit": stats.json,
             ])
         }
         let body = try Fields(query.body, path: "body")

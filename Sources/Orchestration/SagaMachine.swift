@@ -77,33 +77,34 @@ public enum SagaMachine {
     public static func handle(_ state: inout SagaState, _ definition: SagaDefinition, commandID: String,
                               outcome: CommandOutcome, attempt: Int? = nil, now: Int64, unit: Double) -> Transition {
         var t = Transition()
-        guard let command = state.pending(definition).first(where: { $0.command.id == commandID }),
+        guard let role = state.pendingRole(ofCommand: commandID, definition),
               let current = state.attempts[commandID] else { return t }
         if case .timedOut = outcome, let attempt, attempt != current { return t }
 
         if outcome.isTransient {
-            if current < command.retry.maxAttempts {
-                let delay = command.retry.delay(afterAttempt: current, unit: unit)
+            let retry = SagaState.retry(role, definition)
+            if current < retry.maxAttempts {
+                let delay = retry.delay(afterAttempt: current, unit: unit)
                 record(&state, &t, definition, "StepRetrying", [
-                    "command_id": .string(commandID), "role": roleJSON(command.role), "name": .string(name(command.role, definition)),
+                    "command_id": .string(commandID), "role": roleJSON(role), "name": .string(name(role, definition)),
                     "attempt": .int(Int64(current + 1)), "reason": .string(outcome.summary), "delay_ms": .int(delay),
                 ], now)
-                t.effects.append(.send(command, attempt: current + 1, delayMs: delay))
+                t.effects.append(.send(state.command(role, definition), attempt: current + 1, delayMs: delay))
                 return t
             }
-            switch command.role {
+            switch role {
             case .action(let step):
                 fail(&state, &t, definition, step: step, commandID: commandID, reason: "exhausted",
                      message: "\(definition.steps[step].name) failed after \(current) attempts (last: \(outcome.summary))",
                      exhausted: true, now)
             case .compensation, .completion:
                 stick(&state, &t, definition, commandID: commandID,
-                      reason: "\(name(command.role, definition)) failed after \(current) attempts (last: \(outcome.summary))", now)
+                      reason: "\(name(role, definition)) failed after \(current) attempts (last: \(outcome.summary))", now)
             }
             return t
         }
 
-        switch (command.role, outcome) {
+        switch (role, outcome) {
         case (.action(let step), .ok(let body)):
             record(&state, &t, definition, "StepSucceeded", [
                 "step": .int(Int64(step)), "name": .string(definition.steps[step].name),
@@ -131,7 +132,7 @@ public enum SagaMachine {
         case (.compensation, _), (.completion, _):
             // A refused compensation or completion will be refused again: an operator must look.
             stick(&state, &t, definition, commandID: commandID,
-                  reason: "\(name(command.role, definition)) refused: \(outcome.summary)", now)
+                  reason: "\(name(role, definition)) refused: \(outcome.summary)", now)
         case (_, .timedOut):
             break // handled above as transient
         }
@@ -158,9 +159,9 @@ public enum SagaMachine {
     /// or settle when it waits for nothing.
     private static func advance(_ state: inout SagaState, _ t: inout Transition, _ definition: SagaDefinition,
                                 _ now: Int64, sendPending: Bool = true) {
-        let pending = state.pending(definition)
+        let pending = state.pendingRoles(definition)
         if !pending.isEmpty {
-            if sendPending { t.effects += pending.map { .send($0, attempt: 1, delayMs: 0) } }
+            if sendPending { t.effects += pending.map { .send(state.command($0, definition), attempt: 1, delayMs: 0) } }
             return
         }
         let duration = JSON.int(now - state.startedMs)

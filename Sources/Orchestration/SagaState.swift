@@ -85,33 +85,47 @@ public struct SagaState: Sendable, Equatable {
         return round == 0 ? base : "\(base)/r\(round)"
     }
 
-    /// The commands the saga is waiting for, in its current phase.
-    public func pending(_ definition: SagaDefinition) -> [SagaCommand] {
+    /// What the saga is waiting for in its current phase (cheap: no commands are built).
+    public func pendingRoles(_ definition: SagaDefinition) -> [CommandRole] {
         guard status == .running || status == .compensating else { return [] }
         switch phase {
-        case .forward(let step):
-            let s = definition.steps[step]
-            return [command(.action(step: step), service: s.service, action: s.action, retry: s.retry)]
-        case .completing(let done):
-            return definition.onComplete.indices.filter { !done.contains($0) }.map { index in
-                let c = definition.onComplete[index]
-                return command(.completion(index: index), service: c.service, action: c.action, retry: definition.compensationRetry)
-            }
-        case .compensating(let step):
-            let s = definition.steps[step]
-            return [command(.compensation(step: step), service: s.service, action: s.compensation ?? "",
-                            retry: definition.compensationRetry)]
-        case .finished:
-            return []
+        case .forward(let step): return [.action(step: step)]
+        case .completing(let done): return definition.onComplete.indices.filter { !done.contains($0) }.map { .completion(index: $0) }
+        case .compensating(let step): return [.compensation(step: step)]
+        case .finished: return []
         }
     }
 
-    private func command(_ role: CommandRole, service: String, action: String, retry: RetryPolicy) -> SagaCommand {
+    /// The role of a command the saga is waiting for, by its id; `nil` when it waits for no
+    /// such command (a duplicate, a late reply, another saga's command).
+    public func pendingRole(ofCommand commandID: String, _ definition: SagaDefinition) -> CommandRole? {
+        pendingRoles(definition).first { self.commandID($0) == commandID }
+    }
+
+    /// The commands the saga is waiting for, in its current phase.
+    public func pending(_ definition: SagaDefinition) -> [SagaCommand] {
+        pendingRoles(definition).map { command($0, definition) }
+    }
+
+    /// The command for a role, with the saga's context plus `saga_id` as its body.
+    public func command(_ role: CommandRole, _ definition: SagaDefinition) -> SagaCommand {
+        let service: String, action: String
+        switch role {
+        case .action(let step): (service, action) = (definition.steps[step].service, definition.steps[step].action)
+        case .compensation(let step): (service, action) = (definition.steps[step].service, definition.steps[step].compensation ?? "")
+        case .completion(let index): (service, action) = (definition.onComplete[index].service, definition.onComplete[index].action)
+        }
         var body = context.objectValue ?? [:]
         body["saga_id"] = .string(id)
         let command = Command(id: commandID(role), type: "\(service).\(action)", correlationID: id,
                               causationID: id, body: .object(body))
-        return SagaCommand(role: role, command: command, service: service, retry: retry)
+        return SagaCommand(role: role, command: command, service: service, retry: Self.retry(role, definition))
+    }
+
+    /// How a command of a role is retried.
+    static func retry(_ role: CommandRole, _ definition: SagaDefinition) -> RetryPolicy {
+        if case .action(let step) = role { return definition.steps[step].retry }
+        return definition.compensationRetry
     }
 
     /// The highest step at or below `step` that has a compensation.
@@ -187,7 +201,7 @@ public struct SagaState: Sendable, Equatable {
             round = try int("round")
             stuckReason = nil
             if case .compensating = phase { status = .compensating } else { status = .running }
-            attempts = Dictionary(uniqueKeysWithValues: pending(definition).map { ($0.command.id, 1) })
+            attempts = Dictionary(uniqueKeysWithValues: pendingRoles(definition).map { (commandID($0), 1) })
         default:
             throw DomainError("the orchestrator cannot apply event type \(event.type)")
         }
@@ -195,7 +209,7 @@ public struct SagaState: Sendable, Equatable {
 
     private mutating func enter(_ phase: SagaPhase, _ definition: SagaDefinition) {
         self.phase = phase
-        attempts = Dictionary(uniqueKeysWithValues: pending(definition).map { ($0.command.id, 1) })
+        attempts = Dictionary(uniqueKeysWithValues: pendingRoles(definition).map { (commandID($0), 1) })
     }
 
     /// A new saga from its `SagaStarted` event.

@@ -1,79 +1,42 @@
 import Foundation
 import SagaWire
+import Logging
 import ServiceKit
 import ZeroMQ
 
-/// Reads a process's events in order from a sequence number: first by replay from its log,
-/// then (with `follow`) live from its PUB, with a ``StreamCursor`` filling any gap (a dropped
-/// message, a late join) by replay, so every event is delivered once, in order.
+/// Reads a process's events in order from a sequence number through a ``StreamSubscriber``:
+/// replayed from its log, then (with `follow`) live from its PUB, every gap filled by replay,
+/// each event once.
 public final class EventFollower {
-    private let router: String
     private let context: ZMQContext
-    private let subscriber: ZMQSocket
+    private let streams: StreamSubscriber
+    private let source: String
     private let client: ClusterClient
-    private var cursor: StreamCursor
+    private let router: String
 
-    public init(router: String, pub: String, from: Int64, client: ClusterClient, source: String = "") throws {
-        self.router = router
-        self.client = client
-        cursor = StreamCursor(source: source, after: max(from, 1) - 1)
+    public init(router: String, pub: String, from: Int64, client: ClusterClient, source: String) throws {
         context = try ZMQContext()
-        subscriber = try ZMQSocket(context, .sub)
-        try subscriber.subscribe("")
-        try subscriber.setReceiveHighWaterMark(0)
-        // Subscribe before replaying, so nothing published in between is missed.
-        try subscriber.connect(pub)
+        streams = try StreamSubscriber(context: context, sources: [StreamSubscriber.Source(name: source, router: router, pub: pub)],
+                                       positions: [source: max(from, 1) - 1], logger: Logger(label: "zsaga.events"))
+        self.source = source
+        self.client = client
+        self.router = router
     }
 
-    /// Delivers events to `deliver` until it returns `false`, or (without `follow`) the log's end.
+    /// Delivers events to `deliver` until it returns `false`, or (without `follow`) the end of
+    /// the log as it was when the call began.
     public func run(follow: Bool, deliver: (Event) throws -> Bool) throws {
-        // Catch up with the log first.
-        guard try replay(from: cursor.next, deliver) else { return }
-        guard follow else { return }
+        let end = follow ? Int64.max : try client.query(router, "sys.Head")["head"]?.intValue ?? 0
+        if let position = streams.positions[source], position >= end { return }
         var poller = ZMQPoller()
-        poller.add(subscriber)
+        for socket in streams.sockets { poller.add(socket) }
+        streams.catchUp(now: monotonicMs())
         while true {
-            try poller.poll(timeout: 500)
-            let now = monotonicMs()
-            while let frames = try subscriber.tryReceive() {
-                guard frames.count == 2, let message = try? WireCodec.decode(frames[1]) else { continue }
-                let step: StreamCursor.Step
-                switch message {
-                case .event(let event): step = cursor.live(event, now: now)
-                case .heartbeat(let heartbeat): step = cursor.heartbeat(head: heartbeat.head, now: now)
-                default: continue
-                }
-                guard try apply(step, deliver) else { return }
+            try poller.poll(timeout: 200)
+            for event in try streams.drain(now: monotonicMs()) {
+                guard try deliver(event) else { return }
+                if event.seq >= end { return }
             }
-            guard try apply(cursor.tick(now: now), deliver) else { return }
-        }
-    }
-
-    private func apply(_ step: StreamCursor.Step, _ deliver: (Event) throws -> Bool) throws -> Bool {
-        for event in step.deliver { guard try deliver(event) else { return false } }
-        if let from = step.replayFrom { return try replay(from: from, deliver) }
-        return true
-    }
-
-    /// Replays from `from` to the log's head through the cursor; `false` when `deliver` asked to stop.
-    private func replay(from: Int64, _ deliver: (Event) throws -> Bool) throws -> Bool {
-        var from = from
-        while true {
-            let page: JSON
-            do {
-                page = try client.query(router, "sys.Replay", ["from": .int(from), "limit": 1000])
-            } catch {
-                cursor.replayFailed()
-                throw error
-            }
-            var events: [Event] = []
-            for json in page["events"]?.arrayValue ?? [] {
-                if case .event(let event) = try WireCodec.decode(envelope: json) { events.append(event) }
-            }
-            let step = cursor.replayed(events, head: page["head"]?.intValue ?? 0, now: monotonicMs())
-            for event in step.deliver { guard try deliver(event) else { return false } }
-            guard let next = step.replayFrom, !events.isEmpty else { return true }
-            from = next
         }
     }
 }

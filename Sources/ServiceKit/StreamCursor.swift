@@ -102,6 +102,14 @@ public struct StreamCursor: Sendable, Equatable {
         return step
     }
 
+    /// Asks for a replay from the next sequence number now, to learn the publisher's head and
+    /// catch up without waiting for a heartbeat (a consumer that just started).
+    public mutating func catchUp(now: Int64) -> Step {
+        var step = Step()
+        if anchored { step.replayFrom = request(now) }
+        return step
+    }
+
     /// The replay request failed (no answer, or an error); it will be retried.
     public mutating func replayFailed() {
         replaying = false
