@@ -42,11 +42,16 @@ public enum Floor {
                 try router.setReceiveHighWaterMark(0)
                 endpoint.value = try router.bind("tcp://127.0.0.1:*")
                 ready.signal()
+                try router.setReceiveTimeout(10_000)
                 var echoed = 0
                 while echoed < count {
-                    let frames = try router.receive()
-                    try router.send(frames)
-                    echoed += 1
+                    do {
+                        let frames = try router.receive()
+                        try router.send(frames)
+                        echoed += 1
+                    } catch let error as ZMQError where error.kind == .interrupted {
+                        continue
+                    }
                 }
             } catch {
                 ready.signal()
@@ -57,6 +62,7 @@ public enum Floor {
         let dealer = try ZMQSocket(context, .dealer)
         try dealer.setSendHighWaterMark(0)
         try dealer.setReceiveHighWaterMark(0)
+        try dealer.setReceiveTimeout(10_000)
         try dealer.connect(endpoint.value)
         let payload = [UInt8](repeating: 0x61, count: 200)
         let start = DispatchTime.now()
@@ -66,7 +72,11 @@ public enum Floor {
                 try dealer.send([payload])
                 sent += 1
             }
-            _ = try dealer.receive()
+            do {
+                _ = try dealer.receive()
+            } catch let error as ZMQError where error.kind == .interrupted {
+                continue
+            }
             received += 1
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
@@ -81,6 +91,7 @@ public enum Floor {
         let server = Thread {
             do {
                 let rep = try ZMQSocket(context, .rep)
+                try rep.setReceiveTimeout(10_000)
                 endpoint.value = try rep.bind("tcp://127.0.0.1:*")
                 ready.signal()
                 for _ in 0..<(count + 100) { try rep.send(try rep.receive()) }
@@ -91,6 +102,7 @@ public enum Floor {
         server.start()
         ready.wait()
         let req = try ZMQSocket(context, .req)
+        try req.setReceiveTimeout(10_000)
         try req.connect(endpoint.value)
         let payload = [UInt8](repeating: 0x61, count: 200)
         for _ in 0..<100 { try req.send([payload]); _ = try req.receive() }
