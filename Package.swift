@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "zsaga-log", targets: ["zsaga-log"]),
         .executable(name: "saga-orchestrator", targets: ["saga-orchestrator"]),
         .executable(name: "sagactl", targets: ["sagactl"]),
+        .executable(name: "saga-monitor", targets: ["saga-monitor"]),
         .executable(name: "order-service", targets: ["order-service"]),
         .executable(name: "inventory-service", targets: ["inventory-service"]),
         .executable(name: "payment-service", targets: ["payment-service"]),
@@ -57,6 +58,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
+        .target(name: "Monitor", dependencies: [
+            "ServiceKit", "Domain", "SagaWire", "EventLog", "ZeroMQ", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "saga-monitor", dependencies: ["Monitor", "ServiceKit", "SagaWire", argumentParser]),
         .target(name: "SagaClient", dependencies: ["ZeroMQ", "SagaWire", "ServiceKit", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "order-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(name: "inventory-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
@@ -78,6 +83,7 @@ let package = Package(
         .testTarget(name: "ServiceKitTests", dependencies: [
             "ServiceKit", "SagaWire", "EventLog", "Domain", .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "SagaWire"]),
         .testTarget(name: "OrchestrationTests", dependencies: ["Orchestration", "Domain", "SagaWire"]),
         .testTarget(
             name: "EventLogTests",

@@ -17,13 +17,16 @@ public struct ClusterEndpoints: Sendable, Equatable {
     public static func fromEnvironment(orchestrator: String? = nil) -> ClusterEndpoints {
         var routers: [String: String] = [:]
         var pubs: [String: String] = [:]
-        for name in ["saga"] + DefaultEndpoints.services {
+        for name in ["saga"] + DefaultEndpoints.services + ["monitor"] {
             routers[name] = environment(DefaultEndpoints.routerVariable(name)) ?? DefaultEndpoints.router(name)
             pubs[name] = environment(DefaultEndpoints.pubVariable(name)) ?? DefaultEndpoints.pub(name)
         }
         if let orchestrator = orchestrator ?? environment("ZSAGA_ORCHESTRATOR") { routers["saga"] = orchestrator }
         return ClusterEndpoints(routers: routers, pubs: pubs)
     }
+
+    /// The monitor's ROUTER.
+    public var monitor: String { routers["monitor"] ?? DefaultEndpoints.router("monitor") }
 
     /// The orchestrator's ROUTER.
     public var orchestrator: String { routers["saga"]! }

@@ -14,6 +14,12 @@ public final class ManagedCluster {
     /// The processes, in start order.
     public static let names = ["order", "inventory", "payment", "shipping", "saga"]
 
+    /// Whether the cluster includes the monitor (started last, after the processes it follows).
+    public var withMonitor = false
+
+    /// The processes this cluster runs.
+    public var processNames: [String] { Self.names + (withMonitor ? ["monitor"] : []) }
+
     /// Where data and logs go.
     public let directory: URL
     /// Where the executables are.
@@ -51,9 +57,10 @@ public final class ManagedCluster {
         self.binDirectory = binDirectory
         self.extraArguments = extraArguments
         self.environment = environment
-        let free = try FreePorts.take(Self.names.count * 2)
+        let all = Self.names + ["monitor"]
+        let free = try FreePorts.take(all.count * 2)
         var ports: [String: (router: Int, pub: Int)] = [:]
-        for (index, name) in Self.names.enumerated() { ports[name] = (free[2 * index], free[2 * index + 1]) }
+        for (index, name) in all.enumerated() { ports[name] = (free[2 * index], free[2 * index + 1]) }
         self.ports = ports
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
@@ -72,14 +79,15 @@ public final class ManagedCluster {
 
     /// Client endpoints of this cluster.
     public var endpoints: ClusterEndpoints {
-        ClusterEndpoints(routers: Dictionary(uniqueKeysWithValues: Self.names.map { ($0, router($0)) }),
-                         pubs: Dictionary(uniqueKeysWithValues: Self.names.map { ($0, pub($0)) }))
+        let all = Self.names + ["monitor"]
+        return ClusterEndpoints(routers: Dictionary(uniqueKeysWithValues: all.map { ($0, router($0)) }),
+                                pubs: Dictionary(uniqueKeysWithValues: all.map { ($0, pub($0)) }))
     }
 
     /// The environment that points clients (and the orchestrator) at this cluster.
     public var clientEnvironment: [String: String] {
         var env: [String: String] = ["ZSAGA_ORCHESTRATOR": router("saga")]
-        for name in Self.names {
+        for name in Self.names + ["monitor"] {
             env["ZSAGA_\(name.uppercased())_ROUTER"] = router(name)
             env["ZSAGA_\(name.uppercased())_PUB"] = pub(name)
         }
@@ -100,7 +108,13 @@ public final class ManagedCluster {
     }
 
     /// The executable of a process.
-    public static func executable(_ name: String) -> String { name == "saga" ? "saga-orchestrator" : "\(name)-service" }
+    public static func executable(_ name: String) -> String {
+        switch name {
+        case "saga": return "saga-orchestrator"
+        case "monitor": return "saga-monitor"
+        default: return "\(name)-service"
+        }
+    }
 
     /// The log file of a process.
     public func logPath(_ name: String) -> String { directory.appendingPathComponent("\(name).log").path }
@@ -134,14 +148,14 @@ public final class ManagedCluster {
 
     /// Starts every process.
     public func startAll() throws {
-        for name in Self.names { try start(name) }
+        for name in processNames { try start(name) }
     }
 
     /// Waits until every process answers a ping.
     public func waitUntilUp(timeout: Double = 30) throws {
         let client = try ClusterClient(timeoutMs: 300)
         let deadline = Date().addingTimeInterval(timeout)
-        var waiting = Set(Self.names)
+        var waiting = Set(processNames)
         while !waiting.isEmpty {
             for name in waiting.sorted() {
                 if (try? client.query(router(name), "sys.Ping")) != nil { waiting.remove(name) }
@@ -185,7 +199,7 @@ public final class ManagedCluster {
     @discardableResult
     public func restartDead() throws -> [String] {
         var restarted: [String] = []
-        for name in Self.names where !stopped.contains(name) {
+        for name in processNames where !stopped.contains(name) {
             if let process = processes[name], process.isRunning { continue }
             try start(name)
             restarted.append(name)

@@ -22,7 +22,8 @@ public final class EventPublisher {
 
     public init(context: ZMQContext, endpoint: String, source: String, logger: Logger) throws {
         socket = try ZMQSocket(context, .xpub, linger: 500)
-        try socket.setSendHighWaterMark(200_000)
+        // ZSAGA_PUB_HWM exists for loss tests: a tiny mark makes PUB drop for real.
+        try socket.setSendHighWaterMark(environment("ZSAGA_PUB_HWM").flatMap { Int32($0) } ?? 200_000)
         self.endpoint = try bindAll(socket, endpoint)
         self.source = source
         self.logger = logger

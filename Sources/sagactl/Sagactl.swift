@@ -14,7 +14,7 @@ struct Sagactl: ParsableCommand {
             ZSAGA_<SERVICE>_PUB) or default to the local cluster of ./scripts/cluster.sh.
             """,
         subcommands: [Start.self, Status.self, List.self, Run.self, Events.self, QueryCommand.self, Check.self,
-                      Ping.self, Retry.self, Fault.self, Chaos.self])
+                      Ping.self, Retry.self, Fault.self, Chaos.self, MonitorCommand.self, Alerts.self])
 }
 
 /// Options every subcommand shares.

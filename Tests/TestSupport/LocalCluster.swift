@@ -14,10 +14,11 @@ public final class LocalCluster: @unchecked Sendable {
     public let managed: ManagedCluster
 
     /// Prepares a cluster (nothing runs until ``start()``).
-    public init(extraArguments: [String: [String]] = [:], environment: [String: String] = [:]) throws {
+    public init(extraArguments: [String: [String]] = [:], environment: [String: String] = [:], monitor: Bool = false) throws {
         directory = try TempDirectory("cluster")
         managed = try ManagedCluster(directory: directory.url, binDirectory: Binaries.directory,
                                      extraArguments: extraArguments, environment: environment)
+        managed.withMonitor = monitor
     }
 
     public func router(_ name: String) -> String { managed.router(name) }

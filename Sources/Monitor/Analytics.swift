@@ -1,0 +1,206 @@
+import Foundation
+import SagaWire
+
+/// The sliding windows the monitor reports: 1 minute, 5 minutes, 1 hour.
+public enum AnalyticsWindow: String, CaseIterable, Sendable {
+    case oneMinute = "1m"
+    case fiveMinutes = "5m"
+    case oneHour = "1h"
+
+    /// The window's length in seconds.
+    public var seconds: Int64 {
+        switch self {
+        case .oneMinute: return 60
+        case .fiveMinutes: return 300
+        case .oneHour: return 3600
+        }
+    }
+}
+
+/// Aggregates of one key in one second: count, and sum, min and max of a numeric value.
+public struct Cell: Sendable, Equatable {
+    public var count: Int64 = 0
+    public var sum: Double = 0
+    public var min: Double = .infinity
+    public var max: Double = -.infinity
+
+    mutating func add(_ value: Double?) {
+        count += 1
+        guard let value else { return }
+        sum += value
+        min = Swift.min(min, value)
+        max = Swift.max(max, value)
+    }
+
+    mutating func merge(_ other: Cell) {
+        count += other.count
+        sum += other.sum
+        min = Swift.min(min, other.min)
+        max = Swift.max(max, other.max)
+    }
+
+    var json: JSON {
+        ["count": .int(count), "sum": .double(sum), "min": min.isFinite ? .double(min) : .null, "max": max.isFinite ? .double(max) : .null]
+    }
+
+    init() {}
+
+    init(json: JSON) {
+        count = json["count"]?.intValue ?? 0
+        sum = json["sum"]?.doubleValue ?? 0
+        min = json["min"]?.doubleValue ?? .infinity
+        max = json["max"]?.doubleValue ?? -.infinity
+    }
+}
+
+/// Windowed analytics over event time, in one-second buckets kept for an hour.
+///
+/// A window of W seconds ending at `now` covers the events whose second (⌊time/1000⌋) lies in
+/// (⌊now/1000⌋ − W, ⌊now/1000⌋]: sliding by whole seconds, exact at every second boundary.
+/// Keys are `<service>.<EventType>` (counts), `<service>.<EventType>.<field>` (numeric fields),
+/// and the saga-latency histogram bins. Memory is bounded: seconds older than an hour are evicted.
+public struct Analytics: Sendable, Equatable {
+    /// Cells by key, then by second.
+    public private(set) var cells: [String: [Int64: Cell]] = [:]
+    /// The newest second seen, and the newest at the last eviction.
+    private var newest: Int64 = 0
+    private var lastEviction: Int64 = 0
+    static let horizon: Int64 = 3600
+
+    public init() {}
+
+    /// Equal when they hold the same cells (eviction bookkeeping aside).
+    public static func == (a: Analytics, b: Analytics) -> Bool { a.cells == b.cells && a.newest == b.newest }
+
+    /// Records one event of a service at `timeMs`: its count and its top-level numeric fields.
+    public mutating func record(service: String, event type: String, data: JSON, timeMs: Int64) {
+        let second = timeMs / 1000
+        let key = "\(service).\(type)"
+        add(key, nil, second)
+        for (field, value) in data.objectValue ?? [:] {
+            guard let number = value.intValue.map(Double.init) ?? (value.doubleValue) else { continue }
+            if case .bool = value { continue }
+            add("\(key).\(field)", number, second)
+        }
+        newest = max(newest, second)
+        if newest - lastEviction >= 60 {
+            evict(before: newest - Self.horizon)
+            lastEviction = newest
+        }
+    }
+
+    /// Records a settled saga's latency in the histogram.
+    public mutating func recordLatency(ms: Int64, timeMs: Int64) {
+        add("saga.latency.bin.\(LatencyBins.bin(of: ms))", Double(ms), timeMs / 1000)
+    }
+
+    private mutating func add(_ key: String, _ value: Double?, _ second: Int64) {
+        guard second > newest - Self.horizon else { return }
+        cells[key, default: [:]][second, default: Cell()].add(value)
+    }
+
+    private mutating func evict(before second: Int64) {
+        // Keep the newest hour: a second older than the horizon can no longer be in a window.
+        for key in cells.keys {
+            cells[key] = cells[key]!.filter { $0.key >= second }
+            if cells[key]!.isEmpty { cells.removeValue(forKey: key) }
+        }
+    }
+
+    /// The aggregate of one key over a window ending at `nowMs`.
+    public func aggregate(_ key: String, window: AnalyticsWindow, nowMs: Int64) -> Cell {
+        let end = nowMs / 1000
+        let start = end - window.seconds
+        var total = Cell()
+        for (second, cell) in cells[key] ?? [:] where second > start && second <= end { total.merge(cell) }
+        return total
+    }
+
+    /// Every event key (`<service>.<EventType>`) seen.
+    public var eventKeys: [String] {
+        cells.keys.filter { $0.split(separator: ".").count == 2 && !$0.hasPrefix("saga.latency") }.sorted()
+    }
+
+    /// A latency percentile (0–100) over a window, in ms, from the histogram.
+    public func latencyPercentile(_ p: Double, window: AnalyticsWindow, nowMs: Int64) -> Double? {
+        var bins: [(bin: Int, cell: Cell)] = []
+        for key in cells.keys where key.hasPrefix("saga.latency.bin.") {
+            guard let bin = Int(key.dropFirst("saga.latency.bin.".count)) else { continue }
+            let cell = aggregate(key, window: window, nowMs: nowMs)
+            if cell.count > 0 { bins.append((bin, cell)) }
+        }
+        let total = bins.reduce(Int64(0)) { $0 + $1.cell.count }
+        guard total > 0 else { return nil }
+        let rank = max(1, Int64((p / 100 * Double(total)).rounded(.up)))
+        var seen: Int64 = 0
+        for entry in bins.sorted(by: { $0.bin < $1.bin }) {
+            seen += entry.cell.count
+            // Within a bin, report its mean: the bins are narrow (about 10% wide).
+            if seen >= rank { return entry.cell.sum / Double(entry.cell.count) }
+        }
+        return nil
+    }
+
+    /// The report for one window.
+    public func report(window: AnalyticsWindow, nowMs: Int64) -> JSON {
+        var events: [JSON] = []
+        for key in eventKeys {
+            let cell = aggregate(key, window: window, nowMs: nowMs)
+            guard cell.count > 0 else { continue }
+            let parts = key.split(separator: ".", maxSplits: 1)
+            var fields = JSONObject()
+            for fieldKey in cells.keys.sorted() where fieldKey.hasPrefix(key + ".") {
+                let field = aggregate(fieldKey, window: window, nowMs: nowMs)
+                guard field.count > 0 else { continue }
+                fields[String(fieldKey.dropFirst(key.count + 1))] = [
+                    "count": .int(field.count), "sum": .double(field.sum), "min": .double(field.min), "max": .double(field.max),
+                    "avg": .double(field.sum / Double(field.count)),
+                ]
+            }
+            events.append(["service": .string(String(parts[0])), "type": .string(String(parts[1])), "count": .int(cell.count),
+                           "rate_per_s": .double(Double(cell.count) / Double(window.seconds)), "fields": .object(fields)])
+        }
+        let completed = aggregate("saga.SagaCompleted", window: window, nowMs: nowMs).count
+        let compensated = aggregate("saga.SagaCompensated", window: window, nowMs: nowMs).count
+        var latency = JSONObject()
+        for (name, p) in [("p50", 50.0), ("p90", 90.0), ("p99", 99.0)] {
+            latency[name] = latencyPercentile(p, window: window, nowMs: nowMs).map { .double($0) } ?? .null
+        }
+        return ["window": .string(window.rawValue), "seconds": .int(window.seconds), "events": .array(events),
+                "sagas": ["completed": .int(completed), "compensated": .int(compensated),
+                          "compensation_rate": completed + compensated > 0 ? .double(Double(compensated) / Double(completed + compensated)) : .null,
+                          "latency_ms": .object(latency)]]
+    }
+
+    // MARK: Snapshot
+
+    public var json: JSON {
+        var keys = JSONObject()
+        for (key, seconds) in cells {
+            var bySecond = JSONObject()
+            for (second, cell) in seconds { bySecond[String(second)] = cell.json }
+            keys[key] = .object(bySecond)
+        }
+        return ["newest": .int(newest), "cells": .object(keys)]
+    }
+
+    public init(json: JSON) {
+        newest = json["newest"]?.intValue ?? 0
+        lastEviction = newest
+        for (key, seconds) in json["cells"]?.objectValue ?? [:] {
+            var bySecond: [Int64: Cell] = [:]
+            for (second, cell) in seconds.objectValue ?? [:] {
+                if let second = Int64(second) { bySecond[second] = Cell(json: cell) }
+            }
+            cells[key] = bySecond
+        }
+    }
+}
+
+/// Log-scale latency bins, about 10% wide, from 0.1 ms up.
+enum LatencyBins {
+    static func bin(of ms: Int64) -> Int {
+        let value = max(Double(ms), 0.1)
+        return Int((log(value * 10) / log(1.1)).rounded(.down))
+    }
+}

@@ -1,0 +1,29 @@
+import ServiceKit
+
+/// Settings of the saga monitor.
+public struct MonitorConfiguration: Sendable {
+    /// Where its ROUTER (queries) binds.
+    public var routerEndpoint: String
+    /// Where its PUB (alerts) binds.
+    public var pubEndpoint: String
+    /// The directory of its log.
+    public var dataDirectory: String
+    /// The processes it follows: the orchestrator (`saga`) and the four services.
+    public var sources: [StreamSubscriber.Source]
+    /// The patterns it watches for.
+    public var patterns: [PatternDefinition]
+    /// A snapshot after this many events (0: never).
+    public var snapshotEvery: Int
+    public var heartbeatMs: Int
+
+    public init(routerEndpoint: String, pubEndpoint: String, dataDirectory: String, sources: [StreamSubscriber.Source],
+                patterns: [PatternDefinition] = PatternDefinition.builtIns, snapshotEvery: Int = 50_000, heartbeatMs: Int = 1000) {
+        self.routerEndpoint = routerEndpoint
+        self.pubEndpoint = pubEndpoint
+        self.dataDirectory = dataDirectory
+        self.sources = sources
+        self.patterns = patterns
+        self.snapshotEvery = snapshotEvery
+        self.heartbeatMs = heartbeatMs
+    }
+}
