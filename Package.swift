@@ -79,7 +79,9 @@ let package = Package(
         .testTarget(name: "SagaWireTests", dependencies: ["SagaWire"]),
         .target(name: "TestSupport", dependencies: ["SagaClient"], path: "Tests/TestSupport"),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "SagaWire"]),
-        .testTarget(name: "SystemTests", dependencies: ["SagaClient", "SagaWire", "TestSupport"]),
+        .testTarget(name: "SystemTests", dependencies: [
+            "SagaClient", "SagaWire", "TestSupport", "ServiceKit", "ZeroMQ", "Domain", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "ServiceKitTests", dependencies: [
             "ServiceKit", "SagaWire", "EventLog", "Domain", .product(name: "Logging", package: "swift-log"),
         ]),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs a local ZSaga cluster: the four services and the orchestrator as background processes
-# on loopback, with data and logs under ./data (or $ZSAGA_HOME).
+# Runs a local ZSaga cluster: the four services, the orchestrator and the monitor as background
+# processes on loopback, with data and logs under ./data (or $ZSAGA_HOME).
 #
 #   ./scripts/cluster.sh up        build (release) if needed, start, wait until all answer a ping
 #   ./scripts/cluster.sh down      stop with SIGTERM and wait (SIGKILL after 20 s)
@@ -19,14 +19,16 @@ HOME_DIR=${ZSAGA_HOME:-$ROOT/data}
 PIDS=$HOME_DIR/pids
 LOGS=$HOME_DIR/logs
 BIN=${ZSAGA_BIN_DIR:-$ROOT/.build/release}
-PROCESSES=(order inventory payment shipping saga)
+PROCESSES=(order inventory payment shipping saga monitor)
 TRANSPORT=${ZSAGA_TRANSPORT:-ipc}
 SOCK=$HOME_DIR/sock
-declare -A PORT=([saga]=7001 [order]=7101 [inventory]=7201 [payment]=7301 [shipping]=7401)
+declare -A PORT=([saga]=7001 [order]=7101 [inventory]=7201 [payment]=7301 [shipping]=7401 [monitor]=7501)
 if [ "$TRANSPORT" = ipc ] && [ ${#SOCK} -gt 80 ]; then TRANSPORT=tcp; fi  # socket paths are short
 export ZSAGA_STOCK=${ZSAGA_STOCK:-item1:10000,item2:10000,item3:10000}
 
-executable() { if [ "$1" = saga ]; then echo saga-orchestrator; else echo "$1-service"; fi; }
+executable() {
+  case "$1" in saga) echo saga-orchestrator ;; monitor) echo saga-monitor ;; *) echo "$1-service" ;; esac
+}
 
 running() {  # running NAME -> 0 when its recorded PID is alive and is that executable
   local pidfile=$PIDS/$1.pid pid
@@ -57,7 +59,7 @@ up() {
   local router pub
   if [ "$TRANSPORT" = ipc ]; then
     mkdir -p "$SOCK"
-    for name in order inventory payment shipping; do
+    for name in saga order inventory payment shipping; do
       export "ZSAGA_${name^^}_ROUTER=ipc://$SOCK/$name-router" "ZSAGA_${name^^}_PUB=ipc://$SOCK/$name-pub"
     done
   fi
@@ -71,7 +73,7 @@ up() {
     echo $! > "$PIDS/$name.pid"
   done
   for _ in $(seq 1 150); do
-    if "$BIN/sagactl" ping --timeout 300 >/dev/null 2>&1; then
+    if "$BIN/sagactl" ping --timeout 300 >/dev/null 2>&1 && "$BIN/sagactl" ping monitor --timeout 300 >/dev/null 2>&1; then
       echo "cluster up (data and logs in $HOME_DIR; orchestrator to services over $TRANSPORT)"
       endpoints
       return 0
@@ -91,7 +93,9 @@ up() {
 }
 
 endpoints() {
-  "$BIN/sagactl" ping 2>/dev/null || true
+  ( unset ZSAGA_SAGA_ROUTER ZSAGA_ORDER_ROUTER ZSAGA_INVENTORY_ROUTER ZSAGA_PAYMENT_ROUTER ZSAGA_SHIPPING_ROUTER
+    "$BIN/sagactl" ping 2>/dev/null ) || true
+  echo "monitor	tcp://127.0.0.1:${PORT[monitor]}	(sagactl monitor stats, sagactl alerts)"
 }
 
 down() {
@@ -118,7 +122,10 @@ status() {
     if running "$name"; then echo "$(executable "$name"): running, pid $(cat "$PIDS/$name.pid")"
     else echo "$(executable "$name"): not running"; code=1; fi
   done
-  if [ -x "$BIN/sagactl" ]; then "$BIN/sagactl" ping --timeout 1000 || code=1; fi
+  if [ -x "$BIN/sagactl" ]; then
+    "$BIN/sagactl" ping --timeout 1000 || code=1
+    "$BIN/sagactl" ping monitor --timeout 1000 || code=1
+  fi
   return $code
 }
 

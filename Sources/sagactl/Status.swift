@@ -61,7 +61,7 @@ struct Ping: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Ping every process of the cluster (or one) and print who answers.")
 
     @OptionGroup var cluster: ClusterOptions
-    @Argument(help: "One process: saga, order, inventory, payment or shipping.") var process: String?
+    @Argument(help: "One process: saga, order, inventory, payment, shipping or monitor.") var process: String?
 
     func run() throws {
         try reporting {
