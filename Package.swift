@@ -28,6 +28,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
@@ -49,6 +52,8 @@ let package = Package(
             dependencies: [
                 "ZeroMQ", "SagaWire", "EventLog", "Domain",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -56,12 +61,20 @@ let package = Package(
         .target(name: "Orchestration", dependencies: [
             "ServiceKit", "Domain", "SagaWire", "EventLog", "ZeroMQ",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
         .target(name: "Monitor", dependencies: [
-            "ServiceKit", "Domain", "SagaWire", "EventLog", "ZeroMQ", .product(name: "Logging", package: "swift-log"),
+            "ServiceKit", "Domain", "SagaWire", "EventLog", "ZeroMQ", "SagaClient",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .executableTarget(name: "saga-monitor", dependencies: ["Monitor", "ServiceKit", "SagaWire", argumentParser]),
+        .executableTarget(name: "saga-monitor", dependencies: [
+            "Monitor", "ServiceKit", "SagaWire", argumentParser,
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .target(name: "SagaClient", dependencies: ["ZeroMQ", "SagaWire", "ServiceKit", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "order-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(name: "inventory-service", dependencies: ["ServiceKit", "Domain", argumentParser]),

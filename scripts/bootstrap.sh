@@ -1,7 +1,30 @@
 #!/usr/bin/env bash
-# Installs what ZSaga needs to build and test, and nothing when it is all present.
-# Today that is libzmq (the C library and header, Debian package libzmq3-dev) and pkg-config.
+# Installs what ZSaga needs to build and test, and nothing when it is all present:
+# libzmq (the C library and header, Debian package libzmq3-dev) and pkg-config; with
+# --browser also Chromium, for the dashboard's browser test (a failure there only warns: that
+# test then skips, saying why).
 set -euo pipefail
+BROWSER=0
+[ "${1:-}" = "--browser" ] && BROWSER=1
+
+have_browser() {
+  command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1
+}
+
+install_browser() {
+  [ "$BROWSER" = 1 ] || return 0
+  have_browser && return 0
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: no apt-get; install Chromium to run the dashboard's browser test" >&2
+    return 0
+  fi
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo="sudo"
+  echo "bootstrap: installing Chromium for the dashboard's browser test" >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >&2 \
+    || { $sudo apt-get update -qq >&2 || true; DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >&2; } \
+    || echo "bootstrap: Chromium could not be installed; the browser test will be skipped" >&2
+}
 
 have_libzmq() {
   if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libzmq 2>/dev/null; then
@@ -19,6 +42,7 @@ have_libzmq() {
 }
 
 if have_libzmq; then
+  install_browser
   exit 0
 fi
 
@@ -49,3 +73,4 @@ if ! have_libzmq; then
   exit 1
 fi
 echo "bootstrap: libzmq $(pkg-config --modversion libzmq 2>/dev/null || echo '(version unknown)') ready" >&2
+install_browser

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job: build ZSaga, start a local cluster of five processes, run 200 order sagas
-# (30% of payments are declined), and show what happened.
+# The main job: build ZSaga, start a local cluster (four services, the orchestrator and the
+# monitor), run 200 order sagas (30% of payments are declined), show what happened, and point
+# at the dashboard.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${ZSAGA_BIN_DIR:-$(pwd)/.build/release}
@@ -23,13 +24,19 @@ echo
 echo "== checking every invariant at the services"
 "$BIN/sagactl" check | tail -n 1
 
+HTTP=${ZSAGA_HTTP:-127.0.0.1:8080}
 cat <<MSG
+
+The dashboard (live: counts, health, throughput, latency, alerts, every saga's timeline):
+  http://$HTTP/
 
 Look further:
   $BIN/sagactl list --state compensated      # sagas that were rolled back
   $BIN/sagactl status SAGA_ID                # one saga's timeline
   $BIN/sagactl query inventory Stock         # any read model
   $BIN/sagactl events payment --follow       # a service's events as they happen
+  $BIN/sagactl monitor stats                 # the monitor's cluster-wide view; also: alerts
+  curl -s http://$HTTP/metrics               # Prometheus metrics of every process
   ./scripts/cluster.sh logs                  # the processes' logs
 Stop the cluster:
   ./scripts/cluster.sh down

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-./scripts/bootstrap.sh
+./scripts/bootstrap.sh --browser
 
 echo "== build (debug, with tests)"
 swift build --build-tests

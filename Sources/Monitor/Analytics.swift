@@ -141,6 +141,15 @@ public struct Analytics: Sendable, Equatable {
         return nil
     }
 
+    /// Per-second counts of `keys` for the `seconds` seconds ending at `nowMs`, oldest first.
+    public func series(_ keys: [String], seconds: Int64, nowMs: Int64) -> [[Int64]] {
+        let end = nowMs / 1000
+        return keys.map { key in
+            let cells = self.cells[key] ?? [:]
+            return ((end - seconds + 1)...end).map { cells[$0]?.count ?? 0 }
+        }
+    }
+
     /// The report for one window.
     public func report(window: AnalyticsWindow, nowMs: Int64) -> JSON {
         var events: [JSON] = []

@@ -23,6 +23,7 @@ public final class MonitorHost {
     private var alertsVersion: Int64 = 0
     private var eventsSinceSnapshot = 0
     private var stats = CommitStats()
+    private let metrics = HostMetrics(service: "monitor")
 
     static let checkpoint = "$checkpoint"
     static let core = "$monitor"
@@ -40,6 +41,8 @@ public final class MonitorHost {
         context = try ZMQContext()
         router = try RouterServer(context: context, endpoint: config.routerEndpoint, logger: logger)
         publisher = try EventPublisher(context: context, endpoint: config.pubEndpoint, source: "monitor", logger: logger)
+        router.metrics = metrics
+        publisher.metrics = metrics
         try recover()
     }
 
@@ -127,6 +130,7 @@ public final class MonitorHost {
                                  metadata: event.metadata)
             for alert in state.apply(recorded) {
                 logger.notice("alert", metadata: ["name": "\(alert.name)", "group": "\(alert.group ?? "-")"])
+                metrics.gauge("zsaga_alerts").record(state.alerts + 1)
                 appends.append(StreamAppend(stream: "alerts", expectedVersion: alertsVersion == 0 ? .noStream : .exact(alertsVersion),
                                             events: [NewEvent(type: alert.name, data: alert.data, correlationID: alert.group,
                                                               timeMs: alert.timeMs)]))
@@ -145,6 +149,7 @@ public final class MonitorHost {
                 do { committed += try result.get() } catch { throw HostError.fatalStorage("monitor batch refused: \(error)") }
             }
             stats.record(units: units.count, events: committed.count, micros: monotonicMicros() - started)
+            metrics.commit(units: units.count, micros: monotonicMicros() - started)
         }
         for (query, route) in queries { answer(query, route: route) }
         if !committed.isEmpty {
@@ -205,12 +210,29 @@ public final class MonitorHost {
             return ["text": .string(text), "count": .int(Int64(found.count)), "orders": .array(found.prefix(limit).map(\.json))]
         case "monitor.Stats":
             return state.statistics(sinceMs: now - 3_600_000)
+        case "monitor.ListSagas":
+            let status = try body.optionalString("status", maxBytes: 32)
+            let text = try body.optionalString("text", maxBytes: 128)?.lowercased()
+            var found = state.orders.values.filter { order in
+                order.sagaID != nil && (status == nil || order.sagaStatus == status)
+                    && (text == nil || text!.isEmpty || order.orderID.lowercased().contains(text!)
+                        || order.userID.lowercased().contains(text!) || (order.sagaID ?? "").lowercased().contains(text!))
+            }
+            found.sort { ($0.sagaStartedMs ?? 0, $0.orderID) > ($1.sagaStartedMs ?? 0, $1.orderID) }
+            return ["count": .int(Int64(found.count)), "sagas": .array(found.prefix(limit).map(\.json))]
+        case "monitor.Series":
+            let seconds = try body.optionalInt("seconds", in: 10...3600) ?? 300
+            let series = state.analytics.series(["saga.SagaCompleted", "saga.SagaCompensated"], seconds: seconds, nowMs: now)
+            return ["seconds": .int(seconds), "end_ms": .int(now),
+                    "completed": .array(series[0].map { .int($0) }), "compensated": .array(series[1].map { .int($0) })]
         case "monitor.Timeline":
             let saga = try body.identifier("saga_id", maxBytes: 128)
             let events: [Event]
             do { events = try log.read(correlationID: saga) } catch { throw WireError(.internal, "reading the log failed: \(error)") }
             guard !events.isEmpty else { throw WireError(.notFound, "no events of saga \(saga)", field: "body.saga_id") }
-            return ["saga_id": .string(saga), "timeline": .array(Timeline.build(events.filter { $0.stream != "alerts" }))]
+            let order = state.sagaOrders[saga].flatMap { state.orders[$0] }
+            return ["saga_id": .string(saga), "order": order?.json ?? .null,
+                    "timeline": .array(Timeline.build(events.filter { $0.stream != "alerts" }))]
         case "monitor.Analytics":
             let name = try body.optionalString("window", maxBytes: 8) ?? "1m"
             guard let window = AnalyticsWindow(rawValue: name) else {

@@ -9,7 +9,7 @@ public struct MonitorState: Sendable {
     /// Order ids per user, in arrival order.
     public private(set) var byUser: [String: [String]] = [:]
     /// The order of each saga.
-    private var sagaOrders: [String: String] = [:]
+    public private(set) var sagaOrders: [String: String] = [:]
     /// Sagas per status (for every saga type).
     public private(set) var sagaCounts: [String: Int64] = [:]
     private var sagaStatuses: [String: String] = [:]
@@ -114,10 +114,7 @@ public struct MonitorState: Sendable {
             var order = view(orderID)
             if let newStatus { order.sagaStatus = newStatus }
             if event.type == "StepFailed" { order.failure = event.data["message"]?.stringValue }
-            if event.type == "SagaCompleted" || event.type == "SagaCompensated" {
-                order.sagaEndedMs = time
-                sagaOrders.removeValue(forKey: sagaID)
-            }
+            if event.type == "SagaCompleted" || event.type == "SagaCompensated" { order.sagaEndedMs = time }
             store(order, time: time)
         default:
             return

@@ -1,6 +1,7 @@
 import Domain
 import EventLog
 import Foundation
+import CoreMetrics
 import Logging
 import SagaWire
 import ServiceKit
@@ -34,6 +35,9 @@ public final class OrchestratorHost {
     private var lastOffsetSave: Int64 = 0
     private var faults: FaultInjector
     private var stats = CommitStats()
+    private let metrics = HostMetrics(service: "saga")
+    private var counters: [String: CoreMetrics.Counter] = [:]
+    private let sagaLatency = CoreMetrics.Timer(label: "zsaga_saga_latency_seconds", preferredDisplayUnit: .seconds)
 
     private enum TimerKind {
         case send(sagaID: String, SagaCommand, attempt: Int)
@@ -60,6 +64,8 @@ public final class OrchestratorHost {
         context = try ZMQContext()
         api = try RouterServer(context: context, endpoint: config.routerEndpoint, logger: logger)
         publisher = try EventPublisher(context: context, endpoint: config.pubEndpoint, source: "saga", logger: logger)
+        api.metrics = metrics
+        publisher.metrics = metrics
         for (service, endpoints) in config.services.sorted(by: { $0.key < $1.key }) {
             let dealer = try ZMQSocket(context, .dealer)
             try dealer.setSendHighWaterMark(100_000)
@@ -180,7 +186,11 @@ public final class OrchestratorHost {
                     handle(commandID: commandID, outcome: .timedOut, attempt: attempt, &batch, now: now)
                 }
             }
-            if !batch.isEmpty { try finish(batch, now: now) }
+            if !batch.isEmpty {
+                try finish(batch, now: now)
+                metrics.gauge("zsaga_sagas_in_flight").record(book.inFlight)
+                metrics.gauge("zsaga_timers").record(timers.count)
+            }
         }
         logger.info("stopping", metadata: ["head": "\(log.head)", "in_flight": "\(book.inFlight)"])
         api.socket.close()
@@ -202,6 +212,7 @@ public final class OrchestratorHost {
                 do { committed += try result.get() } catch { throw HostError.fatalStorage("saga batch refused: \(error)") }
             }
             stats.record(units: batch.units.count, events: committed.count, micros: elapsed)
+            metrics.commit(units: batch.units.count, micros: elapsed)
             // Logged, nothing sent yet: recovery must re-send every command of this batch.
             if faults.crashes(at: .afterCommit) { crashNow(.afterCommit, process: "saga-orchestrator") }
         }
@@ -254,6 +265,41 @@ public final class OrchestratorHost {
         guard !transition.events.isEmpty || !transition.effects.isEmpty else { return }
         book.update(state)
         batch.record(sagaID, versionBefore: before, transition)
+        observe(transition, sagaID: sagaID)
+    }
+
+    /// Metrics and logs of a saga's move.
+    private func observe(_ transition: Transition, sagaID: String) {
+        for event in transition.events {
+            let name = event.data["name"]?.stringValue ?? "-"
+            switch event.type {
+            case "StepRetrying": count("zsaga_saga_retries_total", [("step", name)])
+            case "CompensationSucceeded": count("zsaga_saga_compensations_total", [("step", name)])
+            case "StepFailed": count("zsaga_saga_steps_failed_total", [("step", name), ("reason", event.data["reason"]?.stringValue ?? "-")])
+            case "SagaCompleted", "SagaCompensated", "SagaStuck":
+                let status = event.type == "SagaCompleted" ? "completed" : event.type == "SagaCompensated" ? "compensated" : "stuck"
+                count("zsaga_sagas_settled_total", [("status", status)])
+                if let duration = event.data["duration_ms"]?.intValue { sagaLatency.recordMilliseconds(duration) }
+            default: break
+            }
+            if event.type == "SagaStuck" {
+                logger.warning("saga stuck", metadata: ["saga_id": "\(sagaID)", "reason": "\(event.data["reason"]?.stringValue ?? "-")",
+                                                        "command_id": "\(event.data["command_id"]?.stringValue ?? "-")"])
+            } else {
+                logger.debug("saga moved", metadata: [
+                    "saga_id": "\(sagaID)", "event": "\(event.type)", "step": "\(name)",
+                    "command_id": "\(event.data["command_id"]?.stringValue ?? "-")",
+                ])
+            }
+        }
+    }
+
+    private func count(_ label: String, _ dimensions: [(String, String)]) {
+        let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
+        if let counter = counters[key] { counter.increment(); return }
+        let counter = CoreMetrics.Counter(label: label, dimensions: dimensions)
+        if counters.count < 1000 { counters[key] = counter }
+        counter.increment()
     }
 
     private func drainReplies(_ dealer: ZMQSocket, _ batch: inout Batch, now: Int64) throws {
@@ -357,6 +403,7 @@ public final class OrchestratorHost {
             let (state, transition) = SagaMachine.start(id: sagaID, definition: definition, context: context, now: wallClockMs())
             book.update(state)
             batch.record(sagaID, versionBefore: 0, transition)
+            count("zsaga_sagas_started_total", [("type", type)])
             if wait {
                 waiters[sagaID, default: []].append((route, command.id))
             } else {

@@ -92,8 +92,14 @@ public final class ChaosRun {
 
     private func pick<T>(_ items: [T]) -> T { items[Int(random.next() % UInt64(items.count))] }
 
-    /// Runs the whole scenario; `progress` gets a line about once a second.
-    public func run(progress: (String) -> Void) throws -> ChaosReport {
+    /// Runs the whole scenario, showing its progress on standard error.
+    public func run() throws -> ChaosReport {
+        let bar = Progress(total: options.sagas, label: "chaos")
+        defer { bar.finish() }
+        return try run(bar: bar)
+    }
+
+    private func run(bar: Progress) throws -> ChaosReport {
         report.seed = options.seed
         report.sagas = options.sagas
         let started = Date()
@@ -148,11 +154,11 @@ public final class ChaosRun {
             }
             if now >= nextProgress {
                 let done = load.withLock { $0.progress }
-                progress(String(format: "chaos %3.0fs/%.0fs | sagas %d/%d settled | kills %d, crashes %d, pauses %d, faults %d",
-                                now.timeIntervalSince(started), options.duration,
-                                done.completed + done.compensated + done.stuck + done.failed, options.sagas,
-                                report.kills, report.crashes, report.pauses, report.faults))
-                nextProgress = now.addingTimeInterval(1)
+                bar.update(done: done.completed + done.compensated + done.stuck + done.failed, rate: done.sagasPerSecond,
+                           details: String(format: "%.0fs/%.0fs  kills %d  crashes %d  pauses %d  faults %d",
+                                           now.timeIntervalSince(started), options.duration,
+                                           report.kills, report.crashes, report.pauses, report.faults))
+                nextProgress = now.addingTimeInterval(bar.updateInterval)
             }
             Thread.sleep(forTimeInterval: 0.05)
         }
@@ -161,12 +167,12 @@ public final class ChaosRun {
         for name in paused.keys { cluster.resume(name) }
         report.crashes += try cluster.restartDead().count
         for name in ManagedCluster.names { clearFault(name, cluster, control) }
-        progress("chaos over; waiting for every saga to settle")
+        bar.note("chaos over; waiting for every saga to settle")
         let settleDeadline = Date().addingTimeInterval(options.settleTimeout)
         while loadDone.wait(timeout: .now() + 1) == .timedOut {
             report.crashes += try cluster.restartDead().count
             let done = load.withLock { $0.progress }
-            progress("settling: \(done.completed + done.compensated + done.stuck + done.failed)/\(options.sagas)")
+            bar.update(done: done.completed + done.compensated + done.stuck + done.failed, rate: done.sagasPerSecond, details: "settling")
             if Date() > settleDeadline { break }
         }
         let outcome = load.withLock { $0 }

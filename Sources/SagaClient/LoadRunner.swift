@@ -79,7 +79,8 @@ public final class LoadRunner {
     /// - Parameter progress: called about once a second with the summary so far.
     /// - Parameter ratePerSecond: when set, sagas are started no faster than this (paced load).
     public func run(count: Int, concurrency: Int, prefix: String, type: String = "order", generator: OrderGenerator,
-                    ratePerSecond: Double? = nil, progress: ((RunSummary, Int) -> Void)? = nil) throws -> RunSummary {
+                    ratePerSecond: Double? = nil, progressInterval: Double = 1,
+                    progress: ((RunSummary, Int) -> Void)? = nil) throws -> RunSummary {
         var summary = RunSummary()
         summary.sagas = count
         let start = Date().timeIntervalSince1970
@@ -162,7 +163,7 @@ public final class LoadRunner {
                     try send(flight.index, first: flight.firstSent)
                 }
             }
-            if let progress, now - lastProgress >= 1 {
+            if let progress, now - lastProgress >= progressInterval {
                 lastProgress = now
                 summary.wallSeconds = now - start
                 progress(summary, inFlight.count)

@@ -19,6 +19,8 @@ public final class EventPublisher {
     /// Events published.
     public private(set) var published = 0
     private let logger: Logger
+    /// Where publications and drops are counted, when set.
+    public var metrics: HostMetrics?
 
     public init(context: ZMQContext, endpoint: String, source: String, logger: Logger) throws {
         socket = try ZMQSocket(context, .xpub, linger: 500)
@@ -66,9 +68,16 @@ public final class EventPublisher {
     private func send(_ frames: [[UInt8]]) {
         do {
             // PUB never blocks; at the high-water mark libzmq drops (and so do we, counted).
-            if try socket.trySend(frames) { published += 1 } else { dropped += 1 }
+            if try socket.trySend(frames) {
+                published += 1
+                metrics?.published.increment()
+            } else {
+                dropped += 1
+                metrics?.publishDropped.increment()
+            }
         } catch {
             dropped += 1
+            metrics?.publishDropped.increment()
             logger.warning("publish failed", metadata: ["error": "\(error)"])
         }
     }

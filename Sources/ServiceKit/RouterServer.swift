@@ -23,6 +23,8 @@ public final class RouterServer {
     public private(set) var droppedReplies = 0
     /// Requests refused as malformed or of the wrong kind.
     public private(set) var refusedRequests = 0
+    /// Where drops and refusals are counted, when set.
+    public var metrics: HostMetrics?
 
     /// Binds a ROUTER at `endpoint` (or at each of a comma-separated list, e.g. a TCP port for
     /// remote clients and an `ipc://` path for processes on the same host) with a message size
@@ -70,6 +72,7 @@ public final class RouterServer {
 
     private func refuse(route: [[UInt8]], _ error: ErrorReply) {
         refusedRequests += 1
+        metrics?.refused.increment()
         logger.debug("refused request", metadata: ["code": "\(error.code.rawValue)", "reason": "\(error.message)"])
         guard !route.isEmpty else { return }
         send(route: route, WireCodec.encode(.error(error)))
@@ -80,10 +83,12 @@ public final class RouterServer {
         do {
             if try !socket.trySend(route + [body]) {
                 droppedReplies += 1
+                metrics?.repliesDropped.increment()
                 logger.debug("dropped reply: peer queue full")
             }
         } catch let error as ZMQError where error.kind == .hostUnreachable {
             droppedReplies += 1
+            metrics?.repliesDropped.increment()
             logger.debug("dropped reply: peer gone")
         } catch {
             droppedReplies += 1

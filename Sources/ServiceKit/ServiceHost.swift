@@ -66,6 +66,9 @@ public final class ServiceHost<Core: ServiceCore> {
         context = try ZMQContext()
         router = try RouterServer(context: context, endpoint: config.routerEndpoint, logger: logger)
         publisher = try EventPublisher(context: context, endpoint: config.pubEndpoint, source: service, logger: logger)
+        metrics = HostMetrics(service: service)
+        router.metrics = metrics
+        publisher.metrics = metrics
         checkpoints = Checkpoints(every: config.snapshotEvery)
         try recover()
     }
@@ -109,6 +112,7 @@ public final class ServiceHost<Core: ServiceCore> {
 
     private var faults: FaultInjector = FaultInjector()
     private var stats = CommitStats()
+    private let metrics: HostMetrics
     /// Commands held back by an injected delay, with when to process them.
     private var delayed: [(due: Int64, command: Command, route: [[UInt8]])] = []
 
@@ -182,6 +186,7 @@ public final class ServiceHost<Core: ServiceCore> {
                 committed += events
             }
             stats.record(units: batch.units.count, events: committed.count, micros: elapsed)
+            metrics.commit(units: batch.units.count, micros: elapsed)
             if faults.crashes(at: .afterCommit) { crashNow(.afterCommit, process: Core.serviceName) }
         }
         for item in batch.pending {
@@ -209,6 +214,9 @@ public final class ServiceHost<Core: ServiceCore> {
             return
         }
         if let recorded {
+            metrics.command(command.type, "duplicate")
+            logger.debug("repeated command answered with its recorded reply",
+                         metadata: ["command_id": "\(command.id)", "saga_id": "\(command.correlationID ?? "-")"])
             if !faults.dropsReply() { router.send(route: route, recorded) }
             return
         }
@@ -216,6 +224,7 @@ public final class ServiceHost<Core: ServiceCore> {
             let delay = faults.delay(command.type)
             if delay > 0 {
                 delayed.append((monotonicMs() + delay, command, route))
+                metrics.gauge("zsaga_delayed_commands").record(delayed.count)
                 return
             }
         }
@@ -223,12 +232,20 @@ public final class ServiceHost<Core: ServiceCore> {
         do {
             decision = try core.decide(command, now: now)
         } catch {
+            metrics.command(command.type, "error")
+            logger.debug("command refused", metadata: ["command_id": "\(command.id)", "code": "\(error.code.rawValue)",
+                                                       "field": "\(error.field ?? "-")"])
             router.send(route: route, .error(ErrorReply(inReplyTo: command.id, error)))
             return
         }
         if faults.fails(command.type) {
             decision = .rejected("injected_failure", "injected business failure (fault injection)")
         }
+        metrics.command(command.type, decision.outcome.rawValue)
+        logger.debug("command decided", metadata: [
+            "command_id": "\(command.id)", "saga_id": "\(command.correlationID ?? "-")", "type": "\(command.type)",
+            "outcome": "\(decision.outcome.rawValue)", "reason": "\(decision.reason ?? "-")",
+        ])
         // Apply now, with the sequence numbers the commit will assign, so later commands in this
         // batch see the effects. The commit checks the prediction.
         var predicted: [Int64] = []

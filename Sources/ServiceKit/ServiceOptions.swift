@@ -27,6 +27,9 @@ public struct ServiceOptions: ParsableArguments {
     @Option(name: .customLong("snapshot-every"), help: "Write a snapshot after this many events (0: never). Env: ZSAGA_SNAPSHOT_EVERY. Default: 10000.")
     public var snapshotEvery: Int?
 
+    @Option(name: .customLong("log-format"), help: "logfmt or json: one line per event. Env: ZSAGA_LOG_FORMAT. Default: logfmt.")
+    public var logFormat: String?
+
     @Option(name: .customLong("fault"), help: "Faults to inject, e.g. drop-reply=0.1,crash=after-commit:0.01 (see docs/FAULTS.md). Env: ZSAGA_FAULT.")
     public var fault: String?
 
@@ -53,6 +56,20 @@ public struct ServiceOptions: ParsableArguments {
             snapshotEvery: snapshotEvery, faults: try faultSpec())
     }
 
+    /// The log format from the flag, the environment, or logfmt.
+    public func format() throws -> LogFormat {
+        let text = logFormat ?? environment("ZSAGA_LOG_FORMAT") ?? "logfmt"
+        guard let format = LogFormat(rawValue: text.lowercased()) else {
+            throw ValidationError("log format must be logfmt or json, got \(text)")
+        }
+        return format
+    }
+
+    /// Sets up logging and metrics for the process and returns its logger.
+    public func bootstrap(label: String) throws -> Logger {
+        Observability.bootstrap(label: label, level: try level(), format: try format())
+    }
+
     /// The log level from the flag, the environment, or `info`.
     public func level() throws -> Logger.Level {
         let text = logLevel ?? environment("ZSAGA_LOG_LEVEL") ?? "info"
@@ -69,7 +86,7 @@ public enum ServiceMain {
     public static func run<Core: ServiceCore>(_ makeCore: @escaping @Sendable () -> Core, options: ServiceOptions) async throws {
         let service = Core.serviceName
         let config = try options.configuration(service: service)
-        let logger = ProcessLogging.bootstrap(label: "zsaga.\(service)", level: try options.level())
+        let logger = try options.bootstrap(label: "zsaga.\(service)")
         let reactor = ReactorService(name: "\(service)-reactor") { mailbox in
             let host = try ServiceHost(core: makeCore(), config: config, logger: logger)
             try host.run(mailbox: mailbox)

@@ -37,6 +37,8 @@ public struct StreamCursor: Sendable, Equatable {
     public private(set) var gaps = 0
     /// Events delivered from replays (rather than live).
     public private(set) var replayed = 0
+    /// When the last heartbeat arrived (the caller's clock), 0 before any.
+    public private(set) var lastHeartbeat: Int64 = 0
 
     /// A cursor that has delivered everything up to `position` (`nil`: a new consumer that
     /// starts with the publisher's next event, without its history).
@@ -75,6 +77,7 @@ public struct StreamCursor: Sendable, Equatable {
     /// A heartbeat: the publisher's log ends at `head`.
     public mutating func heartbeat(head: Int64, now: Int64) -> Step {
         var step = Step()
+        lastHeartbeat = now
         if !anchored {
             anchored = true
             next = head + 1

@@ -59,12 +59,15 @@ public final class StreamSubscriber {
         cursors.filter { $0.value.anchored }.mapValues(\.position)
     }
 
-    /// Per source: position, known head, gaps found, events replayed, duplicates dropped.
+    /// Per source: position, known head, lag, gaps found, events replayed, duplicates dropped,
+    /// and the age of the last heartbeat in ms (`null` before the first).
     public var status: JSON {
-        .object(cursors.mapValues { cursor in
-            ["position": .int(cursor.position), "head": .int(cursor.head), "gaps": .int(Int64(cursor.gaps)),
-             "replayed": .int(Int64(cursor.replayed)), "duplicates": .int(Int64(cursor.duplicates)),
-             "caught_up": .bool(cursor.isCaughtUp)]
+        let now = monotonicMs()
+        return .object(cursors.mapValues { cursor in
+            ["position": .int(cursor.position), "head": .int(cursor.head), "lag": .int(max(0, cursor.head - cursor.position)),
+             "gaps": .int(Int64(cursor.gaps)), "replayed": .int(Int64(cursor.replayed)),
+             "duplicates": .int(Int64(cursor.duplicates)), "caught_up": .bool(cursor.isCaughtUp),
+             "heartbeat_age_ms": cursor.lastHeartbeat > 0 ? .int(now - cursor.lastHeartbeat) : .null]
         })
     }
 

@@ -2,7 +2,8 @@ import EventLog
 import Foundation
 import SagaWire
 
-/// The `sys.*` queries every ZSaga process answers: `sys.Ping`, `sys.Head`, `sys.Replay`.
+/// The `sys.*` queries every ZSaga process answers: `sys.Ping`, `sys.Head`, `sys.Replay`,
+/// `sys.Metrics`.
 public struct SystemQueries {
     /// The process's service name.
     public let service: String
@@ -31,6 +32,8 @@ public struct SystemQueries {
             ]
             for (key, value) in extra { members[key] = value }
             return .object(members)
+        case "sys.Metrics":
+            return ["service": .string(service), "format": "prometheus-text-0.0.4", "text": .string(Observability.prometheusText())]
         case "sys.Head":
             return ["service": .string(service), "head": .int(log.head)]
         case "sys.Replay":

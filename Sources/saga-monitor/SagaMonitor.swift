@@ -3,6 +3,7 @@ import Foundation
 import Monitor
 import SagaWire
 import ServiceKit
+import ServiceLifecycle
 
 /// `saga-monitor`: the cluster's query side, analytics and pattern detection.
 @main
@@ -25,6 +26,9 @@ struct SagaMonitor: AsyncParsableCommand {
 
     @Option(help: "A JSON file of more patterns (docs/MONITOR.md). Env: ZSAGA_PATTERNS.")
     var patterns: String?
+
+    @Option(help: "HOST:PORT of the web dashboard; `off` disables it. Env: ZSAGA_HTTP. Default: 127.0.0.1:8080.")
+    var http: String?
 
     func run() async throws {
         let host = try options.configuration(service: "monitor")
@@ -51,12 +55,28 @@ struct SagaMonitor: AsyncParsableCommand {
         }
         let config = MonitorConfiguration(routerEndpoint: host.routerEndpoint, pubEndpoint: host.pubEndpoint,
                                           dataDirectory: host.dataDirectory, sources: sources, patterns: loaded)
-        let logger = ProcessLogging.bootstrap(label: "zsaga.monitor", level: try options.level())
+        let logger = try options.bootstrap(label: "zsaga.monitor")
         let reactor = ReactorService(name: "monitor-reactor") { mailbox in
             try MonitorHost(config: config, logger: logger).run(mailbox: mailbox)
         }
+        var services: [any Service] = [reactor]
+        let address = http ?? environment("ZSAGA_HTTP") ?? "127.0.0.1:8080"
+        if address != "off" {
+            let parts = address.split(separator: ":")
+            guard parts.count == 2, let port = Int(parts[1]), (0...65535).contains(port) else {
+                throw ValidationError("--http must be HOST:PORT or off, got \(address)")
+            }
+            // Clients of the monitor's own ROUTER connect to a bound endpoint (the first, TCP or ipc).
+            let monitorEndpoint = (config.routerEndpoint.split(separator: ",").first.map(String.init) ?? config.routerEndpoint)
+                .replacingOccurrences(of: "tcp://*:", with: "tcp://127.0.0.1:").replacingOccurrences(of: "tcp://0.0.0.0:", with: "tcp://127.0.0.1:")
+            var processes = Dictionary(uniqueKeysWithValues: sources.map { ($0.name, $0.router) })
+            processes["monitor"] = monitorEndpoint
+            services.append(DashboardServer.application(host: String(parts[0]), port: port, monitor: monitorEndpoint,
+                                                        processes: processes, logger: logger))
+            logger.info("dashboard", metadata: ["url": "http://\(address)/"])
+        }
         do {
-            try await runUntilSignalled([reactor], logger: logger)
+            try await runUntilSignalled(services, logger: logger)
         } catch {
             logger.critical("saga-monitor stopped: \(error)")
             throw ExitCode.failure

@@ -85,7 +85,7 @@ struct SagaOrchestrator: AsyncParsableCommand {
             routerEndpoint: host.routerEndpoint, pubEndpoint: host.pubEndpoint, dataDirectory: host.dataDirectory,
             services: services, definitions: sagaTypes, maxInFlight: limit, snapshotEvery: host.snapshotEvery, seed: jitterSeed,
             faults: host.faults)
-        let logger = ProcessLogging.bootstrap(label: "zsaga.saga", level: try options.level())
+        let logger = try options.bootstrap(label: "zsaga.saga")
         let reactor = ReactorService(name: "orchestrator-reactor") { mailbox in
             try OrchestratorHost(config: config, logger: logger).run(mailbox: mailbox)
         }

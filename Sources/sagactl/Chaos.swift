@@ -27,9 +27,7 @@ struct Chaos: ParsableCommand {
         options.concurrency = concurrency
         let report: ChaosReport
         do {
-            report = try ChaosRun(options: options).run { line in
-                FileHandle.standardError.write(Data((line + "\n").utf8))
-            }
+            report = try ChaosRun(options: options).run()
         } catch let error as SupervisorError {
             throw fail(error.description)
         } catch let error as ClientError {

@@ -25,12 +25,15 @@ struct Run: ParsableCommand {
             _ = try cluster.client().query(endpoint, "sys.Ping")
             let runner = try LoadRunner(endpoint: endpoint)
             let runID = prefix ?? "run\(UInt32.random(in: 0...UInt32.max))"
+            let bar = Progress(total: sagas, label: "sagas")
             let summary = try runner.run(count: sagas, concurrency: concurrency, prefix: runID,
-                                         generator: OrderGenerator(users: users, seed: seed)) { progress, inFlight in
+                                         generator: OrderGenerator(users: users, seed: seed),
+                                         progressInterval: bar.updateInterval) { progress, inFlight in
                 let done = progress.completed + progress.compensated + progress.stuck + progress.failed
-                FileHandle.standardError.write(Data(String(
-                    format: "%d/%d done, %d in flight, %.0f sagas/s\n", done, progress.sagas, inFlight, progress.sagasPerSecond).utf8))
+                bar.update(done: done, rate: progress.sagasPerSecond,
+                           details: "completed \(progress.completed)  compensated \(progress.compensated)  in flight \(inFlight)")
             }
+            bar.finish()
             print("run \(runID)")
             Formatting.run(summary).forEach { print($0) }
             if json { print(Formatting.line(summary.json)) }
