@@ -41,8 +41,18 @@ have_libzmq() {
   return 1
 }
 
+# The tests read compose/docker-compose.yml with PyYAML and check it against the Compose schema
+# with jsonschema (both from PyPI).
+install_python_modules() {
+  command -v python3 >/dev/null 2>&1 || return 0
+  python3 -c 'import yaml, jsonschema' 2>/dev/null && return 0
+  echo "bootstrap: installing PyYAML and jsonschema" >&2
+  python3 -m pip install -q pyyaml jsonschema >&2 || echo "bootstrap: could not install PyYAML/jsonschema" >&2
+}
+
 if have_libzmq; then
   install_browser
+  install_python_modules
   exit 0
 fi
 
@@ -74,3 +84,4 @@ if ! have_libzmq; then
 fi
 echo "bootstrap: libzmq $(pkg-config --modversion libzmq 2>/dev/null || echo '(version unknown)') ready" >&2
 install_browser
+install_python_modules

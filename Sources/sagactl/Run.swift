@@ -12,6 +12,7 @@ struct Run: ParsableCommand {
     @Option(help: "Saga id prefix (default: a fresh one, so runs never collide).") var prefix: String?
     @Option(help: "Seed of the generated orders.") var seed: UInt64 = 1
     @Option(help: "Distinct users.") var users: Int = 50
+    @Option(help: "Start at most this many sagas per second (default: as fast as they settle).") var rate: Double?
     @Flag(help: "Print the summary as one JSON object on the last line.") var json = false
 
     func validate() throws {
@@ -27,7 +28,7 @@ struct Run: ParsableCommand {
             let runID = prefix ?? "run\(UInt32.random(in: 0...UInt32.max))"
             let bar = Progress(total: sagas, label: "sagas")
             let summary = try runner.run(count: sagas, concurrency: concurrency, prefix: runID,
-                                         generator: OrderGenerator(users: users, seed: seed),
+                                         generator: OrderGenerator(users: users, seed: seed), ratePerSecond: rate,
                                          progressInterval: bar.updateInterval) { progress, inFlight in
                 let done = progress.completed + progress.compensated + progress.stuck + progress.failed
                 bar.update(done: done, rate: progress.sagasPerSecond,
