@@ -15,9 +15,15 @@ public struct MonitorConfiguration: Sendable {
     /// A snapshot after this many events (0: never).
     public var snapshotEvery: Int
     public var heartbeatMs: Int
+    /// CURVE keys: when set, every socket is encrypted and clients must be on the allow-list.
+    public var keys: CurveKeys?
+    /// Most requests per second from one client (0: no limit).
+    public var clientRate: Double = 20_000
 
     public init(routerEndpoint: String, pubEndpoint: String, dataDirectory: String, sources: [StreamSubscriber.Source],
-                patterns: [PatternDefinition] = PatternDefinition.builtIns, snapshotEvery: Int = 50_000, heartbeatMs: Int = 1000) {
+                patterns: [PatternDefinition] = PatternDefinition.builtIns, snapshotEvery: Int = 50_000, heartbeatMs: Int = 1000,
+                keys: CurveKeys? = nil) {
+        self.keys = keys
         self.routerEndpoint = routerEndpoint
         self.pubEndpoint = pubEndpoint
         self.dataDirectory = dataDirectory

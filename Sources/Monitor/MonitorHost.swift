@@ -17,6 +17,7 @@ public final class MonitorHost {
     private let context: ZMQContext
     private let router: RouterServer
     private let publisher: EventPublisher
+    private let zap: ZAPHandler?
     private var streams: StreamSubscriber!
     private var state: MonitorState
     private let system: SystemQueries
@@ -38,9 +39,12 @@ public final class MonitorHost {
         try log.indexCorrelations()
         state = MonitorState(patterns: config.patterns)
         system = SystemQueries(service: "monitor", startedMs: wallClockMs())
-        context = try ZMQContext()
-        router = try RouterServer(context: context, endpoint: config.routerEndpoint, logger: logger)
-        publisher = try EventPublisher(context: context, endpoint: config.pubEndpoint, source: "monitor", logger: logger)
+        let context = try ZMQContext()
+        self.context = context
+        zap = try config.keys.map { try ZAPHandler(context: context, keys: $0, logger: logger) }
+        router = try RouterServer(context: context, endpoint: config.routerEndpoint, keys: config.keys, clientRate: config.clientRate,
+                                  logger: logger)
+        publisher = try EventPublisher(context: context, endpoint: config.pubEndpoint, source: "monitor", keys: config.keys, logger: logger)
         router.metrics = metrics
         publisher.metrics = metrics
         try recover()
@@ -69,7 +73,7 @@ public final class MonitorHost {
         // Resume each stream where the log ends: its version is the last sequence number consumed.
         var positions: [String: Int64] = [:]
         for source in config.sources { positions[source.name] = try log.version(ofStream: source.name) }
-        streams = try StreamSubscriber(context: context, sources: config.sources, positions: positions, logger: logger)
+        streams = try StreamSubscriber(context: context, sources: config.sources, positions: positions, logger: logger, keys: config.keys)
         logger.info("monitor recovered", metadata: [
             "head": "\(log.head)", "orders": "\(state.orders.count)", "snapshots": "\(restored)", "replayed": "\(replayed)",
             "positions": "\(positions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",
@@ -84,6 +88,7 @@ public final class MonitorHost {
         poller.add(publisher.socket)
         for socket in streams.sockets { poller.add(socket) }
         let wake = poller.add(fileDescriptor: mailbox.wakeup.readFD)
+        if let zap { poller.add(zap.socket) }
         streams.catchUp(now: monotonicMs())
         var nextHeartbeat = monotonicMs()
         var stopping = false
@@ -101,12 +106,14 @@ public final class MonitorHost {
             if poller.isReadable(wake) {
                 for message in mailbox.takeAll() { if case .stop = message { stopping = true } }
             }
+            zap?.serve()
             try iterate()
         }
         logger.info("stopping", metadata: ["head": "\(log.head)"])
         streams.close()
         router.socket.close()
         publisher.socket.close()
+        zap?.socket.close()
     }
 
     private func iterate() throws {

@@ -24,12 +24,19 @@ public struct OrchestratorConfiguration: Sendable {
     public var seed: UInt64
     /// Faults to inject (fault-injection runs); empty in production.
     public var faults: FaultSpec
+    /// CURVE keys: when set, every socket is encrypted and clients must be on the allow-list.
+    public var keys: CurveKeys?
+    /// Whether `sys.SetFault` is accepted at runtime.
+    public var allowFaults = false
+    /// Most requests per second from one client (0: no limit).
+    public var clientRate: Double = 20_000
 
     public init(routerEndpoint: String, pubEndpoint: String, dataDirectory: String,
                 services: [String: (router: String, pub: String)], definitions: [SagaDefinition] = [.order],
                 maxInFlight: Int = 10_000, snapshotEvery: Int = 10_000, heartbeatMs: Int = 1000, maxBatch: Int = 512,
-                seed: UInt64 = 1, faults: FaultSpec = FaultSpec()) {
+                seed: UInt64 = 1, faults: FaultSpec = FaultSpec(), keys: CurveKeys? = nil) {
         self.faults = faults
+        self.keys = keys
         self.routerEndpoint = routerEndpoint
         self.pubEndpoint = pubEndpoint
         self.dataDirectory = dataDirectory

@@ -20,6 +20,7 @@ public final class OrchestratorHost {
     private let context: ZMQContext
     private let api: RouterServer
     private let publisher: EventPublisher
+    private let zap: ZAPHandler?
     private var streams: StreamSubscriber!
     private var dealers: [String: ZMQSocket] = [:]
     private var book = SagaBook()
@@ -30,6 +31,13 @@ public final class OrchestratorHost {
     private var timers = TimerQueue<TimerKind>()
     private var waiters: [String: [(route: [[UInt8]], requestID: String)]] = [:]
     private var random: SplitMix64
+    /// The items inventory stocks, to refuse an order for an unknown item before anything is
+    /// recorded: learned from `inventory.Stock` (asked at start and every 10 s) and from its
+    /// `StockInitialized` events. `nil` until first known.
+    private var catalog: Set<String>?
+    private var nextCatalogRequest: Int64 = 0
+    private var catalogRequests = 0
+
     /// The positions of the services' streams last saved.
     private var savedPositions: [String: Int64] = [:]
     private var lastOffsetSave: Int64 = 0
@@ -61,9 +69,12 @@ public final class OrchestratorHost {
         checkpoints = Checkpoints(every: config.snapshotEvery)
         random = SplitMix64(seed: config.seed)
         faults = FaultInjector(config.faults)
-        context = try ZMQContext()
-        api = try RouterServer(context: context, endpoint: config.routerEndpoint, logger: logger)
-        publisher = try EventPublisher(context: context, endpoint: config.pubEndpoint, source: "saga", logger: logger)
+        let context = try ZMQContext()
+        self.context = context
+        zap = try config.keys.map { try ZAPHandler(context: context, keys: $0, logger: logger) }
+        api = try RouterServer(context: context, endpoint: config.routerEndpoint, keys: config.keys, clientRate: config.clientRate,
+                               logger: logger)
+        publisher = try EventPublisher(context: context, endpoint: config.pubEndpoint, source: "saga", keys: config.keys, logger: logger)
         api.metrics = metrics
         publisher.metrics = metrics
         for (service, endpoints) in config.services.sorted(by: { $0.key < $1.key }) {
@@ -71,6 +82,7 @@ public final class OrchestratorHost {
             try dealer.setSendHighWaterMark(100_000)
             try dealer.setReceiveHighWaterMark(100_000)
             try dealer.setHeartbeat(interval: 2000, timeout: 6000, ttl: 6000)
+            if let keys = config.keys { try keys.secureClient(dealer, server: service) }
             try dealer.connect(endpoints.router)
             dealers[service] = dealer
         }
@@ -106,7 +118,7 @@ public final class OrchestratorHost {
         streams = try StreamSubscriber(
             context: context,
             sources: config.services.map { StreamSubscriber.Source(name: $0.key, router: $0.value.router, pub: $0.value.pub) },
-            positions: positions, logger: logger)
+            positions: positions, logger: logger, keys: config.keys)
         // Resume every saga that can move: re-send what it waits for, with the same ids.
         var resumed = 0
         for state in book.active.values where state.status == .running || state.status == .compensating {
@@ -151,6 +163,7 @@ public final class OrchestratorHost {
         let dealerList = dealers.sorted { $0.key < $1.key }.map(\.value)
         for dealer in dealerList { poller.add(dealer) }
         let wakeIndex = poller.add(fileDescriptor: mailbox.wakeup.readFD)
+        if let zap { poller.add(zap.socket) }
         var nextHeartbeat = monotonicMs()
         var stopping = false
         while !stopping {
@@ -170,6 +183,7 @@ public final class OrchestratorHost {
                     if case .stop = message { stopping = true }
                 }
             }
+            zap?.serve()
             now = monotonicMs()
             var batch = Batch()
             try drainAPI(&batch, now: now)
@@ -197,6 +211,7 @@ public final class OrchestratorHost {
         publisher.socket.close()
         streams.close()
         for dealer in dealers.values { dealer.close() }
+        zap?.socket.close()
     }
 
     /// Commits the batch, then carries out its effects, answers and publications.
@@ -306,6 +321,9 @@ public final class OrchestratorHost {
         while let frames = try dealer.tryReceive() {
             guard let body = frames.last, let message = try? WireCodec.decode(body) else { continue }
             switch message {
+            case .result(let result) where result.inReplyTo.hasPrefix("catalog-"):
+                let items = (result.body["items"]?.arrayValue ?? []).compactMap { $0["item_id"]?.stringValue }
+                catalog = Set(items)
             case .reply(let reply):
                 let outcome: CommandOutcome = reply.outcome == .ok
                     ? .ok(reply.body) : .rejected(reason: reply.reason ?? "rejected", message: reply.message ?? "")
@@ -320,7 +338,17 @@ public final class OrchestratorHost {
     }
 
     private func drainEvents(_ batch: inout Batch, now: Int64) throws {
-        for event in try streams.drain(now: now) { handleEvent(event, &batch, now: now) }
+        for event in try streams.drain(now: now) {
+            if event.metadata.service == "inventory", event.type == "StockInitialized", let item = event.data["item_id"]?.stringValue {
+                catalog?.insert(item)
+            }
+            handleEvent(event, &batch, now: now)
+        }
+        if now >= nextCatalogRequest, let dealer = dealers["inventory"] {
+            nextCatalogRequest = now + 10_000
+            catalogRequests += 1
+            _ = try? dealer.trySend([WireCodec.encode(.query(Query(id: "catalog-\(catalogRequests)", type: "inventory.Stock")))])
+        }
         // Save where each stream was consumed up to, riding on a commit the iteration makes
         // anyway, or on its own at most once a second. A position saved a little late only
         // means a few events are replayed again after a crash, and replayed outcomes of
@@ -385,6 +413,12 @@ public final class OrchestratorHost {
             let sagaID = try body.optionalIdentifier("saga_id", maxBytes: Limits.idBytes) ?? command.id
             let wait = try body.optionalBool("wait") ?? false
             let context = try definition.validateContext(body.json("context") ?? [:], sagaID: sagaID)
+            if definition.context == .order, let catalog {
+                for (index, line) in (context["items"]?.arrayValue ?? []).enumerated() {
+                    guard let item = line["item_id"]?.stringValue, !catalog.contains(item) else { continue }
+                    throw WireError(.invalidArgument, "unknown item \(item)", field: "body.context.items[\(index)].item_id")
+                }
+            }
             if let existing = book.summaries[sagaID] {
                 guard existing.contentHash == sagaContentHash(type: type, context: context) else {
                     throw WireError(.conflict, "saga \(sagaID) already exists with a different type or context", field: "body.saga_id")
@@ -433,6 +467,9 @@ public final class OrchestratorHost {
             batch.replies.append((route, .reply(Reply(inReplyTo: command.id, outcome: .ok,
                                                       body: ["saga_id": .string(sagaID), "status": .string(state.status.rawValue)]))))
         case "sys.SetFault":
+            guard config.allowFaults else {
+                throw WireError(.forbidden, "runtime fault injection is not enabled here (--allow-faults, ZSAGA_ALLOW_FAULTS=1)")
+            }
             let spec = try FaultSpec.parse(try body.string("spec", maxBytes: 4096, allowEmpty: true))
             faults.set(spec)
             logger.notice("fault spec set", metadata: ["spec": "\(spec.text)"])

@@ -15,7 +15,8 @@ public enum ClientError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .unreachable(let endpoint, let waited):
-            return "no answer from \(endpoint) within \(waited) ms: is the cluster running? (start it with ./scripts/cluster.sh up)"
+            return "no answer from \(endpoint) within \(waited) ms: is the cluster running? (start it with ./scripts/cluster.sh up; "
+                + "a secured cluster also needs ZSAGA_KEYS)"
         case .refused(let error):
             return "\(error.code.rawValue): \(error.field.map { "\($0): " } ?? "")\(error.message)"
         case .unexpected(let what):

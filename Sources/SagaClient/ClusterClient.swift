@@ -1,5 +1,6 @@
 import Foundation
 import SagaWire
+import ServiceKit
 import ZeroMQ
 
 /// A synchronous client of ZSaga processes: one DEALER per endpoint, requests with timeouts.
@@ -13,9 +14,17 @@ public final class ClusterClient {
     private var counter = 0
     private let prefix = "c\(UInt32.random(in: 0...UInt32.max))"
 
-    public init(timeoutMs: Int = 5000) throws {
+    private let keys: CurveKeys?
+    private let serverNames: [String: String]
+
+    /// - Parameters:
+    ///   - keys: this client's CURVE keys, for a secured cluster.
+    ///   - serverNames: the process name behind each endpoint, to pick its public key.
+    public init(timeoutMs: Int = 5000, keys: CurveKeys? = nil, serverNames: [String: String] = [:]) throws {
         do { context = try ZMQContext() } catch let error as ZMQError { throw ClientError.transport(error) }
         self.timeoutMs = timeoutMs
+        self.keys = keys
+        self.serverNames = serverNames
     }
 
     /// A fresh request id.
@@ -30,6 +39,12 @@ public final class ClusterClient {
             let socket = try ZMQSocket(context, .dealer)
             try socket.setReceiveHighWaterMark(0)
             try socket.setSendHighWaterMark(0)
+            if let keys {
+                guard let name = serverNames[endpoint] else {
+                    throw ClientError.unexpected("no process name (hence no public key) for \(endpoint)")
+                }
+                do { try keys.secureClient(socket, server: name) } catch { throw ClientError.unexpected("\(error)") }
+            }
             try socket.connect(endpoint)
             sockets[endpoint] = socket
             return socket

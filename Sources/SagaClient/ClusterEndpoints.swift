@@ -25,6 +25,14 @@ public struct ClusterEndpoints: Sendable, Equatable {
         return ClusterEndpoints(routers: routers, pubs: pubs)
     }
 
+    /// The process behind each endpoint (for choosing CURVE server keys).
+    public var serverNames: [String: String] {
+        var names: [String: String] = [:]
+        for (name, endpoint) in routers { names[endpoint] = name }
+        for (name, endpoint) in pubs { names[endpoint] = name }
+        return names
+    }
+
     /// The monitor's ROUTER.
     public var monitor: String { routers["monitor"] ?? DefaultEndpoints.router("monitor") }
 

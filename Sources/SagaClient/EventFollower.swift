@@ -14,10 +14,10 @@ public final class EventFollower {
     private let client: ClusterClient
     private let router: String
 
-    public init(router: String, pub: String, from: Int64, client: ClusterClient, source: String) throws {
+    public init(router: String, pub: String, from: Int64, client: ClusterClient, source: String, keys: CurveKeys? = nil) throws {
         context = try ZMQContext()
         streams = try StreamSubscriber(context: context, sources: [StreamSubscriber.Source(name: source, router: router, pub: pub)],
-                                       positions: [source: max(from, 1) - 1], logger: Logger(label: "zsaga.events"))
+                                       positions: [source: max(from, 1) - 1], logger: Logger(label: "zsaga.events"), keys: keys)
         self.source = source
         self.client = client
         self.router = router

@@ -1,5 +1,6 @@
 import Foundation
 import SagaWire
+import ServiceKit
 import ZeroMQ
 
 /// The outcome of a load run.
@@ -58,12 +59,14 @@ public final class LoadRunner {
     /// Give up on a saga after this many seconds.
     public var giveUpAfter: Double = 600
 
-    public init(endpoint: String) throws {
+    /// - Parameter keys: this client's CURVE keys, for a secured orchestrator (named `saga`).
+    public init(endpoint: String, keys: CurveKeys? = nil) throws {
         self.endpoint = endpoint
         context = try ZMQContext()
         socket = try ZMQSocket(context, .dealer)
         try socket.setSendHighWaterMark(0)
         try socket.setReceiveHighWaterMark(0)
+        if let keys { try keys.secureClient(socket, server: "saga") }
         try socket.connect(endpoint)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ServiceKit
 
 /// Why the supervisor could not do what it was asked.
 public struct SupervisorError: Error, CustomStringConvertible, Sendable {
@@ -16,6 +17,17 @@ public final class ManagedCluster {
 
     /// Whether the cluster includes the monitor (started last, after the processes it follows).
     public var withMonitor = false
+    /// Whether the processes accept runtime fault specs (chaos runs and tests need it).
+    public var allowFaults = true
+    /// When set, the cluster runs secured with CURVE keys written here (`keys/` under the directory).
+    public private(set) var keysDirectory: String?
+
+    /// Writes CURVE keys for every process and the client, and runs the cluster secured.
+    public func secure() throws {
+        let directory = self.directory.appendingPathComponent("keys").path
+        try CurveKeys.generateCluster(in: directory, secret: nil)
+        keysDirectory = directory
+    }
 
     /// The processes this cluster runs.
     public var processNames: [String] { Self.names + (withMonitor ? ["monitor"] : []) }
@@ -98,6 +110,8 @@ public final class ManagedCluster {
     /// endpoints when the transport is ipc.
     var processEnvironment: [String: String] {
         var env = clientEnvironment
+        if allowFaults { env["ZSAGA_ALLOW_FAULTS"] = "1" }
+        if let keysDirectory { env["ZSAGA_KEYS"] = keysDirectory }
         if transport == .ipc {
             for name in Self.names {
                 env["ZSAGA_\(name.uppercased())_ROUTER"] = ipc(name, "router")
@@ -153,7 +167,8 @@ public final class ManagedCluster {
 
     /// Waits until every process answers a ping.
     public func waitUntilUp(timeout: Double = 30) throws {
-        let client = try ClusterClient(timeoutMs: 300)
+        let keys = try keysDirectory.map { try CurveKeys.load(directory: $0, name: "client") }
+        let client = try ClusterClient(timeoutMs: 300, keys: keys, serverNames: endpoints.serverNames)
         let deadline = Date().addingTimeInterval(timeout)
         var waiting = Set(processNames)
         while !waiting.isEmpty {

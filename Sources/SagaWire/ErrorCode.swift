@@ -20,6 +20,8 @@ public enum ErrorCode: String, Sendable, CaseIterable, Equatable {
     case unavailable
     /// Too much work in flight or too many requests from this client; retry later.
     case overloaded
+    /// The process does not allow this request (fault injection not enabled, say).
+    case forbidden
     /// The message exceeds the size limit.
     case tooLarge = "too_large"
     /// An unexpected failure inside the process (a storage error, say); the request had no effect.

@@ -22,8 +22,9 @@ public final class EventPublisher {
     /// Where publications and drops are counted, when set.
     public var metrics: HostMetrics?
 
-    public init(context: ZMQContext, endpoint: String, source: String, logger: Logger) throws {
+    public init(context: ZMQContext, endpoint: String, source: String, keys: CurveKeys? = nil, logger: Logger) throws {
         socket = try ZMQSocket(context, .xpub, linger: 500)
+        if let keys { try keys.secureServer(socket) }
         // ZSAGA_PUB_HWM exists for loss tests: a tiny mark makes PUB drop for real.
         try socket.setSendHighWaterMark(environment("ZSAGA_PUB_HWM").flatMap { Int32($0) } ?? 200_000)
         self.endpoint = try bindAll(socket, endpoint)

@@ -25,18 +25,22 @@ public final class RouterServer {
     public private(set) var refusedRequests = 0
     /// Where drops and refusals are counted, when set.
     public var metrics: HostMetrics?
+    private var limiter: RateLimiter
 
     /// Binds a ROUTER at `endpoint` (or at each of a comma-separated list, e.g. a TCP port for
     /// remote clients and an `ipc://` path for processes on the same host) with a message size
     /// limit.
     public init(context: ZMQContext, endpoint: String, maxMessageBytes: Int = WireCodec.defaultMaxBytes,
-                logger: Logger) throws {
+                keys: CurveKeys? = nil, clientRate: Double = 0, logger: Logger) throws {
         socket = try ZMQSocket(context, .router, linger: 200)
+        if let keys { try keys.secureServer(socket) }
         try socket.setRouterMandatory(true)
         // Frames beyond the envelope limit plus room for routing frames are dropped by libzmq.
         try socket.setMaxMessageSize(Int64(maxMessageBytes) + 4096)
-        try socket.setReceiveHighWaterMark(100_000)
-        try socket.setSendHighWaterMark(100_000)
+        // Bounded queues per peer: a flood waits in the client's socket, not in our memory.
+        try socket.setReceiveHighWaterMark(10_000)
+        try socket.setSendHighWaterMark(10_000)
+        limiter = RateLimiter(ratePerSecond: clientRate)
         try socket.setHeartbeat(interval: 2000, timeout: 6000, ttl: 6000)
         self.endpoint = try bindAll(socket, endpoint)
         self.logger = logger
@@ -53,6 +57,11 @@ public final class RouterServer {
                 continue
             case .success(let ok):
                 request = ok
+            }
+            if !limiter.admit(request.route[0], now: monotonicMs()) {
+                refuse(route: request.route, ErrorReply(inReplyTo: WireCodec.bestEffortID(request.body), code: .overloaded,
+                                                        message: "too many requests from this client; slow down"))
+                continue
             }
             do {
                 switch try WireCodec.decode(request.body) {
@@ -115,4 +124,32 @@ func bindAll(_ socket: ZMQSocket, _ endpoints: String) throws -> String {
         bound.append(try socket.bind(endpoint))
     }
     return bound.joined(separator: ",")
+}
+
+/// A token bucket per client (routing id): `ratePerSecond` sustained, twice that in a burst.
+/// It keeps at most 10,000 clients, forgetting the idle ones, so a flood of identities cannot
+/// grow it without bound.
+struct RateLimiter {
+    let ratePerSecond: Double
+    private var buckets: [[UInt8]: (tokens: Double, at: Int64)] = [:]
+
+    init(ratePerSecond: Double) {
+        self.ratePerSecond = ratePerSecond
+    }
+
+    mutating func admit(_ client: [UInt8], now: Int64) -> Bool {
+        guard ratePerSecond > 0 else { return true }
+        let burst = ratePerSecond * 2
+        var bucket = buckets[client] ?? (burst, now)
+        bucket.tokens = min(burst, bucket.tokens + Double(now - bucket.at) * ratePerSecond / 1000)
+        bucket.at = now
+        let admitted = bucket.tokens >= 1
+        if admitted { bucket.tokens -= 1 }
+        if buckets.count >= 10_000 && buckets[client] == nil {
+            buckets = buckets.filter { now - $0.value.at < 10_000 }
+            if buckets.count >= 10_000 { buckets.removeAll(keepingCapacity: true) }
+        }
+        buckets[client] = bucket
+        return admitted
+    }
 }

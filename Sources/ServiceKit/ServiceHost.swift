@@ -21,10 +21,20 @@ public struct HostConfiguration: Sendable {
     public var maxBatch: Int
     /// Faults to inject (fault-injection runs); empty in production.
     public var faults: FaultSpec
+    /// CURVE keys: when set, every socket is encrypted and clients must be on the allow-list.
+    public var keys: CurveKeys?
+    /// Whether `sys.SetFault` is accepted at runtime.
+    public var allowFaults: Bool
+    /// Most requests per second from one client (0: no limit).
+    public var clientRate: Double
 
     public init(routerEndpoint: String, pubEndpoint: String, dataDirectory: String, snapshotEvery: Int = 10_000,
-                heartbeatMs: Int = 1000, maxBatch: Int = 512, faults: FaultSpec = FaultSpec()) {
+                heartbeatMs: Int = 1000, maxBatch: Int = 512, faults: FaultSpec = FaultSpec(), keys: CurveKeys? = nil,
+                allowFaults: Bool = false, clientRate: Double = 20_000) {
         self.faults = faults
+        self.keys = keys
+        self.allowFaults = allowFaults
+        self.clientRate = clientRate
         self.routerEndpoint = routerEndpoint
         self.pubEndpoint = pubEndpoint
         self.dataDirectory = dataDirectory
@@ -48,6 +58,7 @@ public final class ServiceHost<Core: ServiceCore> {
     private let context: ZMQContext
     private let router: RouterServer
     private let publisher: EventPublisher
+    private let zap: ZAPHandler?
     private let system: SystemQueries
     private var checkpoints: Checkpoints
 
@@ -63,9 +74,13 @@ public final class ServiceHost<Core: ServiceCore> {
         let path = (config.dataDirectory as NSString).appendingPathComponent("\(service).sqlite")
         log = try EventLog(path: path, service: service)
         system = SystemQueries(service: service, startedMs: wallClockMs())
-        context = try ZMQContext()
-        router = try RouterServer(context: context, endpoint: config.routerEndpoint, logger: logger)
-        publisher = try EventPublisher(context: context, endpoint: config.pubEndpoint, source: service, logger: logger)
+        let context = try ZMQContext()
+        self.context = context
+        // The authentication handler first: server sockets consult it from their first connection.
+        zap = try config.keys.map { try ZAPHandler(context: context, keys: $0, logger: logger) }
+        router = try RouterServer(context: context, endpoint: config.routerEndpoint, keys: config.keys, clientRate: config.clientRate,
+                                  logger: logger)
+        publisher = try EventPublisher(context: context, endpoint: config.pubEndpoint, source: service, keys: config.keys, logger: logger)
         metrics = HostMetrics(service: service)
         router.metrics = metrics
         publisher.metrics = metrics
@@ -122,6 +137,7 @@ public final class ServiceHost<Core: ServiceCore> {
         var poller = ZMQPoller()
         poller.add(router.socket)
         poller.add(fileDescriptor: mailbox.wakeup.readFD)
+        if let zap { poller.add(zap.socket) }
         var nextHeartbeat = monotonicMs()
         var stopping = false
         while !stopping {
@@ -141,11 +157,13 @@ public final class ServiceHost<Core: ServiceCore> {
                     if case .stop = message { stopping = true }
                 }
             }
+            zap?.serve()
             try processBatch()
         }
         logger.info("stopping", metadata: ["head": "\(log.head)"])
         router.socket.close()
         publisher.socket.close()
+        zap?.socket.close()
     }
 
     /// One iteration: drain, decide, commit once, then reply, answer and publish.
@@ -277,6 +295,10 @@ public final class ServiceHost<Core: ServiceCore> {
     private func control(_ command: Command) -> WireMessage {
         switch command.type {
         case "sys.SetFault":
+            guard config.allowFaults else {
+                return .error(ErrorReply(inReplyTo: command.id, code: .forbidden,
+                                         message: "runtime fault injection is not enabled here (--allow-faults, ZSAGA_ALLOW_FAULTS=1)"))
+            }
             do {
                 let spec = try FaultSpec.parse(try command.fields().string("spec", maxBytes: 4096, allowEmpty: true))
                 faults.set(spec)

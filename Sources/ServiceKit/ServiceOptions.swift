@@ -30,10 +30,31 @@ public struct ServiceOptions: ParsableArguments {
     @Option(name: .customLong("log-format"), help: "logfmt or json: one line per event. Env: ZSAGA_LOG_FORMAT. Default: logfmt.")
     public var logFormat: String?
 
+    @Option(name: .customLong("keys"), help: "A CURVE keys directory (docs/SECURITY.md): every socket encrypted, clients on the allow-list only. Env: ZSAGA_KEYS.")
+    public var keys: String?
+
     @Option(name: .customLong("fault"), help: "Faults to inject, e.g. drop-reply=0.1,crash=after-commit:0.01 (see docs/FAULTS.md). Env: ZSAGA_FAULT.")
     public var fault: String?
 
+    @Flag(name: .customLong("allow-faults"), help: "Accept runtime fault specs (sys.SetFault, sagactl fault). Env: ZSAGA_ALLOW_FAULTS=1.")
+    public var allowFaults = false
+
+    @Option(name: .customLong("client-rate"), help: "Most requests per second from one client (0: no limit). Env: ZSAGA_CLIENT_RATE. Default: 20000.")
+    public var clientRate: Double?
+
     public init() {}
+
+    /// Whether runtime fault injection is allowed.
+    public var faultsAllowed: Bool { allowFaults || environment("ZSAGA_ALLOW_FAULTS") == "1" }
+
+    /// The per-client request rate limit.
+    public func clientRateLimit() throws -> Double {
+        let value = try clientRate ?? environment("ZSAGA_CLIENT_RATE").map { text in
+            guard let value = Double(text), value >= 0 else { throw ValidationError("ZSAGA_CLIENT_RATE must be a number ≥ 0") }
+            return value
+        } ?? 20_000
+        return value
+    }
 
     /// The fault spec from the flag or the environment.
     public func faultSpec() throws -> FaultSpec {
@@ -53,7 +74,15 @@ public struct ServiceOptions: ParsableArguments {
             routerEndpoint: router ?? environment("ZSAGA_ROUTER") ?? DefaultEndpoints.router(service),
             pubEndpoint: pub ?? environment("ZSAGA_PUB") ?? DefaultEndpoints.pub(service),
             dataDirectory: dataDirectory ?? environment("ZSAGA_DATA_DIR") ?? "data/\(service)",
-            snapshotEvery: snapshotEvery, faults: try faultSpec())
+            snapshotEvery: snapshotEvery, faults: try faultSpec(), keys: try curveKeys(service: service),
+            allowFaults: faultsAllowed, clientRate: try clientRateLimit())
+    }
+
+    /// The process's CURVE keys when `--keys` (or `ZSAGA_KEYS`) names a directory; waits up to a
+    /// minute for its key file, which a compose cluster writes at start.
+    public func curveKeys(service: String) throws -> CurveKeys? {
+        guard let directory = keys ?? environment("ZSAGA_KEYS") else { return nil }
+        return try CurveKeys.load(directory: directory, name: service, wait: 60)
     }
 
     /// The log format from the flag, the environment, or logfmt.

@@ -35,14 +35,17 @@ public final class StreamSubscriber {
     /// - Parameter positions: the last sequence number handled per source; a source missing
     ///   here starts with the publisher's next event (no history).
     public init(context: ZMQContext, sources: [Source], positions: [String: Int64], logger: Logger,
-                receiveHighWaterMark: Int32 = 200_000) throws {
+                receiveHighWaterMark: Int32 = 200_000, keys: CurveKeys? = nil) throws {
         self.logger = logger
         subscriber = try ZMQSocket(context, .sub)
         try subscriber.setReceiveHighWaterMark(receiveHighWaterMark)
         for source in sources {
             try subscriber.subscribe("\(source.name).")
+            // The server key applies to the connections made after it is set: one per publisher.
+            if let keys { try keys.secureClient(subscriber, server: source.name) }
             try subscriber.connect(source.pub)
             let dealer = try ZMQSocket(context, .dealer)
+            if let keys { try keys.secureClient(dealer, server: source.name) }
             try dealer.setSendHighWaterMark(1000)
             try dealer.setReceiveHighWaterMark(1000)
             try dealer.connect(source.router)

@@ -53,11 +53,13 @@ struct SagaMonitor: AsyncParsableCommand {
                 throw ValidationError("bad patterns in \(path): \(error.field.map { "\($0): " } ?? "")\(error.message)")
             }
         }
-        let config = MonitorConfiguration(routerEndpoint: host.routerEndpoint, pubEndpoint: host.pubEndpoint,
-                                          dataDirectory: host.dataDirectory, sources: sources, patterns: loaded)
+        var config = MonitorConfiguration(routerEndpoint: host.routerEndpoint, pubEndpoint: host.pubEndpoint,
+                                          dataDirectory: host.dataDirectory, sources: sources, patterns: loaded, keys: host.keys)
+        config.clientRate = host.clientRate
+        let configuration = config
         let logger = try options.bootstrap(label: "zsaga.monitor")
         let reactor = ReactorService(name: "monitor-reactor") { mailbox in
-            try MonitorHost(config: config, logger: logger).run(mailbox: mailbox)
+            try MonitorHost(config: configuration, logger: logger).run(mailbox: mailbox)
         }
         var services: [any Service] = [reactor]
         let address = http ?? environment("ZSAGA_HTTP") ?? "127.0.0.1:8080"
@@ -72,7 +74,7 @@ struct SagaMonitor: AsyncParsableCommand {
             var processes = Dictionary(uniqueKeysWithValues: sources.map { ($0.name, $0.router) })
             processes["monitor"] = monitorEndpoint
             services.append(DashboardServer.application(host: String(parts[0]), port: port, monitor: monitorEndpoint,
-                                                        processes: processes, logger: logger))
+                                                        processes: processes, keys: host.keys, logger: logger))
             logger.info("dashboard", metadata: ["url": "http://\(address)/"])
         }
         do {

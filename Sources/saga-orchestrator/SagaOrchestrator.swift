@@ -81,13 +81,16 @@ struct SagaOrchestrator: AsyncParsableCommand {
             guard let value = UInt64(text) else { throw ValidationError("ZSAGA_SEED must be an unsigned integer") }
             return value
         } ?? 1
-        let config = OrchestratorConfiguration(
+        var config = OrchestratorConfiguration(
             routerEndpoint: host.routerEndpoint, pubEndpoint: host.pubEndpoint, dataDirectory: host.dataDirectory,
             services: services, definitions: sagaTypes, maxInFlight: limit, snapshotEvery: host.snapshotEvery, seed: jitterSeed,
-            faults: host.faults)
+            faults: host.faults, keys: host.keys)
+        config.allowFaults = host.allowFaults
+        config.clientRate = host.clientRate
+        let configuration = config
         let logger = try options.bootstrap(label: "zsaga.saga")
         let reactor = ReactorService(name: "orchestrator-reactor") { mailbox in
-            try OrchestratorHost(config: config, logger: logger).run(mailbox: mailbox)
+            try OrchestratorHost(config: configuration, logger: logger).run(mailbox: mailbox)
         }
         do {
             try await runUntilSignalled([reactor], logger: logger)

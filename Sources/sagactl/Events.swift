@@ -18,7 +18,8 @@ struct Events: ParsableCommand {
             guard let router = endpoints.routers[process], let pub = endpoints.pubs[process] else {
                 throw fail("unknown process \(process); use saga, order, inventory, payment or shipping")
             }
-            let follower = try EventFollower(router: router, pub: pub, from: from, client: try cluster.client(), source: process)
+            let follower = try EventFollower(router: router, pub: pub, from: from, client: try cluster.client(), source: process,
+                                             keys: try cluster.curveKeys())
             var printed = 0
             try follower.run(follow: follow) { event in
                 print(Formatting.line(WireCodec.envelope(.event(event))))

@@ -24,7 +24,7 @@ struct Run: ParsableCommand {
         try reporting {
             let endpoint = cluster.endpoints.orchestrator
             _ = try cluster.client().query(endpoint, "sys.Ping")
-            let runner = try LoadRunner(endpoint: endpoint)
+            let runner = try LoadRunner(endpoint: endpoint, keys: try cluster.curveKeys())
             let runID = prefix ?? "run\(UInt32.random(in: 0...UInt32.max))"
             let bar = Progress(total: sagas, label: "sagas")
             let summary = try runner.run(count: sagas, concurrency: concurrency, prefix: runID,

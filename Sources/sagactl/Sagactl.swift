@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SagaClient
 import SagaWire
+import ServiceKit
 
 /// `sagactl`: the command-line client of a ZSaga cluster.
 @main
@@ -14,7 +15,7 @@ struct Sagactl: ParsableCommand {
             ZSAGA_<SERVICE>_PUB) or default to the local cluster of ./scripts/cluster.sh.
             """,
         subcommands: [Start.self, Status.self, List.self, Run.self, Events.self, QueryCommand.self, Check.self,
-                      Ping.self, Retry.self, Fault.self, Chaos.self, MonitorCommand.self, Alerts.self])
+                      Ping.self, Retry.self, Fault.self, Chaos.self, MonitorCommand.self, Alerts.self, Keygen.self])
 }
 
 /// Options every subcommand shares.
@@ -25,9 +26,20 @@ struct ClusterOptions: ParsableArguments {
     @Option(help: "Milliseconds to wait for an answer.")
     var timeout: Int = 5000
 
+    @Option(help: "A CURVE keys directory with this client's key pair (client.key) and the processes' public keys. Env: ZSAGA_KEYS.")
+    var keys: String?
+
     var endpoints: ClusterEndpoints { .fromEnvironment(orchestrator: orchestrator) }
 
-    func client() throws -> ClusterClient { try ClusterClient(timeoutMs: timeout) }
+    /// The client's CURVE keys, for a secured cluster.
+    func curveKeys() throws -> CurveKeys? {
+        guard let directory = keys ?? environment("ZSAGA_KEYS") else { return nil }
+        do { return try CurveKeys.load(directory: directory, name: "client") } catch { throw fail("\(error)") }
+    }
+
+    func client() throws -> ClusterClient {
+        try ClusterClient(timeoutMs: timeout, keys: try curveKeys(), serverNames: endpoints.serverNames)
+    }
 }
 
 /// Prints to standard error and fails, for errors a user can act on.

@@ -18,11 +18,14 @@ public final class ClusterGateway: Sendable {
     private let queue = LockedValue<[Request]>([])
     private let ready = DispatchSemaphore(value: 0)
 
-    public init() {
+    /// - Parameters:
+    ///   - keys: the monitor's CURVE keys, for a secured cluster.
+    ///   - serverNames: the process behind each endpoint.
+    public init(keys: CurveKeys? = nil, serverNames: [String: String] = [:]) {
         let queue = self.queue
         let ready = self.ready
         let thread = Thread {
-            let client = try? ClusterClient(timeoutMs: 2000)
+            let client = try? ClusterClient(timeoutMs: 2000, keys: keys, serverNames: serverNames)
             while true {
                 ready.wait()
                 guard let request = queue.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }

@@ -15,8 +15,8 @@ public enum DashboardServer {
     /// Builds the application: `host:port` to listen on, the monitor's ROUTER, and every
     /// process's ROUTER by name (for health and metrics).
     public static func application(host: String, port: Int, monitor: String, processes: [String: String],
-                                   logger: Logger) -> some ApplicationProtocol {
-        let gateway = ClusterGateway()
+                                   keys: CurveKeys? = nil, logger: Logger) -> some ApplicationProtocol {
+        let gateway = ClusterGateway(keys: keys, serverNames: Dictionary(processes.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a }))
         let router = Router()
 
         router.get("/") { _, _ in

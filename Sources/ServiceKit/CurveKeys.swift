@@ -1,0 +1,139 @@
+import Crypto
+import Foundation
+import SagaWire
+import ZeroMQ
+
+/// The CURVE keys of a ZSaga process or client, read from a keys directory (the "Ironhouse"
+/// model: every connection encrypted, every client key on an allow-list):
+///
+/// ```
+/// DIR/<name>.key          this process's key pair ("public <Z85>" and "secret <Z85>" lines)
+/// DIR/<peer>.pub          the public key of each process it connects to ("public <Z85>")
+/// DIR/authorized/*.pub    the client keys it admits
+/// ```
+///
+/// `sagactl keygen` writes them.
+public struct CurveKeys: Sendable {
+    /// This process's own key pair.
+    public let own: CurveKeyPair
+    /// Public keys of the processes it may connect to, by process name.
+    public let servers: [String: String]
+    /// Client public keys it admits, with the file they came from.
+    public let authorized: [String: String]
+    /// The directory they came from.
+    public let directory: String
+
+    /// Reads the keys of `name` from `directory`, waiting up to `wait` seconds for its key file
+    /// (a compose cluster's keys may still be being written).
+    public static func load(directory: String, name: String, wait: Double = 0) throws -> CurveKeys {
+        let ownPath = (directory as NSString).appendingPathComponent("\(name).key")
+        let deadline = Date().addingTimeInterval(wait)
+        while !FileManager.default.fileExists(atPath: ownPath) && Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+        guard let text = try? String(contentsOfFile: ownPath, encoding: .utf8) else {
+            throw HostError.configuration("no key pair at \(ownPath); write one with `sagactl keygen`")
+        }
+        let fields = parse(text)
+        guard let publicKey = fields["public"], let secretKey = fields["secret"] else {
+            throw HostError.configuration("\(ownPath) must hold a `public` and a `secret` line")
+        }
+        let own: CurveKeyPair
+        do { own = try CurveKeyPair(publicKey: publicKey, secretKey: secretKey) } catch {
+            throw HostError.configuration("\(ownPath): \(error)")
+        }
+        var servers: [String: String] = [:]
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where file.hasSuffix(".pub") {
+            if let key = parse((try? String(contentsOfFile: (directory as NSString).appendingPathComponent(file), encoding: .utf8)) ?? "")["public"] {
+                servers[String(file.dropLast(4))] = key
+            }
+        }
+        let authorizedDirectory = (directory as NSString).appendingPathComponent("authorized")
+        var authorized: [String: String] = [:]
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: authorizedDirectory)) ?? [] where file.hasSuffix(".pub") {
+            if let key = parse((try? String(contentsOfFile: (authorizedDirectory as NSString).appendingPathComponent(file), encoding: .utf8)) ?? "")["public"] {
+                authorized[key] = String(file.dropLast(4))
+            }
+        }
+        return CurveKeys(own: own, servers: servers, authorized: authorized, directory: directory)
+    }
+
+    static func parse(_ text: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1)
+            if parts.count == 2 { fields[String(parts[0])] = parts[1].trimmingCharacters(in: .whitespaces) }
+        }
+        return fields
+    }
+
+    /// Writes a new key pair for `name` into `directory` (`<name>.key`, mode 0600, and
+    /// `<name>.pub`), and, when `authorize`, its public key into `authorized/`.
+    @discardableResult
+    public static func generate(name: String, in directory: String, authorize: Bool) throws -> CurveKeyPair {
+        let pair = try CurveKeyPair.generate()
+        try write(pair, name: name, in: directory, authorize: authorize)
+        return pair
+    }
+
+    /// Writes a key pair's files.
+    public static func write(_ pair: CurveKeyPair, name: String, in directory: String, authorize: Bool) throws {
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let keyPath = (directory as NSString).appendingPathComponent("\(name).key")
+        _ = manager.createFile(atPath: keyPath, contents: Data("public \(pair.publicKey)\nsecret \(pair.secretKey)\n".utf8),
+                               attributes: [.posixPermissions: 0o600])
+        let publicText = Data("public \(pair.publicKey)\n".utf8)
+        _ = manager.createFile(atPath: (directory as NSString).appendingPathComponent("\(name).pub"), contents: publicText,
+                               attributes: [.posixPermissions: 0o644])
+        if authorize {
+            let authorized = (directory as NSString).appendingPathComponent("authorized")
+            try manager.createDirectory(atPath: authorized, withIntermediateDirectories: true)
+            _ = manager.createFile(atPath: (authorized as NSString).appendingPathComponent("\(name).pub"), contents: publicText,
+                                   attributes: [.posixPermissions: 0o644])
+        }
+    }
+
+    /// The processes and the client of a cluster, each with a key pair.
+    public static let clusterNames = ["saga", "order", "inventory", "payment", "shipping", "monitor", "client"]
+
+    /// Writes the keys of a whole cluster into `directory`: a pair for every process and for
+    /// `client`, every public key on the allow-list (processes are clients of each other).
+    ///
+    /// With a `secret`, each secret key is derived from it (HMAC-SHA256 of the name), so every
+    /// machine that knows the cluster secret writes the same keys: containers derive them at
+    /// start and no key file has to be shipped. Without one, the keys are random.
+    public static func generateCluster(in directory: String, secret: String?) throws {
+        for name in clusterNames {
+            if let secret {
+                let code = HMAC<SHA256>.authenticationCode(for: Data("zsaga-curve-v1/\(name)".utf8),
+                                                          using: SymmetricKey(data: Data(secret.utf8)))
+                let secretKey = try CurveKeyPair.encode(Array(code))
+                let pair = try CurveKeyPair(publicKey: try CurveKeyPair.publicKey(forSecret: secretKey), secretKey: secretKey)
+                try write(pair, name: name, in: directory, authorize: true)
+            } else {
+                try generate(name: name, in: directory, authorize: true)
+            }
+        }
+    }
+
+    /// A short fingerprint of a public key for logs: the first 8 and last 4 characters.
+    public static func fingerprint(_ publicKey: String) -> String {
+        publicKey.count > 12 ? "\(publicKey.prefix(8))…\(publicKey.suffix(4))" : publicKey
+    }
+
+    /// Makes a bound socket a CURVE server that authenticates through the ZAP handler.
+    public func secureServer(_ socket: ZMQSocket) throws {
+        try socket.setCurveServer(true)
+        try socket.setCurveSecretKey(own.secretKey)
+        try socket.setZAPDomain(ZAPHandler.domain)
+    }
+
+    /// Makes a connecting socket a CURVE client of the process `server`.
+    public func secureClient(_ socket: ZMQSocket, server: String) throws {
+        guard let serverKey = servers[server] else {
+            throw HostError.configuration("no public key for \(server) in \(directory) (\(server).pub)")
+        }
+        try socket.setCurveServerKey(serverKey)
+        try socket.setCurvePublicKey(own.publicKey)
+        try socket.setCurveSecretKey(own.secretKey)
+    }
+}
