@@ -92,7 +92,7 @@ let package = Package(
         ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "SagaWireTests", dependencies: ["SagaWire"]),
-        .target(name: "TestSupport", dependencies: ["SagaClient"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["SagaClient", "ServiceKit"], path: "Tests/TestSupport"),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "SagaWire"]),
         .testTarget(name: "SystemTests", dependencies: [
             "SagaClient", "SagaWire", "TestSupport", "ServiceKit", "ZeroMQ", "Domain", .product(name: "Logging", package: "swift-log"),

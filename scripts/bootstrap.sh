@@ -1,29 +1,33 @@
 #!/usr/bin/env bash
 # Installs what ZSaga needs to build and test, and nothing when it is all present:
 # libzmq (the C library and header, Debian package libzmq3-dev) and pkg-config; with
-# --browser also Chromium, for the dashboard's browser test (a failure there only warns: that
-# test then skips, saying why).
+# --test-tools (or its old name --browser) also what some system tests use: Chromium for the
+# dashboard's browser test and tcpdump for the capture test of the secured cluster (a failure
+# there only warns: those tests then skip, saying why).
 set -euo pipefail
-BROWSER=0
-[ "${1:-}" = "--browser" ] && BROWSER=1
+TOOLS=0
+case "${1:-}" in --test-tools|--browser) TOOLS=1 ;; esac
 
 have_browser() {
   command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1
 }
 
-install_browser() {
-  [ "$BROWSER" = 1 ] || return 0
-  have_browser && return 0
+install_test_tools() {
+  [ "$TOOLS" = 1 ] || return 0
+  local packages=()
+  have_browser || packages+=(chromium fonts-dejavu-core)
+  command -v tcpdump >/dev/null 2>&1 || [ -x /usr/bin/tcpdump ] || [ -x /usr/sbin/tcpdump ] || packages+=(tcpdump)
+  [ "${#packages[@]}" -eq 0 ] && return 0
   if ! command -v apt-get >/dev/null 2>&1; then
-    echo "bootstrap: no apt-get; install Chromium to run the dashboard's browser test" >&2
+    echo "bootstrap: no apt-get; install ${packages[*]} to run the browser and capture tests" >&2
     return 0
   fi
   local sudo=""
   [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo="sudo"
-  echo "bootstrap: installing Chromium for the dashboard's browser test" >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >&2 \
-    || { $sudo apt-get update -qq >&2 || true; DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >&2; } \
-    || echo "bootstrap: Chromium could not be installed; the browser test will be skipped" >&2
+  echo "bootstrap: installing ${packages[*]} for the browser and capture tests" >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >&2 \
+    || { $sudo apt-get update -qq >&2 || true; DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >&2; } \
+    || echo "bootstrap: ${packages[*]} could not be installed; the tests that need them will be skipped" >&2
 }
 
 have_libzmq() {
@@ -51,7 +55,7 @@ install_python_modules() {
 }
 
 if have_libzmq; then
-  install_browser
+  install_test_tools
   install_python_modules
   exit 0
 fi
@@ -83,5 +87,5 @@ if ! have_libzmq; then
   exit 1
 fi
 echo "bootstrap: libzmq $(pkg-config --modversion libzmq 2>/dev/null || echo '(version unknown)') ready" >&2
-install_browser
+install_test_tools
 install_python_modules

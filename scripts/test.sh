@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-./scripts/bootstrap.sh --browser
+./scripts/bootstrap.sh --test-tools
 
 echo "== build (debug, with tests)"
 swift build --build-tests

@@ -45,6 +45,8 @@ public final class MonitorHost {
         router = try RouterServer(context: context, endpoint: config.routerEndpoint, keys: config.keys, clientRate: config.clientRate,
                                   logger: logger)
         publisher = try EventPublisher(context: context, endpoint: config.pubEndpoint, source: "monitor", keys: config.keys, logger: logger)
+        try zap?.watch(router.socket, label: "router")
+        try zap?.watch(publisher.socket, label: "pub")
         router.metrics = metrics
         publisher.metrics = metrics
         try recover()
@@ -88,7 +90,7 @@ public final class MonitorHost {
         poller.add(publisher.socket)
         for socket in streams.sockets { poller.add(socket) }
         let wake = poller.add(fileDescriptor: mailbox.wakeup.readFD)
-        if let zap { poller.add(zap.socket) }
+        for socket in zap?.sockets ?? [] { poller.add(socket) }
         streams.catchUp(now: monotonicMs())
         var nextHeartbeat = monotonicMs()
         var stopping = false
@@ -113,7 +115,7 @@ public final class MonitorHost {
         streams.close()
         router.socket.close()
         publisher.socket.close()
-        zap?.socket.close()
+        zap?.close()
     }
 
     private func iterate() throws {

@@ -75,6 +75,8 @@ public final class OrchestratorHost {
         api = try RouterServer(context: context, endpoint: config.routerEndpoint, keys: config.keys, clientRate: config.clientRate,
                                logger: logger)
         publisher = try EventPublisher(context: context, endpoint: config.pubEndpoint, source: "saga", keys: config.keys, logger: logger)
+        try zap?.watch(api.socket, label: "router")
+        try zap?.watch(publisher.socket, label: "pub")
         api.metrics = metrics
         publisher.metrics = metrics
         for (service, endpoints) in config.services.sorted(by: { $0.key < $1.key }) {
@@ -163,7 +165,7 @@ public final class OrchestratorHost {
         let dealerList = dealers.sorted { $0.key < $1.key }.map(\.value)
         for dealer in dealerList { poller.add(dealer) }
         let wakeIndex = poller.add(fileDescriptor: mailbox.wakeup.readFD)
-        if let zap { poller.add(zap.socket) }
+        for socket in zap?.sockets ?? [] { poller.add(socket) }
         var nextHeartbeat = monotonicMs()
         var stopping = false
         while !stopping {
@@ -211,7 +213,7 @@ public final class OrchestratorHost {
         publisher.socket.close()
         streams.close()
         for dealer in dealers.values { dealer.close() }
-        zap?.socket.close()
+        zap?.close()
     }
 
     /// Commits the batch, then carries out its effects, answers and publications.

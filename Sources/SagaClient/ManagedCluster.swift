@@ -96,9 +96,11 @@ public final class ManagedCluster {
                                 pubs: Dictionary(uniqueKeysWithValues: all.map { ($0, pub($0)) }))
     }
 
-    /// The environment that points clients (and the orchestrator) at this cluster.
+    /// The environment that points clients (and the orchestrator) at this cluster, with its
+    /// keys directory when secured.
     public var clientEnvironment: [String: String] {
         var env: [String: String] = ["ZSAGA_ORCHESTRATOR": router("saga")]
+        if let keysDirectory { env["ZSAGA_KEYS"] = keysDirectory }
         for name in Self.names + ["monitor"] {
             env["ZSAGA_\(name.uppercased())_ROUTER"] = router(name)
             env["ZSAGA_\(name.uppercased())_PUB"] = pub(name)
@@ -111,7 +113,6 @@ public final class ManagedCluster {
     var processEnvironment: [String: String] {
         var env = clientEnvironment
         if allowFaults { env["ZSAGA_ALLOW_FAULTS"] = "1" }
-        if let keysDirectory { env["ZSAGA_KEYS"] = keysDirectory }
         if transport == .ipc {
             for name in Self.names {
                 env["ZSAGA_\(name.uppercased())_ROUTER"] = ipc(name, "router")

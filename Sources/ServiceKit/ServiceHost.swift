@@ -81,6 +81,8 @@ public final class ServiceHost<Core: ServiceCore> {
         router = try RouterServer(context: context, endpoint: config.routerEndpoint, keys: config.keys, clientRate: config.clientRate,
                                   logger: logger)
         publisher = try EventPublisher(context: context, endpoint: config.pubEndpoint, source: service, keys: config.keys, logger: logger)
+        try zap?.watch(router.socket, label: "router")
+        try zap?.watch(publisher.socket, label: "pub")
         metrics = HostMetrics(service: service)
         router.metrics = metrics
         publisher.metrics = metrics
@@ -137,7 +139,7 @@ public final class ServiceHost<Core: ServiceCore> {
         var poller = ZMQPoller()
         poller.add(router.socket)
         poller.add(fileDescriptor: mailbox.wakeup.readFD)
-        if let zap { poller.add(zap.socket) }
+        for socket in zap?.sockets ?? [] { poller.add(socket) }
         var nextHeartbeat = monotonicMs()
         var stopping = false
         while !stopping {
@@ -163,7 +165,7 @@ public final class ServiceHost<Core: ServiceCore> {
         logger.info("stopping", metadata: ["head": "\(log.head)"])
         router.socket.close()
         publisher.socket.close()
-        zap?.socket.close()
+        zap?.close()
     }
 
     /// One iteration: drain, decide, commit once, then reply, answer and publish.

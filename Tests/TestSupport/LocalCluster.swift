@@ -1,5 +1,6 @@
 import Foundation
 import SagaClient
+import ServiceKit
 
 /// The five ZSaga processes started as real executables on free loopback ports, with their
 /// data and logs in a temp directory. Tests kill, stop and restart them by PID.
@@ -13,12 +14,25 @@ public final class LocalCluster: @unchecked Sendable {
     /// The supervisor that owns the processes.
     public let managed: ManagedCluster
 
-    /// Prepares a cluster (nothing runs until ``start()``).
-    public init(extraArguments: [String: [String]] = [:], environment: [String: String] = [:], monitor: Bool = false) throws {
+    /// Prepares a cluster (nothing runs until ``start()``); `secure` writes CURVE keys for every
+    /// process and the client and runs it secured.
+    public init(extraArguments: [String: [String]] = [:], environment: [String: String] = [:], monitor: Bool = false,
+                secure: Bool = false) throws {
         directory = try TempDirectory("cluster")
         managed = try ManagedCluster(directory: directory.url, binDirectory: Binaries.directory,
                                      extraArguments: extraArguments, environment: environment)
         managed.withMonitor = monitor
+        if secure { try managed.secure() }
+    }
+
+    /// The client's CURVE keys of a secured cluster.
+    public func clientKeys() throws -> CurveKeys? {
+        try managed.keysDirectory.map { try CurveKeys.load(directory: $0, name: "client") }
+    }
+
+    /// A client of this cluster (with the client keys when secured).
+    public func client(timeoutMs: Int = 5000) throws -> ClusterClient {
+        try ClusterClient(timeoutMs: timeoutMs, keys: try clientKeys(), serverNames: endpoints.serverNames)
     }
 
     public func router(_ name: String) -> String { managed.router(name) }

@@ -41,4 +41,24 @@ import Testing
         #expect(try req.receive(within: 3000) == [[UInt8]("ok")])
         #expect(try rep.receive(within: 300) == nil)
     }
+
+    @Test func aMonitorReportsAPlaintextClientAtACurveServer() throws {
+        let server = try CurveKeyPair.generate()
+        let context = try ZMQContext()
+        let router = try ZMQSocket(context, .router)
+        try router.setCurveServer(true)
+        try router.setCurveSecretKey(server.secretKey)
+        let endpoint = try router.bind(Transport.tcp.endpoint())
+        let events = try router.monitor("inproc://monitor-test", events: .handshakeFailures)
+        let plain = try ZMQSocket(context, .dealer)
+        try plain.connect(endpoint)
+        try plain.send([UInt8]("hello"))
+        let frames = try events.receive(within: 3000)
+        let event = try #require(frames.flatMap(SocketEvent.init(frames:)))
+        #expect(event.event == .handshakeFailedProtocol)
+        #expect(event.isMechanismMismatch)
+        #expect(try router.receive(within: 200) == nil)
+        router.stopMonitor()
+        #expect(SocketEvent(frames: [[1, 2, 3]]) == nil)
+    }
 }
