@@ -15,7 +15,7 @@ struct Sagactl: ParsableCommand {
             ZSAGA_<SERVICE>_PUB) or default to the local cluster of ./scripts/cluster.sh.
             """,
         subcommands: [Start.self, Status.self, List.self, Run.self, Events.self, QueryCommand.self, Check.self,
-                      Ping.self, Retry.self, Fault.self, Chaos.self, MonitorCommand.self, Alerts.self, Keygen.self])
+                      Ping.self, Retry.self, Fault.self, Chaos.self, Fuzz.self, MonitorCommand.self, Alerts.self, Keygen.self])
 }
 
 /// Options every subcommand shares.
