@@ -3,6 +3,10 @@
 # processes on loopback, with data and logs under ./data (or $ZSAGA_HOME).
 #
 #   ./scripts/cluster.sh up        build (release) if needed, start, wait until all answer a ping
+#   ./scripts/cluster.sh up --secure   the same, secured with CurveZMQ: every connection encrypted
+#                                  and authenticated; keys in $ZSAGA_HOME/keys (written on first
+#                                  use: random, or derived from ZSAGA_CLUSTER_SECRET); clients
+#                                  need ZSAGA_KEYS=$ZSAGA_HOME/keys (docs/SECURITY.md)
 #   ./scripts/cluster.sh down      stop with SIGTERM and wait (SIGKILL after 20 s)
 #   ./scripts/cluster.sh status    which processes run, and whether they answer
 #   ./scripts/cluster.sh logs [NAME] [-f]
@@ -22,6 +26,8 @@ BIN=${ZSAGA_BIN_DIR:-$ROOT/.build/release}
 PROCESSES=(order inventory payment shipping saga monitor)
 TRANSPORT=${ZSAGA_TRANSPORT:-ipc}
 SOCK=$HOME_DIR/sock
+KEYS=$HOME_DIR/keys
+SECURE_MARK=$HOME_DIR/secure
 declare -A PORT=([saga]=7001 [order]=7101 [inventory]=7201 [payment]=7301 [shipping]=7401 [monitor]=7501)
 if [ "$TRANSPORT" = ipc ] && [ ${#SOCK} -gt 80 ]; then TRANSPORT=tcp; fi  # socket paths are short
 export ZSAGA_STOCK=${ZSAGA_STOCK:-item1:10000,item2:10000,item3:10000}
@@ -46,8 +52,17 @@ build() {
   fi
 }
 
+# A secured cluster's clients (sagactl, the readiness pings) use the client key.
+use_keys() {
+  if [ -f "$SECURE_MARK" ] && [ -z "${ZSAGA_KEYS:-}" ]; then export ZSAGA_KEYS=$KEYS; fi
+}
+
 up() {
-  local all=1 name
+  local all=1 name secure=0
+  [ "${1:-}" = --secure ] && secure=1
+  if [ "$secure" = 0 ] && [ -f "$SECURE_MARK" ] && [ -n "$(ls "$PIDS" 2>/dev/null)" ]; then secure=1; fi
+  if [ "$secure" = 1 ]; then mkdir -p "$HOME_DIR"; touch "$SECURE_MARK"; else rm -f "$SECURE_MARK"; fi
+  use_keys
   for name in "${PROCESSES[@]}"; do running "$name" || all=0; done
   if [ "$all" = 1 ]; then
     echo "cluster already running (data in $HOME_DIR)"
@@ -56,6 +71,13 @@ up() {
   fi
   build
   mkdir -p "$PIDS" "$LOGS"
+  if [ "$secure" = 1 ]; then
+    if [ ! -f "$KEYS/client.key" ]; then
+      "$BIN/sagactl" keygen --cluster "$KEYS" >&2
+      chmod 700 "$KEYS"
+    fi
+    export ZSAGA_KEYS=$KEYS
+  fi
   local router pub
   if [ "$TRANSPORT" = ipc ]; then
     mkdir -p "$SOCK"
@@ -75,6 +97,9 @@ up() {
   for _ in $(seq 1 150); do
     if "$BIN/sagactl" ping --timeout 300 >/dev/null 2>&1 && "$BIN/sagactl" ping monitor --timeout 300 >/dev/null 2>&1; then
       echo "cluster up (data and logs in $HOME_DIR; orchestrator to services over $TRANSPORT)"
+      if [ "$secure" = 1 ]; then
+        echo "secured with CurveZMQ; clients need the keys:  export ZSAGA_KEYS=$KEYS"
+      fi
       endpoints
       return 0
     fi
@@ -118,6 +143,7 @@ down() {
 
 status() {
   local name code=0
+  use_keys
   for name in "${PROCESSES[@]}"; do
     if running "$name"; then echo "$(executable "$name"): running, pid $(cat "$PIDS/$name.pid")"
     else echo "$(executable "$name"): not running"; code=1; fi
@@ -139,9 +165,9 @@ logs() {
 }
 
 case "${1:-}" in
-  up) up ;;
+  up) shift; up "$@" ;;
   down) down ;;
   status) status ;;
   logs) shift; logs "$@" ;;
-  *) echo "usage: $0 up|down|status|logs [NAME] [-f]" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--secure]|down|status|logs [NAME] [-f]" >&2; exit 2 ;;
 esac

@@ -102,17 +102,62 @@ public struct CurveKeys: Sendable {
     /// machine that knows the cluster secret writes the same keys: containers derive them at
     /// start and no key file has to be shipped. Without one, the keys are random.
     public static func generateCluster(in directory: String, secret: String?) throws {
+        if let secret, secret.utf8.count < 16 {
+            throw HostError.configuration("the cluster secret must be at least 16 bytes (e.g. `openssl rand -hex 32`)")
+        }
         for name in clusterNames {
             if let secret {
-                let code = HMAC<SHA256>.authenticationCode(for: Data("zsaga-curve-v1/\(name)".utf8),
-                                                          using: SymmetricKey(data: Data(secret.utf8)))
-                let secretKey = try CurveKeyPair.encode(Array(code))
-                let pair = try CurveKeyPair(publicKey: try CurveKeyPair.publicKey(forSecret: secretKey), secretKey: secretKey)
-                try write(pair, name: name, in: directory, authorize: true)
+                try write(try derivedPair(secret: secret, name: name), name: name, in: directory, authorize: true)
             } else {
                 try generate(name: name, in: directory, authorize: true)
             }
         }
+    }
+
+    /// The key pair of `name` derived from a cluster secret: the secret key is
+    /// HMAC-SHA256(secret, "zsaga-curve-v1/<name>").
+    public static func derivedPair(secret: String, name: String) throws -> CurveKeyPair {
+        let code = HMAC<SHA256>.authenticationCode(for: Data("zsaga-curve-v1/\(name)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        let secretKey = try CurveKeyPair.encode(Array(code))
+        return try CurveKeyPair(publicKey: try CurveKeyPair.publicKey(forSecret: secretKey), secretKey: secretKey)
+    }
+
+    /// The keys of `name` in a cluster whose keys all derive from `secret` (no files): every
+    /// process's public key is known and every cluster key is on the allow-list.
+    public static func derived(secret: String, name: String) throws -> CurveKeys {
+        guard secret.utf8.count >= 16 else {
+            throw HostError.configuration("the cluster secret must be at least 16 bytes (e.g. `openssl rand -hex 32`)")
+        }
+        var servers: [String: String] = [:], authorized: [String: String] = [:]
+        for peer in clusterNames {
+            let pair = try derivedPair(secret: secret, name: peer)
+            servers[peer] = pair.publicKey
+            authorized[pair.publicKey] = peer
+        }
+        return CurveKeys(own: try derivedPair(secret: secret, name: name), servers: servers, authorized: authorized,
+                         directory: "(derived from the cluster secret)")
+    }
+
+    /// The keys of `name` from the environment: a keys directory (`explicitDirectory`, else
+    /// `ZSAGA_KEYS`), else keys derived from `ZSAGA_CLUSTER_SECRET` (or the file named by
+    /// `ZSAGA_CLUSTER_SECRET_FILE`, e.g. a Docker secret), else `nil` (not secured).
+    public static func fromEnvironment(name: String, explicitDirectory: String? = nil, wait: Double = 0) throws -> CurveKeys? {
+        if let directory = explicitDirectory ?? environment("ZSAGA_KEYS") {
+            return try load(directory: directory, name: name, wait: wait)
+        }
+        if let secret = try clusterSecret() { return try derived(secret: secret, name: name) }
+        return nil
+    }
+
+    /// The cluster secret from `ZSAGA_CLUSTER_SECRET` or the file `ZSAGA_CLUSTER_SECRET_FILE` names.
+    public static func clusterSecret() throws -> String? {
+        if let path = environment("ZSAGA_CLUSTER_SECRET_FILE") {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw HostError.configuration("cannot read ZSAGA_CLUSTER_SECRET_FILE \(path)")
+            }
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return environment("ZSAGA_CLUSTER_SECRET")
     }
 
     /// A short fingerprint of a public key for logs: the first 8 and last 4 characters.

@@ -78,11 +78,11 @@ public struct ServiceOptions: ParsableArguments {
             allowFaults: faultsAllowed, clientRate: try clientRateLimit())
     }
 
-    /// The process's CURVE keys when `--keys` (or `ZSAGA_KEYS`) names a directory; waits up to a
-    /// minute for its key file, which a compose cluster writes at start.
+    /// The process's CURVE keys: from the directory `--keys` (or `ZSAGA_KEYS`) names, waiting up
+    /// to a minute for its key file; else derived from `ZSAGA_CLUSTER_SECRET` (or
+    /// `ZSAGA_CLUSTER_SECRET_FILE`); else `nil`, and the process runs unsecured.
     public func curveKeys(service: String) throws -> CurveKeys? {
-        guard let directory = keys ?? environment("ZSAGA_KEYS") else { return nil }
-        return try CurveKeys.load(directory: directory, name: service, wait: 60)
+        try CurveKeys.fromEnvironment(name: service, explicitDirectory: keys, wait: 60)
     }
 
     /// The log format from the flag, the environment, or logfmt.

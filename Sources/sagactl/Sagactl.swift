@@ -26,15 +26,14 @@ struct ClusterOptions: ParsableArguments {
     @Option(help: "Milliseconds to wait for an answer.")
     var timeout: Int = 5000
 
-    @Option(help: "A CURVE keys directory with this client's key pair (client.key) and the processes' public keys. Env: ZSAGA_KEYS.")
+    @Option(help: "A CURVE keys directory with this client's key pair (client.key) and the processes' public keys. Env: ZSAGA_KEYS; or ZSAGA_CLUSTER_SECRET derives them.")
     var keys: String?
 
     var endpoints: ClusterEndpoints { .fromEnvironment(orchestrator: orchestrator) }
 
     /// The client's CURVE keys, for a secured cluster.
     func curveKeys() throws -> CurveKeys? {
-        guard let directory = keys ?? environment("ZSAGA_KEYS") else { return nil }
-        do { return try CurveKeys.load(directory: directory, name: "client") } catch { throw fail("\(error)") }
+        do { return try CurveKeys.fromEnvironment(name: "client", explicitDirectory: keys) } catch { throw fail("\(error)") }
     }
 
     func client() throws -> ClusterClient {
