@@ -11,7 +11,8 @@ the same bridge runs sagactl (`exec`).
 
 Environment: ZSAGA_BIN_DIR (.build/release), ZSAGA_HOSTS_HOME (./data/hosts),
 ZSAGA_HOSTS_PREFIX (zsaga: names of namespaces and links), COMPOSE_FILE (compose/docker-compose.yml),
-and any variable the compose file interpolates (ZSAGA_STOCK, PAYMENT_FAULT, …).
+and any variable the compose file interpolates (ZSAGA_CLUSTER_SECRET, which it requires,
+ZSAGA_STOCK, PAYMENT_FAULT, …).
 """
 import json, os, re, shutil, signal, subprocess, sys, time
 
@@ -29,20 +30,32 @@ ROLES = {"order-service": "order", "inventory-service": "inventory", "payment-se
          "shipping-service": "shipping", "saga-orchestrator": "saga", "saga-monitor": "monitor"}
 
 
-def run(*args, check=True, quiet=False):
-    result = subprocess.run(list(args), capture_output=True, text=True)
+def run(*args, check=True, quiet=False, env=None):
+    result = subprocess.run(list(args), capture_output=True, text=True, env=env)
     if check and result.returncode != 0:
         raise SystemExit(f"hosts: {' '.join(args)} failed: {result.stderr.strip()}")
     return result
 
 
 def interpolate(value):
+    """Compose interpolation: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error},
+    ${VAR?error} and $$ for a literal $."""
     if not isinstance(value, str):
         return value
     def replace(match):
-        name, default = match.group(1), match.group(3)
-        return os.environ.get(name) or (default if default is not None else "")
-    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}", replace, value)
+        if match.group(0) == "$$":
+            return "$"
+        name, op, arg = match.group(1), match.group(2), match.group(3) or ""
+        current = os.environ.get(name)
+        unset_or_empty = current is None or (current == "" and op in (":-", ":?"))
+        if op in (":-", "-"):
+            return arg if unset_or_empty else current
+        if op in (":?", "?"):
+            if unset_or_empty:
+                raise SystemExit(f"hosts: {name}: {arg or 'is required'}")
+            return current
+        return current or ""
+    return re.sub(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}", replace, value)
 
 
 def load():
@@ -143,7 +156,9 @@ def up():
     while pending and time.time() < deadline:
         for name in sorted(pending):
             check = services[name]["health"]
-            result = run("ip", "netns", "exec", ns(name), binary(check[0]), *check[1:], check=False)
+            # Like a container's healthcheck: with the service's own environment.
+            env = {"PATH": f"{BIN}:/usr/local/bin:/usr/bin:/bin", "HOME": HOME, **services[name]["env"]}
+            result = run("ip", "netns", "exec", ns(name), binary(check[0]), *check[1:], check=False, env=env)
             if result.returncode == 0:
                 pending.discard(name)
         if pending:

@@ -42,9 +42,14 @@ func onPath(_ name: String) -> String? {
     /// `docker stack deploy` reads the same file (its loader refuses what swarm cannot run).
     @Test(.enabled(if: onPath("docker") != nil, "no docker CLI to check swarm's reading"))
     func swarmsLoaderAcceptsTheComposeFileUnchanged() throws {
-        let config = try ChildProcess(onPath("docker")!, ["stack", "config", "-c", Self.composeFile])
+        let config = try ChildProcess(onPath("docker")!, ["stack", "config", "-c", Self.composeFile],
+                                      environment: ["ZSAGA_CLUSTER_SECRET": "stack-config-test-secret-0123456789"])
         #expect(config.wait(seconds: 60) == 0, "docker stack config: \(config.stderrLines)")
         #expect(config.stdoutLines.contains { $0.hasPrefix("  orchestrator:") })
+        // Secured by default: without the cluster secret the file does not load.
+        let unsecured = try ChildProcess(onPath("docker")!, ["stack", "config", "-c", Self.composeFile])
+        #expect(unsecured.wait(seconds: 60) != 0)
+        #expect(unsecured.stderrLines.joined().contains("ZSAGA_CLUSTER_SECRET"))
     }
 
     /// The compose topology on separate hosts (network namespaces): 500 sagas while the payment
@@ -54,7 +59,9 @@ func onPath(_ name: String) -> String? {
         let home = try TempDirectory("hosts")
         defer { home.remove() }
         let prefix = "zt\(getpid() % 10000)"
-        let environment = ["ZSAGA_BIN_DIR": Binaries.directory.path, "ZSAGA_HOSTS_HOME": home.path, "ZSAGA_HOSTS_PREFIX": prefix]
+        let secret = "hosts-test-\(UInt64.random(in: 0...UInt64.max))-secret"
+        let environment = ["ZSAGA_BIN_DIR": Binaries.directory.path, "ZSAGA_HOSTS_HOME": home.path, "ZSAGA_HOSTS_PREFIX": prefix,
+                           "ZSAGA_CLUSTER_SECRET": secret]
         let script = Self.repository.appendingPathComponent("scripts/hosts.py").path
         func hosts(_ arguments: [String], timeout: Double = 120) throws -> ChildProcess {
             let child = try ChildProcess("/usr/bin/env", ["python3", script] + arguments, environment: environment)
@@ -65,6 +72,12 @@ func onPath(_ name: String) -> String? {
         defer { _ = try? hosts(["down"]) }
         try #require(up.wait(seconds: 1) == 0, "hosts up failed: \(up.stderrLines.suffix(5))")
         #expect(up.stdoutLines.contains { $0.hasPrefix("payment\t10.231.0.") })
+        // The compose cluster is secured: a client without the cluster secret gets no answer.
+        var outsider = environment
+        outsider["ZSAGA_CLUSTER_SECRET"] = nil
+        let plain = try ChildProcess("/usr/bin/env", ["python3", script, "exec", "--", "sagactl", "ping", "saga", "--timeout", "1000"],
+                                     environment: outsider)
+        #expect(plain.wait(seconds: 30) == 1, "a client without the secret was answered: \(plain.stdoutLines)")
 
         let run = try ChildProcess("/usr/bin/env", ["python3", script, "exec", "--", "sagactl", "run", "--sagas", "500",
                                                     "--concurrency", "16", "--rate", "30", "--prefix", "part", "--json"],
