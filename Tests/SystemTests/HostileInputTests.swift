@@ -146,4 +146,52 @@ import ZeroMQ
         #expect(try client.query(cluster.endpoints.orchestrator, "saga.Stats")["total"] == 300)
         #expect(try client.query(cluster.router("order"), "order.Stats")["total"] == 300)
     }
+
+    @Test func slowAndVanishedClientsNeverBlockAProcess() throws {
+        let cluster = try LocalCluster(extraArguments: ["inventory": Self.stock])
+        defer { cluster.destroy() }
+        try cluster.start()
+        let e = cluster.endpoints
+        // A client that floods the order service with requests and never reads an answer.
+        let zmq = try ZMQContext()
+        let slow = try ZMQSocket(zmq, .dealer)
+        try slow.setReceiveHighWaterMark(10)
+        try slow.setSendHighWaterMark(0)
+        try slow.connect(e.routers["order"]!)
+        let ping = WireCodec.encode(.query(Query(id: "slow", type: "sys.Ping")))
+        var sent = 0
+        for _ in 0..<80_000 where (try? slow.trySend([ping])) == true { sent += 1 }
+        // Everyone else is still served, promptly, while the slow client's answers pile up.
+        let client = try cluster.client(timeoutMs: 3000)
+        for _ in 0..<100 { #expect((try? client.query(e.routers["order"]!, "sys.Ping")) != nil) }
+        var dropped = 0.0
+        let deadline = Date().addingTimeInterval(30)
+        while dropped == 0 && Date() < deadline {
+            let text = try client.query(e.routers["order"]!, "sys.Metrics")["text"]?.stringValue ?? ""
+            dropped = text.split(separator: "\n").filter { $0.hasPrefix("zsaga_replies_dropped_total") }
+                .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        #expect(sent > 50_000)
+        #expect(dropped > 0, "no reply to the slow client was dropped: did the process wait for it?")
+
+        // A client that starts a saga, asks to wait for it, and vanishes: the saga still ends.
+        let vanishing = try ZMQSocket(zmq, .dealer, linger: 1000)
+        try vanishing.connect(e.orchestrator)
+        try vanishing.send([WireCodec.encode(.command(Command(id: "vanish-1", type: "saga.StartSaga", body: [
+            "type": "order", "saga_id": "vanished", "wait": true,
+            "context": ["user_id": "ghost", "items": [["item_id": "item1", "quantity": 1, "price_cents": 100]]],
+        ])))])
+        vanishing.close()
+        slow.close()
+        var status = ""
+        let sagaDeadline = Date().addingTimeInterval(20)
+        while !["completed", "compensated"].contains(status) && Date() < sagaDeadline {
+            status = (try? client.query(e.orchestrator, "saga.GetSaga", ["saga_id": "vanished"]))?["saga"]?["status"]?.stringValue ?? ""
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(["completed", "compensated"].contains(status), "the vanished client's saga is \(status)")
+        #expect(try cluster.sagactl(["ping"]).status == 0)
+        #expect(try cluster.sagactl(["check"]).status == 0)
+    }
 }
