@@ -38,6 +38,8 @@ public final class ManagedCluster {
     public let binDirectory: URL
     /// ROUTER and PUB port of each process.
     public let ports: [String: (router: Int, pub: Int)]
+    /// The monitor's dashboard port (loopback), unless its extra arguments set `--http`.
+    public let httpPort: Int
     /// Extra arguments per process.
     public var extraArguments: [String: [String]]
     /// Extra environment for every process.
@@ -70,10 +72,11 @@ public final class ManagedCluster {
         self.extraArguments = extraArguments
         self.environment = environment
         let all = Self.names + ["monitor"]
-        let free = try FreePorts.take(all.count * 2)
+        let free = try FreePorts.take(all.count * 2 + 1)
         var ports: [String: (router: Int, pub: Int)] = [:]
         for (index, name) in all.enumerated() { ports[name] = (free[2 * index], free[2 * index + 1]) }
         self.ports = ports
+        httpPort = free[all.count * 2]
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
@@ -146,6 +149,10 @@ public final class ManagedCluster {
         let bindPub = transport == .ipc ? "\(pub(name)),\(ipc(name, "pub"))" : pub(name)
         process.arguments = ["--router", bindRouter, "--pub", bindPub,
                              "--data-dir", directory.appendingPathComponent("data/\(name)").path] + (extraArguments[name] ?? [])
+        if name == "monitor", !(extraArguments[name] ?? []).contains("--http") {
+            // Each cluster's dashboard on a port of its own, so clusters side by side never collide.
+            process.arguments! += ["--http", "127.0.0.1:\(httpPort)"]
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(processEnvironment) { $1 }.merging(environment) { $1 }
         if logHandles[name] == nil {
             _ = FileManager.default.createFile(atPath: logPath(name), contents: nil)

@@ -6,7 +6,8 @@ import ServiceLifecycle
 ///
 /// The reactor owns every socket, so it must live on one thread; `body` creates it there.
 /// Graceful shutdown (SIGTERM, SIGINT through `ServiceGroup`) posts ``ControlMessage/stop`` to
-/// the reactor's mailbox: it finishes its batch, closes its sockets and returns.
+/// the reactor's mailbox: it finishes its batch, closes its sockets and returns. So does
+/// cancellation, when another service of the group fails.
 public struct ReactorService: Service {
     private let name: String
     private let body: @Sendable (Mailbox<ControlMessage>) throws -> Void
@@ -23,22 +24,34 @@ public struct ReactorService: Service {
         let mailbox = try Mailbox<ControlMessage>()
         let body = self.body
         let name = self.name
-        try await withGracefulShutdownHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-                let thread = Thread {
-                    do {
-                        try body(mailbox)
-                        continuation.resume()
-                    } catch {
-                        continuation.resume(throwing: error)
-                    }
-                }
-                thread.name = name
-                thread.stackSize = 8 << 20
-                thread.start()
+        // Stop on graceful shutdown (a signal) and on cancellation (another service of the
+        // group failed, e.g. the dashboard could not bind its port): the process must exit, not
+        // keep a reactor running with nothing to stop it.
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await runThread(mailbox: mailbox, name: name, body: body)
+            } onGracefulShutdown: {
+                mailbox.post(.stop)
             }
-        } onGracefulShutdown: {
+        } onCancel: {
             mailbox.post(.stop)
+        }
+    }
+
+    private func runThread(mailbox: Mailbox<ControlMessage>, name: String,
+                           body: @escaping @Sendable (Mailbox<ControlMessage>) throws -> Void) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            let thread = Thread {
+                do {
+                    try body(mailbox)
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.name = name
+            thread.stackSize = 8 << 20
+            thread.start()
         }
     }
 }

@@ -80,7 +80,9 @@ struct SagaMonitor: AsyncParsableCommand {
         do {
             try await runUntilSignalled(services, logger: logger)
         } catch {
-            logger.critical("saga-monitor stopped: \(error)")
+            let hint = "\(error)".contains("Address already in use") && address != "off"
+                ? " (is the dashboard's address \(address) taken? choose another with --http HOST:PORT, or --http off)" : ""
+            logger.critical("saga-monitor stopped: \(error)\(hint)")
             throw ExitCode.failure
         }
     }

@@ -52,4 +52,30 @@ import TestSupport
         let followed = follower.stdoutLines.compactMap { try? JSONParser.parse($0)["seq"]?.intValue }
         #expect(followed == Array(1...head))
     }
+
+    @Test func theMonitorStopsWithAClearErrorWhenItsDashboardPortIsTaken() throws {
+        let directory = try TempDirectory("monitor-port")
+        defer { directory.remove() }
+        let ports = try SagaClient.FreePorts.take(3)
+        // Something else holds the dashboard's port.
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(holder) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(ports[2]).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(bound == 0 && listen(holder, 1) == 0)
+        let monitor = try ChildProcess(try Binaries.path("saga-monitor"), [
+            "--data-dir", directory.file("monitor"), "--router", "tcp://127.0.0.1:\(ports[0])", "--pub", "tcp://127.0.0.1:\(ports[1])",
+            "--http", "127.0.0.1:\(ports[2])",
+        ])
+        let status = monitor.wait(seconds: 20)
+        if status == nil { monitor.killAndWait() }
+        #expect(status == 1, "the monitor did not stop (status \(String(describing: status)))")
+        let output = (monitor.stdoutLines + monitor.stderrLines).joined(separator: "\n")
+        #expect(output.contains("Address already in use") && output.contains("--http"))
+    }
 }
