@@ -24,6 +24,9 @@ public final class OrchestratorHost {
     private var streams: StreamSubscriber!
     private var dealers: [String: ZMQSocket] = [:]
     private var book = SagaBook()
+    /// Sagas recovered waiting for the action of this step: an earlier incarnation may have sent
+    /// the next step's action ahead of its log (`Transition.sendsAhead`).
+    private var recoveredAt: [String: Int] = [:]
     private var checkpoints: Checkpoints
     private let system: SystemQueries
     /// The definition new sagas of each type run.
@@ -125,6 +128,9 @@ public final class OrchestratorHost {
         var resumed = 0
         for state in book.active.values where state.status == .running || state.status == .compensating {
             guard let definition = book.definition(of: state) else { continue }
+            if state.status == .running, case .forward(let step) = state.phase, step + 1 < definition.steps.count {
+                recoveredAt[state.id] = step
+            }
             perform(SagaMachine.recover(state, definition), sagaID: state.id, now: monotonicMs())
             resumed += 1
         }
@@ -140,7 +146,7 @@ public final class OrchestratorHost {
     /// Everything one iteration decided, to be committed at once and then carried out.
     private struct Batch {
         var units: [LogBatch] = []
-        var effects: [(sagaID: String, effects: [SagaEffect])] = []
+        var effects: [(sagaID: String, effects: [SagaEffect], ahead: Bool)] = []
         var replies: [(route: [[UInt8]], message: WireMessage)] = []
         var queries: [(query: Query, route: [[UInt8]])] = []
 
@@ -153,7 +159,7 @@ public final class OrchestratorHost {
                     expectedVersion: versionBefore == 0 ? .noStream : .exact(versionBefore),
                     events: transition.events)]))
             }
-            if !transition.effects.isEmpty { effects.append((sagaID, transition.effects)) }
+            if !transition.effects.isEmpty { effects.append((sagaID, transition.effects, transition.sendsAhead)) }
         }
     }
 
@@ -216,10 +222,22 @@ public final class OrchestratorHost {
         zap?.close()
     }
 
-    /// Commits the batch, then carries out its effects, answers and publications.
+    /// Sends what may go ahead of the log, commits the batch, then carries out the other
+    /// effects, the answers and the publications.
     private func finish(_ batch: Batch, now: Int64) throws {
         var committed: [Event] = []
+        // The next steps' actions: their services work while this commit syncs.
+        var sentAhead = false
+        for (sagaID, effects, ahead) in batch.effects where ahead {
+            perform(effects, sagaID: sagaID, now: now)
+            sentAhead = true
+        }
+        if sentAhead && faults.crashes(at: .afterSendAhead) {
+            usleep(50_000) // let the I/O thread put the commands on the wire: the window this point models
+            crashNow(.afterSendAhead, process: "saga-orchestrator")
+        }
         if !batch.units.isEmpty {
+            // (A crash here leaves sent-ahead actions the log does not show yet; recovery handles it.)
             if faults.crashes(at: .beforeCommit) { crashNow(.beforeCommit, process: "saga-orchestrator") }
             let results: [Result<[Event], EventLogError>]
             let started = monotonicMicros()
@@ -233,7 +251,7 @@ public final class OrchestratorHost {
             // Logged, nothing sent yet: recovery must re-send every command of this batch.
             if faults.crashes(at: .afterCommit) { crashNow(.afterCommit, process: "saga-orchestrator") }
         }
-        for (sagaID, effects) in batch.effects { perform(effects, sagaID: sagaID, now: now) }
+        for (sagaID, effects, ahead) in batch.effects where !ahead { perform(effects, sagaID: sagaID, now: now) }
         for (route, message) in batch.replies where !faults.dropsReply() { api.send(route: route, message) }
         for (query, route) in batch.queries { answer(query, route: route) }
         if !committed.isEmpty {
@@ -277,8 +295,13 @@ public final class OrchestratorHost {
         guard let sagaID = Self.sagaID(fromCommand: commandID), var state = book.active[sagaID],
               let definition = book.definition(of: state) else { return }
         let before = state.version
+        var nextMayHaveRun = false
+        if let step = recoveredAt[sagaID] {
+            if state.phase == .forward(step: step) { nextMayHaveRun = true } else { recoveredAt[sagaID] = nil }
+        }
         let transition = SagaMachine.handle(&state, definition, commandID: commandID, outcome: outcome, attempt: attempt,
-                                            now: wallClockMs(), unit: random.nextUnit())
+                                            now: wallClockMs(), unit: random.nextUnit(), nextMayHaveRun: nextMayHaveRun)
+        if nextMayHaveRun && state.phase != .forward(step: recoveredAt[sagaID] ?? -1) { recoveredAt[sagaID] = nil }
         guard !transition.events.isEmpty || !transition.effects.isEmpty else { return }
         book.update(state)
         batch.record(sagaID, versionBefore: before, transition)

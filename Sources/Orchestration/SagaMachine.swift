@@ -32,7 +32,8 @@ public enum CommandOutcome: Sendable, Equatable {
     }
 }
 
-/// What the driver must do after a transition; done only once its events are committed.
+/// What the driver must do after a transition; done once its events are committed (or, for a
+/// transition that ``Transition/sendsAhead``, while they are being committed).
 public enum SagaEffect: Sendable, Equatable {
     /// Send a command after `delayMs` and expect its outcome within its policy's timeout.
     case send(SagaCommand, attempt: Int, delayMs: Int64)
@@ -44,6 +45,18 @@ public enum SagaEffect: Sendable, Equatable {
 public struct Transition: Sendable, Equatable {
     public var events: [NewEvent] = []
     public var effects: [SagaEffect] = []
+    /// Whether the driver may send this transition's commands before its events are durable, so
+    /// that the orchestrator's commit overlaps the next service's work instead of preceding it.
+    ///
+    /// Only the next step's action after a step succeeded goes ahead. It is safe because nothing
+    /// is replied or published before the commit, and a crash in between leaves the log one step
+    /// behind: recovery re-sends the succeeded step (whose service answers with its recorded
+    /// outcome) and then the next one with the same command id, which its service applies at
+    /// most once. The one decision the gap could change, compensating a step that runs out of
+    /// attempts after such a restart, also compensates the step after it (see `handle`'s
+    /// `nextMayHaveRun`). `SagaStarted` (an orphan first step could never be compensated),
+    /// compensations and completion actions (which cannot be undone) always wait for the commit.
+    public var sendsAhead = false
     public init() {}
 }
 
@@ -74,8 +87,13 @@ public enum SagaMachine {
     ///   - attempt: for ``CommandOutcome/timedOut``, the attempt that timed out; a timeout of an
     ///     older attempt is ignored.
     ///   - unit: a uniform random number in [0, 1) for backoff jitter.
+    ///   - nextMayHaveRun: the saga was recovered waiting for this step's action, so an earlier
+    ///     incarnation may have seen it succeed and sent the next step's action ahead of its log
+    ///     (``Transition/sendsAhead``). If the step now runs out of attempts, the next step is
+    ///     compensated too (a no-op that fences it when its action never arrived).
     public static func handle(_ state: inout SagaState, _ definition: SagaDefinition, commandID: String,
-                              outcome: CommandOutcome, attempt: Int? = nil, now: Int64, unit: Double) -> Transition {
+                              outcome: CommandOutcome, attempt: Int? = nil, now: Int64, unit: Double,
+                              nextMayHaveRun: Bool = false) -> Transition {
         var t = Transition()
         guard let role = state.pendingRole(ofCommand: commandID, definition),
               let current = state.attempts[commandID] else { return t }
@@ -96,7 +114,7 @@ public enum SagaMachine {
             case .action(let step):
                 fail(&state, &t, definition, step: step, commandID: commandID, reason: "exhausted",
                      message: "\(definition.steps[step].name) failed after \(current) attempts (last: \(outcome.summary))",
-                     exhausted: true, now)
+                     exhausted: true, compensateFrom: nextMayHaveRun && step + 1 < definition.steps.count ? step + 1 : step, now)
             case .compensation, .completion:
                 stick(&state, &t, definition, commandID: commandID,
                       reason: "\(name(role, definition)) failed after \(current) attempts (last: \(outcome.summary))", now)
@@ -111,12 +129,14 @@ public enum SagaMachine {
                 "command_id": .string(commandID), "result": body,
             ], now)
             advance(&state, &t, definition, now)
+            if case .forward = state.phase { t.sendsAhead = true }
         case (.action(let step), .rejected(let reason, let message)):
             fail(&state, &t, definition, step: step, commandID: commandID, reason: reason,
-                 message: "\(definition.steps[step].name) rejected: \(message)", exhausted: false, now)
+                 message: "\(definition.steps[step].name) rejected: \(message)", exhausted: false, compensateFrom: step - 1, now)
         case (.action(let step), .error(let code, let message)):
             fail(&state, &t, definition, step: step, commandID: commandID, reason: code.rawValue,
-                 message: "\(definition.steps[step].name) refused: \(code.rawValue): \(message)", exhausted: false, now)
+                 message: "\(definition.steps[step].name) refused: \(code.rawValue): \(message)", exhausted: false,
+                 compensateFrom: step - 1, now)
         case (.compensation(let step), .ok):
             record(&state, &t, definition, "CompensationSucceeded", [
                 "step": .int(Int64(step)), "name": .string(definition.steps[step].name), "command_id": .string(commandID),
@@ -176,11 +196,15 @@ public enum SagaMachine {
     }
 
     private static func fail(_ state: inout SagaState, _ t: inout Transition, _ definition: SagaDefinition, step: Int,
-                             commandID: String, reason: String, message: String, exhausted: Bool, _ now: Int64) {
-        record(&state, &t, definition, "StepFailed", [
+                             commandID: String, reason: String, message: String, exhausted: Bool, compensateFrom: Int,
+                             _ now: Int64) {
+        var data: JSONObject = [
             "step": .int(Int64(step)), "name": .string(definition.steps[step].name), "command_id": .string(commandID),
             "reason": .string(reason), "message": .string(message), "exhausted": .bool(exhausted),
-        ], now)
+        ]
+        // Recorded only when it differs from what `exhausted` implies, so older logs replay alike.
+        if compensateFrom != (exhausted ? step : step - 1) { data["compensate_from"] = .int(Int64(compensateFrom)) }
+        record(&state, &t, definition, "StepFailed", .object(data), now)
         advance(&state, &t, definition, now)
     }
 

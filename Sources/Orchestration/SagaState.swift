@@ -162,8 +162,9 @@ public struct SagaState: Sendable, Equatable {
             status = .compensating
             failure = d["message"]?.stringValue ?? d["reason"]?.stringValue
             let exhausted = d["exhausted"]?.boolValue ?? false
-            // An exhausted action may have applied: compensate it too.
-            let start = exhausted ? step : step - 1
+            // An exhausted action may have applied: compensate it too; after a restart, perhaps
+            // the next step's as well (`compensate_from`, see `Transition.sendsAhead`).
+            let start = d["compensate_from"]?.intValue.map(Int.init) ?? (exhausted ? step : step - 1)
             if let next = Self.compensable(atOrBelow: start, definition) {
                 enter(.compensating(step: next), definition)
             } else {

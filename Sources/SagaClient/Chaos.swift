@@ -83,7 +83,8 @@ public final class ChaosRun {
                                 "crash=after-commit:0.05", "drop-reply=0.1,drop-publish=0.1,delay=*:100"]
     static let actionFaults = ["order": "order.CreateOrder", "inventory": "inventory.ReserveInventory",
                                "payment": "payment.ChargePayment", "shipping": "shipping.CreateShipment"]
-    static let orchestratorFaults = ["drop-reply=0.3", "drop-publish=0.5", "crash=after-log:0.05", "crash=before-commit:0.05"]
+    static let orchestratorFaults = ["drop-reply=0.3", "drop-publish=0.5", "crash=after-log:0.05", "crash=before-commit:0.05",
+                                     "crash=after-send-ahead:0.05"]
 
     public init(options: ChaosOptions) {
         self.options = options

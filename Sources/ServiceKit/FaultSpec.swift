@@ -12,7 +12,7 @@ import SagaWire
 /// | `delay=ACTION:MS` | commands of type ACTION (or `*`) are processed MS milliseconds late (other work goes on) |
 /// | `drop-reply=RATE` | a share of replies is not sent (after the commit) |
 /// | `drop-publish=RATE` | a share of committed events is not published |
-/// | `crash=POINT:RATE` | the process aborts at POINT in a share of batches: `before-commit`, `after-commit` (committed, nothing replied or sent yet; for the orchestrator that is after logging, before sending), `after-log` (same as `after-commit`) |
+/// | `crash=POINT:RATE` | the process aborts at POINT in a share of batches: `before-commit`, `after-commit` (committed, nothing replied or sent yet; for the orchestrator that is after logging, before sending), `after-log` (same as `after-commit`), `after-send-ahead` (the orchestrator only: it sent the next step's action ahead of its log and aborts before the commit, 50 ms later so the command is on its way) |
 /// | `seed=N` | the seed of every random choice |
 public struct FaultSpec: Sendable, Equatable {
     /// Where a process can be made to crash.
@@ -21,6 +21,8 @@ public struct FaultSpec: Sendable, Equatable {
         case beforeCommit = "before-commit"
         /// The batch is committed but nothing was replied, published or sent.
         case afterCommit = "after-commit"
+        /// The orchestrator sent the next steps' actions ahead of its log; nothing is committed.
+        case afterSendAhead = "after-send-ahead"
     }
 
     public var failRates: [String: Double] = [:]
@@ -67,7 +69,8 @@ public struct FaultSpec: Sendable, Equatable {
                 switch pointText {
                 case "before-commit": point = .beforeCommit
                 case "after-commit", "after-log": point = .afterCommit
-                default: throw bad(entry, "crash points are before-commit, after-commit and after-log")
+                case "after-send-ahead": point = .afterSendAhead
+                default: throw bad(entry, "crash points are before-commit, after-commit, after-log and after-send-ahead")
                 }
                 spec.crashRates[point] = try rateValue(rate, entry)
             case "seed":

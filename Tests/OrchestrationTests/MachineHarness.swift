@@ -9,6 +9,8 @@ struct SagaRun {
     var state: SagaState
     var events: [Event] = []
     var effects: [SagaEffect] = []
+    /// Whether the last transition's sends may go ahead of its commit.
+    var sendsAhead = false
     var now: Int64 = 10_000
     var unit = 0.5
 
@@ -29,14 +31,16 @@ struct SagaRun {
                                                         service: "saga", timeMs: newEvent.timeMs)))
         }
         effects = transition.effects
+        sendsAhead = transition.sendsAhead
     }
 
     /// Feeds an outcome; returns the events it recorded (types only).
     @discardableResult
-    mutating func outcome(_ commandID: String, _ outcome: CommandOutcome, attempt: Int? = nil) -> [String] {
+    mutating func outcome(_ commandID: String, _ outcome: CommandOutcome, attempt: Int? = nil,
+                          nextMayHaveRun: Bool = false) -> [String] {
         now += 5
         let transition = SagaMachine.handle(&state, definition, commandID: commandID, outcome: outcome, attempt: attempt,
-                                            now: now, unit: unit)
+                                            now: now, unit: unit, nextMayHaveRun: nextMayHaveRun)
         record(transition)
         return transition.events.map(\.type)
     }

@@ -81,6 +81,51 @@ import Testing
         #expect(try run.replayed().status == .compensated)
     }
 
+    /// Only the next step's action may be sent before the commit that records its predecessor's
+    /// success: never the first step, a compensation, a retry or a completion action.
+    @Test func onlyTheNextStepsActionGoesAheadOfTheLog() {
+        var run = SagaRun()
+        #expect(!run.sendsAhead, "the first step waits for SagaStarted to be durable")
+        for step in 0..<3 {
+            run.outcome("s1/\(step)/action", .ok([:]))
+            #expect(run.sendsAhead && run.sent == ["s1/\(step + 1)/action"])
+        }
+        run.outcome("s1/3/action", .timedOut, attempt: 1)
+        #expect(!run.sendsAhead, "a retry")
+        run.outcome("s1/3/action", .ok([:]))
+        #expect(!run.sendsAhead && run.sentTypes == ["order.ConfirmOrder", "inventory.CommitReservation"])
+
+        var failing = SagaRun(id: "s2")
+        failing.outcome("s2/0/action", .ok([:]))
+        failing.outcome("s2/1/action", .ok([:]))
+        failing.outcome("s2/2/action", .rejected(reason: "payment_declined", message: "declined"))
+        #expect(!failing.sendsAhead && failing.sent == ["s2/1/compensation"])
+        failing.outcome("s2/1/compensation", .ok([:]))
+        #expect(!failing.sendsAhead && failing.sent == ["s2/0/compensation"])
+    }
+
+    /// After a restart the log may be one step behind the services (the next action went ahead
+    /// of the commit): a step that then runs out of attempts compensates the next step too, and
+    /// a replay of the log reaches the same decision.
+    @Test(arguments: 0..<4)
+    func anExhaustedStepAfterARestartAlsoCompensatesTheStepThatMayHaveGoneAhead(_ failing: Int) throws {
+        var run = SagaRun()
+        for step in 0..<failing { run.outcome("s1/\(step)/action", .ok([:])) }
+        let id = "s1/\(failing)/action"
+        let policy = SagaDefinition.order.steps[failing].retry
+        for attempt in 1...policy.maxAttempts { run.outcome(id, .timedOut, attempt: attempt, nextMayHaveRun: true) }
+        #expect(run.events.last?.type == "StepFailed")
+        #expect(try run.replayed() == run.state)
+        var compensated: [String] = []
+        while let next = run.sent.first {
+            compensated.append(run.sentTypes[0])
+            run.outcome(next, .ok([:]))
+        }
+        let last = min(failing + 1, steps.count - 1)
+        #expect(compensated == Array(compensations[0...last].reversed()))
+        #expect(run.state.status == .compensated)
+    }
+
     @Test func duplicateLateAndStaleMessagesChangeNothing() throws {
         var run = SagaRun()
         run.outcome("s1/0/action", .ok([:]))

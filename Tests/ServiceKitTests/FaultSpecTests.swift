@@ -4,11 +4,11 @@ import Testing
 
 @Suite struct FaultSpecTests {
     @Test func parsesEveryKindOfFault() throws {
-        let spec = try FaultSpec.parse("fail=payment.ChargePayment:0.25, delay=*:150ms,drop-reply=0.1,drop-publish=0.3,crash=after-log:0.01,crash=before-commit:0.5,seed=9")
+        let spec = try FaultSpec.parse("fail=payment.ChargePayment:0.25, delay=*:150ms,drop-reply=0.1,drop-publish=0.3,crash=after-log:0.01,crash=before-commit:0.5,crash=after-send-ahead:0.2,seed=9")
         #expect(spec.failRates == ["payment.ChargePayment": 0.25])
         #expect(spec.delays == ["*": 150])
         #expect(spec.dropReplyRate == 0.1 && spec.dropPublishRate == 0.3)
-        #expect(spec.crashRates == [.afterCommit: 0.01, .beforeCommit: 0.5])
+        #expect(spec.crashRates == [.afterCommit: 0.01, .beforeCommit: 0.5, .afterSendAhead: 0.2])
         #expect(spec.seed == 9)
         #expect(!spec.isEmpty)
         #expect(try FaultSpec.parse("").isEmpty)

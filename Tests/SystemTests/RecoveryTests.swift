@@ -134,4 +134,64 @@ import TestSupport
         #expect(try eventually(cluster) { settled(client, cluster, "stuck-1") == "compensated" })
         #expect(try cluster.sagactl(["check"]).status == 0)
     }
+
+    /// The orchestrator sends a step's successor ahead of its log and dies before the commit.
+    /// Restarted while the succeeded step's service is down, it sees that step run out of
+    /// attempts: the action that went ahead (a real stock reservation) must be compensated too.
+    @Test func anActionSentAheadOfTheLogIsCompensatedWhenItsPredecessorFailsAfterARestart() throws {
+        let definitions = try TempDirectory("definitions")
+        defer { definitions.remove() }
+        // The order saga with short attempts, so that a dead service exhausts them quickly.
+        let file = definitions.url.appendingPathComponent("sagas.json")
+        try Data("""
+            [{"type": "order", "context": "order",
+              "retry": {"timeout_ms": 300, "max_attempts": 3, "backoff_ms": 20, "max_backoff_ms": 50},
+              "compensation_retry": {"timeout_ms": 300, "max_attempts": 300, "backoff_ms": 50, "max_backoff_ms": 200},
+              "steps": [
+                {"name": "create_order", "service": "order", "action": "CreateOrder", "compensation": "CancelOrder",
+                 "ok_events": ["OrderCreated"]},
+                {"name": "reserve_inventory", "service": "inventory", "action": "ReserveInventory",
+                 "compensation": "ReleaseReservation", "ok_events": ["InventoryReserved"],
+                 "rejected_events": ["InventoryReservationRejected"]},
+                {"name": "process_payment", "service": "payment", "action": "ChargePayment", "compensation": "RefundPayment",
+                 "ok_events": ["PaymentCharged"], "rejected_events": ["PaymentDeclined"]},
+                {"name": "create_shipment", "service": "shipping", "action": "CreateShipment",
+                 "compensation": "CancelShipment", "ok_events": ["ShipmentCreated"]}],
+              "on_complete": [
+                {"name": "confirm_order", "service": "order", "action": "ConfirmOrder"},
+                {"name": "commit_reservation", "service": "inventory", "action": "CommitReservation"}]}]
+            """.utf8).write(to: file)
+        let cluster = try LocalCluster(extraArguments: ["inventory": Self.stock, "saga": ["--definitions", file.path]])
+        defer { cluster.destroy() }
+        try cluster.start()
+        let client = try ClusterClient(timeoutMs: 3000)
+        #expect(try cluster.sagactl(["run", "--sagas", "3", "--prefix", "warm"]).status == 0)
+        _ = try client.command(cluster.router("saga"), "sys.SetFault", ["spec": "crash=after-send-ahead:1"])
+        _ = try? client.command(cluster.router("saga"), "saga.StartSaga", ["type": "order", "saga_id": "ahead-1", "context": context],
+                                timeoutMs: 300)
+        let deadline = Date().addingTimeInterval(30)
+        while cluster.isRunning("saga") && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(cluster.log("saga").contains("injected crash at after-send-ahead"))
+        // The reservation went ahead of the orchestrator's log, whose last word is "create_order pending".
+        let reservation = try client.query(cluster.router("inventory"), "inventory.GetReservation", ["order_id": "ahead-1"])
+        #expect(reservation["reservation"]?["status"] == "reserved")
+        // create_order can now never be confirmed: its service is dead while the orchestrator retries.
+        cluster.kill("order")
+        try cluster.start("saga")
+        var released = false
+        let until = Date().addingTimeInterval(30)
+        while !released && Date() < until {  // no restarts here: order must stay dead
+            let status = try? client.query(cluster.router("inventory"), "inventory.GetReservation", ["order_id": "ahead-1"])
+            released = status?["reservation"]?["status"] == "released"
+            if !released { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        #expect(released, "the reservation made ahead of the log was never released")
+        #expect(!cluster.isRunning("order"))
+        let failed = try client.query(cluster.router("saga"), "saga.GetSaga", ["saga_id": "ahead-1"])
+        #expect(failed["saga"]?["status"] == "compensating")
+        try cluster.start("order")
+        #expect(try eventually(cluster) { settled(client, cluster, "ahead-1") == "compensated" })
+        let check = try Checker(client: client, endpoints: cluster.endpoints).run()
+        #expect(check.violations == [])
+    }
 }
