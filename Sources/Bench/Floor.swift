@@ -37,7 +37,8 @@ public enum Floor {
         let endpoint = LockedBox("")
         let server = Thread {
             do {
-                let router = try ZMQSocket(context, .router)
+                // Linger, so the last echoes still leave when the thread closes the socket.
+                let router = try ZMQSocket(context, .router, linger: 5000)
                 try router.setSendHighWaterMark(0)
                 try router.setReceiveHighWaterMark(0)
                 endpoint.value = try router.bind("tcp://127.0.0.1:*")
@@ -45,13 +46,9 @@ public enum Floor {
                 try router.setReceiveTimeout(10_000)
                 var echoed = 0
                 while echoed < count {
-                    do {
-                        let frames = try router.receive()
-                        try router.send(frames)
-                        echoed += 1
-                    } catch let error as ZMQError where error.kind == .interrupted {
-                        continue
-                    }
+                    let frames = try uninterrupted { try router.receive() }
+                    try uninterrupted { try router.send(frames) }
+                    echoed += 1
                 }
             } catch {
                 ready.signal()
@@ -69,14 +66,10 @@ public enum Floor {
         var sent = 0, received = 0
         while received < count {
             while sent < count && sent - received < window {
-                try dealer.send([payload])
+                try uninterrupted { try dealer.send([payload]) }
                 sent += 1
             }
-            do {
-                _ = try dealer.receive()
-            } catch let error as ZMQError where error.kind == .interrupted {
-                continue
-            }
+            _ = try uninterrupted { try dealer.receive() }
             received += 1
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
@@ -90,11 +83,15 @@ public enum Floor {
         let endpoint = LockedBox("")
         let server = Thread {
             do {
-                let rep = try ZMQSocket(context, .rep)
+                // Linger, so the last reply still leaves when the thread closes the socket.
+                let rep = try ZMQSocket(context, .rep, linger: 5000)
                 try rep.setReceiveTimeout(10_000)
                 endpoint.value = try rep.bind("tcp://127.0.0.1:*")
                 ready.signal()
-                for _ in 0..<(count + 100) { try rep.send(try rep.receive()) }
+                for _ in 0..<(count + 100) {
+                    let frames = try uninterrupted { try rep.receive() }
+                    try uninterrupted { try rep.send(frames) }
+                }
             } catch {
                 ready.signal()
             }
@@ -105,13 +102,16 @@ public enum Floor {
         try req.setReceiveTimeout(10_000)
         try req.connect(endpoint.value)
         let payload = [UInt8](repeating: 0x61, count: 200)
-        for _ in 0..<100 { try req.send([payload]); _ = try req.receive() }
+        for _ in 0..<100 {
+            try uninterrupted { try req.send([payload]) }
+            _ = try uninterrupted { try req.receive() }
+        }
         var samples: [Double] = []
         samples.reserveCapacity(count)
         for _ in 0..<count {
             let start = DispatchTime.now().uptimeNanoseconds
-            try req.send([payload])
-            _ = try req.receive()
+            try uninterrupted { try req.send([payload]) }
+            _ = try uninterrupted { try req.receive() }
             samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }
         return (percentile(samples, 50), percentile(samples, 90))
@@ -161,5 +161,13 @@ final class LockedBox<Value: Sendable>: @unchecked Sendable {
     var value: Value {
         get { lock.withLock { stored } }
         set { lock.withLock { stored = newValue } }
+    }
+}
+
+/// Runs a blocking ZeroMQ call again when a signal interrupted it (EINTR), so that a message
+/// received before the signal is never dropped on the way back.
+private func uninterrupted<T>(_ call: () throws -> T) throws -> T {
+    while true {
+        do { return try call() } catch let error as ZMQError where error.kind == .interrupted { continue }
     }
 }
