@@ -15,9 +15,9 @@ public final class MonitorHost {
     private let logger: Logger
     private let log: EventLog
     private let context: ZMQContext
-    private let router: RouterServer
-    private let publisher: EventPublisher
-    private let zap: ZAPHandler?
+    private let sockets: BoundSockets
+    private var router: RouterServer { sockets.router }
+    private var publisher: EventPublisher { sockets.publisher }
     private var streams: StreamSubscriber!
     private var state: MonitorState
     private let system: SystemQueries
@@ -41,14 +41,9 @@ public final class MonitorHost {
         system = SystemQueries(service: "monitor", startedMs: wallClockMs())
         let context = try ZMQContext()
         self.context = context
-        zap = try config.keys.map { try ZAPHandler(context: context, keys: $0, logger: logger) }
-        router = try RouterServer(context: context, endpoint: config.routerEndpoint, keys: config.keys, clientRate: config.clientRate,
-                                  logger: logger)
-        publisher = try EventPublisher(context: context, endpoint: config.pubEndpoint, source: "monitor", keys: config.keys, logger: logger)
-        try zap?.watch(router.socket, label: "router")
-        try zap?.watch(publisher.socket, label: "pub")
-        router.metrics = metrics
-        publisher.metrics = metrics
+        sockets = try BoundSockets(context: context, routerEndpoint: config.routerEndpoint, pubEndpoint: config.pubEndpoint,
+                                   source: "monitor", keys: config.keys, clientRate: config.clientRate, metrics: metrics,
+                                   logger: logger)
         try recover()
     }
 
@@ -90,7 +85,7 @@ public final class MonitorHost {
         poller.add(publisher.socket)
         for socket in streams.sockets { poller.add(socket) }
         let wake = poller.add(fileDescriptor: mailbox.wakeup.readFD)
-        for socket in zap?.sockets ?? [] { poller.add(socket) }
+        sockets.pollAuthentication(with: &poller)
         streams.catchUp(now: monotonicMs())
         var nextHeartbeat = monotonicMs()
         var stopping = false
@@ -108,14 +103,12 @@ public final class MonitorHost {
             if poller.isReadable(wake) {
                 for message in mailbox.takeAll() { if case .stop = message { stopping = true } }
             }
-            zap?.serve()
+            sockets.serveAuthentication()
             try iterate()
         }
         logger.info("stopping", metadata: ["head": "\(log.head)"])
         streams.close()
-        router.socket.close()
-        publisher.socket.close()
-        zap?.close()
+        sockets.close()
     }
 
     private func iterate() throws {

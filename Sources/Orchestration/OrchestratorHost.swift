@@ -18,9 +18,9 @@ public final class OrchestratorHost {
     private let logger: Logger
     private let log: EventLog
     private let context: ZMQContext
-    private let api: RouterServer
-    private let publisher: EventPublisher
-    private let zap: ZAPHandler?
+    private let sockets: BoundSockets
+    private var api: RouterServer { sockets.router }
+    private var publisher: EventPublisher { sockets.publisher }
     private var streams: StreamSubscriber!
     private var dealers: [String: ZMQSocket] = [:]
     private var book = SagaBook()
@@ -74,14 +74,9 @@ public final class OrchestratorHost {
         faults = FaultInjector(config.faults)
         let context = try ZMQContext()
         self.context = context
-        zap = try config.keys.map { try ZAPHandler(context: context, keys: $0, logger: logger) }
-        api = try RouterServer(context: context, endpoint: config.routerEndpoint, keys: config.keys, clientRate: config.clientRate,
-                               logger: logger)
-        publisher = try EventPublisher(context: context, endpoint: config.pubEndpoint, source: "saga", keys: config.keys, logger: logger)
-        try zap?.watch(api.socket, label: "router")
-        try zap?.watch(publisher.socket, label: "pub")
-        api.metrics = metrics
-        publisher.metrics = metrics
+        sockets = try BoundSockets(context: context, routerEndpoint: config.routerEndpoint, pubEndpoint: config.pubEndpoint,
+                                   source: "saga", keys: config.keys, clientRate: config.clientRate, metrics: metrics,
+                                   logger: logger)
         for (service, endpoints) in config.services.sorted(by: { $0.key < $1.key }) {
             let dealer = try ZMQSocket(context, .dealer)
             try dealer.setSendHighWaterMark(100_000)
@@ -171,7 +166,7 @@ public final class OrchestratorHost {
         let dealerList = dealers.sorted { $0.key < $1.key }.map(\.value)
         for dealer in dealerList { poller.add(dealer) }
         let wakeIndex = poller.add(fileDescriptor: mailbox.wakeup.readFD)
-        for socket in zap?.sockets ?? [] { poller.add(socket) }
+        sockets.pollAuthentication(with: &poller)
         var nextHeartbeat = monotonicMs()
         var stopping = false
         while !stopping {
@@ -191,7 +186,7 @@ public final class OrchestratorHost {
                     if case .stop = message { stopping = true }
                 }
             }
-            zap?.serve()
+            sockets.serveAuthentication()
             now = monotonicMs()
             var batch = Batch()
             try drainAPI(&batch, now: now)
@@ -215,11 +210,9 @@ public final class OrchestratorHost {
             }
         }
         logger.info("stopping", metadata: ["head": "\(log.head)", "in_flight": "\(book.inFlight)"])
-        api.socket.close()
-        publisher.socket.close()
+        sockets.close()
         streams.close()
         for dealer in dealers.values { dealer.close() }
-        zap?.close()
     }
 
     /// Sends what may go ahead of the log, commits the batch, then carries out the other

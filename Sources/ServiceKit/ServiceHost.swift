@@ -56,9 +56,9 @@ public final class ServiceHost<Core: ServiceCore> {
     private let logger: Logger
     private let log: EventLog
     private let context: ZMQContext
-    private let router: RouterServer
-    private let publisher: EventPublisher
-    private let zap: ZAPHandler?
+    private let sockets: BoundSockets
+    private var router: RouterServer { sockets.router }
+    private var publisher: EventPublisher { sockets.publisher }
     private let system: SystemQueries
     private var checkpoints: Checkpoints
 
@@ -76,16 +76,10 @@ public final class ServiceHost<Core: ServiceCore> {
         system = SystemQueries(service: service, startedMs: wallClockMs())
         let context = try ZMQContext()
         self.context = context
-        // The authentication handler first: server sockets consult it from their first connection.
-        zap = try config.keys.map { try ZAPHandler(context: context, keys: $0, logger: logger) }
-        router = try RouterServer(context: context, endpoint: config.routerEndpoint, keys: config.keys, clientRate: config.clientRate,
-                                  logger: logger)
-        publisher = try EventPublisher(context: context, endpoint: config.pubEndpoint, source: service, keys: config.keys, logger: logger)
-        try zap?.watch(router.socket, label: "router")
-        try zap?.watch(publisher.socket, label: "pub")
         metrics = HostMetrics(service: service)
-        router.metrics = metrics
-        publisher.metrics = metrics
+        sockets = try BoundSockets(context: context, routerEndpoint: config.routerEndpoint, pubEndpoint: config.pubEndpoint,
+                                   source: service, keys: config.keys, clientRate: config.clientRate, metrics: metrics,
+                                   logger: logger)
         checkpoints = Checkpoints(every: config.snapshotEvery)
         try recover()
     }
@@ -139,7 +133,7 @@ public final class ServiceHost<Core: ServiceCore> {
         var poller = ZMQPoller()
         poller.add(router.socket)
         poller.add(fileDescriptor: mailbox.wakeup.readFD)
-        for socket in zap?.sockets ?? [] { poller.add(socket) }
+        sockets.pollAuthentication(with: &poller)
         var nextHeartbeat = monotonicMs()
         var stopping = false
         while !stopping {
@@ -159,13 +153,11 @@ public final class ServiceHost<Core: ServiceCore> {
                     if case .stop = message { stopping = true }
                 }
             }
-            zap?.serve()
+            sockets.serveAuthentication()
             try processBatch()
         }
         logger.info("stopping", metadata: ["head": "\(log.head)"])
-        router.socket.close()
-        publisher.socket.close()
-        zap?.close()
+        sockets.close()
     }
 
     /// One iteration: drain, decide, commit once, then reply, answer and publish.

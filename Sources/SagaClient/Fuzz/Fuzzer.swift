@@ -158,7 +158,7 @@ public final class Fuzzer {
                 }
             }
             let idle = lanes.allSatisfy { $0.inFlight >= options.window } || !sending || (options.rate > 0 && budget < 1)
-            try? poller.poll(timeout: idle ? 5 : 0)
+            _ = try? poller.poll(timeout: idle ? 5 : 0) // an interrupted poll just goes round again
             for index in lanes.indices {
                 while let frames = try? lanes[index].socket.tryReceive() {
                     lanes[index].inFlight -= 1
