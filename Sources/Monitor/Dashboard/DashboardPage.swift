@@ -37,6 +37,8 @@ enum DashboardPage {
   a.saga { color:var(--blue); cursor:pointer; text-decoration:none; }
   .legend span { margin-right:14px; font-size:12px; }
   .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size:12px; }
+  #alerts td.mono { overflow-wrap:anywhere; }
+  #alerts td:nth-child(2), #alerts td:nth-child(3) { white-space:nowrap; }
   #saga-view { display:none; }
 </style>
 </head>
@@ -133,11 +135,16 @@ async function charts() {
   }
   $("chart-rate").innerHTML = line(rates, 1, 300, 160, "var(--violet)") + `<text x="4" y="12" fill="#8a97a8" font-size="10">100%</text>`;
 }
+// What an alert found, as key=value pairs (its name and group have columns of their own).
+function alertDetail(data) {
+  return Object.entries(data || {}).filter(([k]) => k !== "pattern" && k !== "group")
+    .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`).join(" ");
+}
 async function alerts() {
   const a = await get("/api/alerts?limit=20");
   $("alerts").innerHTML = (a.alerts || []).slice().reverse().map(x => `<tr><td class="status-stuck">${esc(x.name)}</td>
     <td>${esc(x.group ?? "")}</td><td>${new Date(x.time_ms).toLocaleTimeString()}</td>
-    <td class="mono dim">${esc(JSON.stringify(x.data))}</td></tr>`).join("") || `<tr><td class="dim" colspan="4">none</td></tr>`;
+    <td class="mono dim">${esc(alertDetail(x.data))}</td></tr>`).join("") || `<tr><td class="dim" colspan="4">none</td></tr>`;
 }
 async function sagas() {
   const q = encodeURIComponent($("search").value), st = encodeURIComponent($("filter").value);
