@@ -137,8 +137,12 @@ public final class ManagedCluster {
     /// The log file of a process.
     public func logPath(_ name: String) -> String { directory.appendingPathComponent("\(name).log").path }
 
-    /// Starts one process (its log file is appended to).
+    /// Starts one process (its log file is appended to); throws if it is already running.
     public func start(_ name: String) throws {
+        // A second process under the same name would orphan the first: nothing could stop it.
+        if let running = processes[name], running.isRunning {
+            throw SupervisorError("\(Self.executable(name)) is already running (pid \(running.processIdentifier)); stop or kill it first")
+        }
         let path = binDirectory.appendingPathComponent(Self.executable(name)).path
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw SupervisorError("executable \(path) not found; build first (swift build) or set ZSAGA_BIN_DIR")

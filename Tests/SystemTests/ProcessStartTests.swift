@@ -78,4 +78,21 @@ import TestSupport
         let output = (monitor.stdoutLines + monitor.stderrLines).joined(separator: "\n")
         #expect(output.contains("Address already in use") && output.contains("--http"))
     }
+
+    /// The supervisor never runs two processes under one name: the first would be orphaned,
+    /// beyond the reach of kill, stop and the cluster's cleanup.
+    @Test func startingAProcessThatIsAlreadyRunningIsRefused() throws {
+        let cluster = try LocalCluster()
+        defer { cluster.destroy() }
+        try cluster.start()
+        let first = try #require(cluster.managed.pid("payment"))
+        #expect(throws: SupervisorError.self) { try cluster.start("payment") }
+        #expect(cluster.managed.pid("payment") == first)
+        cluster.kill("payment")
+        try cluster.start("payment")
+        let second = try #require(cluster.managed.pid("payment"))
+        #expect(second != first)
+        _ = cluster.stop()
+        #expect(kill(second, 0) != 0 && kill(first, 0) != 0, "a payment-service outlived its cluster")
+    }
 }
