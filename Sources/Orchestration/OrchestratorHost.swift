@@ -559,14 +559,11 @@ public final class OrchestratorHost {
                 throw WireError(.invalidArgument, "must be one of running, compensating, completed, compensated, stuck",
                                 field: "body.status")
             }
-            let limit = Int(try body.optionalInt("limit", in: 1...Limits.maxPage) ?? 100)
-            let after = try body.optionalString("after", maxBytes: 256)
-            let ids = book.summaries.values.lazy
-                .filter { (status == nil || $0.status.rawValue == status) && (after == nil || $0.id > after!) }
-                .map(\.id).sorted()
-            let page = ids.prefix(limit)
-            return ["sagas": .array(page.map { book.summaries[$0]!.json }),
-                    "next": ids.count > limit ? .string(page.last!) : .null]
+            let page = try Page(body)
+            let wanted = status.flatMap(SagaStatus.init(rawValue:))
+            let (ids, next) = wanted.map { wanted in page.select(book.summaries.lazy.filter { $0.value.status == wanted }.map { $0.key }) }
+                ?? page.select(book.summaries.keys)
+            return ["sagas": .array(ids.map { book.summaries[$0]!.json }), "next": next.map { .string($0) } ?? .null]
         case "saga.Stats":
             var byStatus: [String: JSON] = [:]
             for status in SagaStatus.allCases { byStatus[status.rawValue] = .int(Int64(book.counts[status, default: 0])) }

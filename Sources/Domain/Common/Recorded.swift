@@ -36,31 +36,3 @@ struct Recorded {
         return status
     }
 }
-
-/// Keyset pagination for list queries: sorted keys after `after`, at most `limit`.
-struct Page {
-    let limit: Int
-    let after: String?
-
-    init(_ fields: Fields) throws(WireError) {
-        limit = Int(try fields.optionalInt("limit", in: 1...Limits.maxPage) ?? 100)
-        after = try fields.optionalString("after", maxBytes: 256)
-    }
-
-    /// The page of `keys` (which must be sorted) and the cursor for the next page, if any.
-    func slice(_ keys: [String]) -> (keys: ArraySlice<String>, next: String?) {
-        var start = 0
-        if let after {
-            // First key greater than `after` (binary search over the sorted keys).
-            var low = 0, high = keys.count
-            while low < high {
-                let mid = (low + high) / 2
-                if keys[mid] <= after { low = mid + 1 } else { high = mid }
-            }
-            start = low
-        }
-        let end = min(start + limit, keys.count)
-        let page = keys[start..<end]
-        return (page, end < keys.count ? page.last : nil)
-    }
-}

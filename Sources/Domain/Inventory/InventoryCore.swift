@@ -188,8 +188,9 @@ public struct InventoryCore: ServiceCore {
                 throw WireError(.invalidArgument, "must be one of reserved, rejected, released, committed, voided", field: "body.status")
             }
             let page = try Page(body)
-            let keys = reservations.values.filter { status == nil || $0.status.rawValue == status }.map(\.orderID).sorted()
-            let (slice, next) = page.slice(keys)
+            let wanted = status.flatMap(Reservation.Status.init(rawValue:))
+            let (slice, next) = wanted.map { wanted in page.select(reservations.lazy.filter { $0.value.status == wanted }.map { $0.key }) }
+                ?? page.select(reservations.keys)
             return ["reservations": .array(slice.map { reservations[$0]!.json }), "next": next.map { .string($0) } ?? .null]
         case "inventory.Stats":
             var byStatus: [String: Int64] = [:]

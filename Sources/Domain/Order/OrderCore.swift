@@ -134,8 +134,9 @@ public struct OrderCore: ServiceCore {
                 throw WireError(.invalidArgument, "must be one of created, confirmed, cancelled, voided", field: "body.status")
             }
             let page = try Page(body)
-            let keys = orders.values.filter { status == nil || $0.status.rawValue == status }.map(\.orderID).sorted()
-            let (slice, next) = page.slice(keys)
+            let wanted = status.flatMap(Order.Status.init(rawValue:))
+            let (slice, next) = wanted.map { wanted in page.select(orders.lazy.filter { $0.value.status == wanted }.map { $0.key }) }
+                ?? page.select(orders.keys)
             return ["orders": .array(slice.map { orders[$0]!.json }), "next": next.map { .string($0) } ?? .null]
         case "order.Stats":
             var byStatus: [String: JSON] = [:]

@@ -122,8 +122,9 @@ public struct PaymentCore: ServiceCore {
                 throw WireError(.invalidArgument, "must be one of charged, declined, refunded, voided", field: "body.status")
             }
             let page = try Page(body)
-            let keys = payments.values.filter { status == nil || $0.status.rawValue == status }.map(\.orderID).sorted()
-            let (slice, next) = page.slice(keys)
+            let wanted = status.flatMap(Payment.Status.init(rawValue:))
+            let (slice, next) = wanted.map { wanted in page.select(payments.lazy.filter { $0.value.status == wanted }.map { $0.key }) }
+                ?? page.select(payments.keys)
             return ["payments": .array(slice.map { payments[$0]!.json }), "next": next.map { .string($0) } ?? .null]
         case "payment.Totals":
             var byStatus: [String: JSON] = [:]

@@ -95,8 +95,9 @@ public struct ShippingCore: ServiceCore {
                 throw WireError(.invalidArgument, "must be one of created, cancelled, voided", field: "body.status")
             }
             let page = try Page(body)
-            let keys = shipments.values.filter { status == nil || $0.status.rawValue == status }.map(\.orderID).sorted()
-            let (slice, next) = page.slice(keys)
+            let wanted = status.flatMap(Shipment.Status.init(rawValue:))
+            let (slice, next) = wanted.map { wanted in page.select(shipments.lazy.filter { $0.value.status == wanted }.map { $0.key }) }
+                ?? page.select(shipments.keys)
             return ["shipments": .array(slice.map { shipments[$0]!.json }), "next": next.map { .string($0) } ?? .null]
         case "shipping.Stats":
             var byStatus: [String: JSON] = [:]
