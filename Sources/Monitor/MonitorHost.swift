@@ -42,7 +42,8 @@ public final class MonitorHost {
         let context = try ZMQContext()
         self.context = context
         sockets = try BoundSockets(context: context, routerEndpoint: config.routerEndpoint, pubEndpoint: config.pubEndpoint,
-                                   source: "monitor", keys: config.keys, clientRate: config.clientRate, metrics: metrics,
+                                   source: "monitor", keys: config.keys, clientRate: config.clientRate,
+                                   heartbeatMs: config.heartbeatMs, metrics: metrics,
                                    logger: logger)
         try recover()
     }
@@ -87,22 +88,11 @@ public final class MonitorHost {
         let wake = poller.add(fileDescriptor: mailbox.wakeup.readFD)
         sockets.pollAuthentication(with: &poller)
         streams.catchUp(now: monotonicMs())
-        var nextHeartbeat = monotonicMs()
         var stopping = false
         while !stopping {
-            let now = monotonicMs()
-            if now >= nextHeartbeat {
-                publisher.heartbeat(head: log.head, now: wallClockMs())
-                nextHeartbeat = now + Int64(config.heartbeatMs)
-            }
-            do {
-                try poller.poll(timeout: Int(max(0, min(nextHeartbeat - monotonicMs(), 200))))
-            } catch let error as ZMQError where error.kind == .interrupted {
-                continue
-            }
-            if poller.isReadable(wake) {
-                for message in mailbox.takeAll() { if case .stop = message { stopping = true } }
-            }
+            let nextHeartbeat = sockets.heartbeatIfDue(head: log.head, now: monotonicMs())
+            guard try poller.pollUnlessInterrupted(timeout: Int(max(0, min(nextHeartbeat - monotonicMs(), 200)))) else { continue }
+            if poller.isReadable(wake) && mailbox.takeStop() { stopping = true }
             sockets.serveAuthentication()
             try iterate()
         }

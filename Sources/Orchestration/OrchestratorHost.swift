@@ -75,7 +75,8 @@ public final class OrchestratorHost {
         let context = try ZMQContext()
         self.context = context
         sockets = try BoundSockets(context: context, routerEndpoint: config.routerEndpoint, pubEndpoint: config.pubEndpoint,
-                                   source: "saga", keys: config.keys, clientRate: config.clientRate, metrics: metrics,
+                                   source: "saga", keys: config.keys, clientRate: config.clientRate,
+                                   heartbeatMs: config.heartbeatMs, metrics: metrics,
                                    logger: logger)
         for (service, endpoints) in config.services.sorted(by: { $0.key < $1.key }) {
             let dealer = try ZMQSocket(context, .dealer)
@@ -167,27 +168,15 @@ public final class OrchestratorHost {
         for dealer in dealerList { poller.add(dealer) }
         let wakeIndex = poller.add(fileDescriptor: mailbox.wakeup.readFD)
         sockets.pollAuthentication(with: &poller)
-        var nextHeartbeat = monotonicMs()
         var stopping = false
         while !stopping {
-            var now = monotonicMs()
-            if now >= nextHeartbeat {
-                publisher.heartbeat(head: log.head, now: wallClockMs())
-                nextHeartbeat = now + Int64(config.heartbeatMs)
-            }
+            let before = monotonicMs()
+            let nextHeartbeat = sockets.heartbeatIfDue(head: log.head, now: before)
             let until = min(nextHeartbeat, timers.nextDue ?? nextHeartbeat)
-            do {
-                try poller.poll(timeout: Int(max(0, until - now)))
-            } catch let error as ZMQError where error.kind == .interrupted {
-                continue
-            }
-            if poller.isReadable(wakeIndex) {
-                for message in mailbox.takeAll() {
-                    if case .stop = message { stopping = true }
-                }
-            }
+            guard try poller.pollUnlessInterrupted(timeout: Int(max(0, until - before))) else { continue }
+            if poller.isReadable(wakeIndex) && mailbox.takeStop() { stopping = true }
             sockets.serveAuthentication()
-            now = monotonicMs()
+            let now = monotonicMs()
             var batch = Batch()
             try drainAPI(&batch, now: now)
             for dealer in dealerList { try drainReplies(dealer, &batch, now: now) }

@@ -18,8 +18,7 @@ public struct ClusterEndpoints: Sendable, Equatable {
         var routers: [String: String] = [:]
         var pubs: [String: String] = [:]
         for name in ["saga"] + DefaultEndpoints.services + ["monitor"] {
-            routers[name] = environment(DefaultEndpoints.routerVariable(name)) ?? DefaultEndpoints.router(name)
-            pubs[name] = environment(DefaultEndpoints.pubVariable(name)) ?? DefaultEndpoints.pub(name)
+            (routers[name], pubs[name]) = DefaultEndpoints.resolve(name)
         }
         if let orchestrator = orchestrator ?? environment("ZSAGA_ORCHESTRATOR") { routers["saga"] = orchestrator }
         return ClusterEndpoints(routers: routers, pubs: pubs)

@@ -35,4 +35,11 @@ public enum DefaultEndpoints {
     public static func pubVariable(_ service: String) -> String {
         "ZSAGA_\(service.uppercased())_PUB"
     }
+
+    /// Where a peer process listens, each endpoint from its flag when given, else from its
+    /// environment variable, else the loopback default.
+    public static func resolve(_ service: String, router: String? = nil, pub: String? = nil) -> (router: String, pub: String) {
+        (router ?? environment(routerVariable(service)) ?? Self.router(service),
+         pub ?? environment(pubVariable(service)) ?? Self.pub(service))
+    }
 }

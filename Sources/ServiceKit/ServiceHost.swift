@@ -78,7 +78,8 @@ public final class ServiceHost<Core: ServiceCore> {
         self.context = context
         metrics = HostMetrics(service: service)
         sockets = try BoundSockets(context: context, routerEndpoint: config.routerEndpoint, pubEndpoint: config.pubEndpoint,
-                                   source: service, keys: config.keys, clientRate: config.clientRate, metrics: metrics,
+                                   source: service, keys: config.keys, clientRate: config.clientRate,
+                                   heartbeatMs: config.heartbeatMs, metrics: metrics,
                                    logger: logger)
         checkpoints = Checkpoints(every: config.snapshotEvery)
         try recover()
@@ -134,25 +135,12 @@ public final class ServiceHost<Core: ServiceCore> {
         poller.add(router.socket)
         poller.add(fileDescriptor: mailbox.wakeup.readFD)
         sockets.pollAuthentication(with: &poller)
-        var nextHeartbeat = monotonicMs()
         var stopping = false
         while !stopping {
-            let now = monotonicMs()
-            if now >= nextHeartbeat {
-                publisher.heartbeat(head: log.head, now: wallClockMs())
-                nextHeartbeat = now + Int64(config.heartbeatMs)
-            }
+            let nextHeartbeat = sockets.heartbeatIfDue(head: log.head, now: monotonicMs())
             let until = min(nextHeartbeat, delayed.map(\.due).min() ?? nextHeartbeat)
-            do {
-                try poller.poll(timeout: Int(max(0, until - monotonicMs())))
-            } catch let error as ZMQError where error.kind == .interrupted {
-                continue
-            }
-            if poller.isReadable(1) {
-                for message in mailbox.takeAll() {
-                    if case .stop = message { stopping = true }
-                }
-            }
+            guard try poller.pollUnlessInterrupted(timeout: Int(max(0, until - monotonicMs()))) else { continue }
+            if poller.isReadable(1) && mailbox.takeStop() { stopping = true }
             sockets.serveAuthentication()
             try processBatch()
         }

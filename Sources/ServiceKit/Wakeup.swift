@@ -63,6 +63,15 @@ public final class Mailbox<Message: Sendable>: Sendable {
     }
 }
 
+extension Mailbox where Message == ControlMessage {
+    /// Takes every queued message (on the reactor thread) and tells whether one was ``ControlMessage/stop``.
+    public func takeStop() -> Bool {
+        takeAll().contains { message in
+            switch message { case .stop: return true }
+        }
+    }
+}
+
 /// A value guarded by a lock.
 public final class LockedValue<Value>: @unchecked Sendable {
     // @unchecked: `value` is only read or written while `lock` is held.

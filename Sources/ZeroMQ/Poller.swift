@@ -59,6 +59,17 @@ public struct ZMQPoller {
         return Int(rc)
     }
 
+    /// Polls like ``poll(timeout:)``, but a wait cut short by a signal is not an error: it
+    /// returns `false` (nothing was polled; poll again) instead of throwing.
+    public mutating func pollUnlessInterrupted(timeout: Int) throws -> Bool {
+        do {
+            try poll(timeout: timeout)
+            return true
+        } catch let error as ZMQError where error.kind == .interrupted {
+            return false
+        }
+    }
+
     /// The events that were ready on an item at the last ``poll(timeout:)``.
     public func ready(_ index: Int) -> Events {
         Events(rawValue: items[index].revents)

@@ -32,15 +32,11 @@ struct SagaMonitor: AsyncParsableCommand {
 
     func run() async throws {
         let host = try options.configuration(service: "monitor")
-        var sources: [StreamSubscriber.Source] = [StreamSubscriber.Source(
-            name: "saga",
-            router: orchestratorRouter ?? environment(DefaultEndpoints.routerVariable("saga")) ?? DefaultEndpoints.router("saga"),
-            pub: orchestratorPub ?? environment(DefaultEndpoints.pubVariable("saga")) ?? DefaultEndpoints.pub("saga"))]
+        let orchestrator = DefaultEndpoints.resolve("saga", router: orchestratorRouter, pub: orchestratorPub)
+        var sources = [StreamSubscriber.Source(name: "saga", router: orchestrator.router, pub: orchestrator.pub)]
         for service in DefaultEndpoints.services {
-            sources.append(StreamSubscriber.Source(
-                name: service,
-                router: environment(DefaultEndpoints.routerVariable(service)) ?? DefaultEndpoints.router(service),
-                pub: environment(DefaultEndpoints.pubVariable(service)) ?? DefaultEndpoints.pub(service)))
+            let endpoints = DefaultEndpoints.resolve(service)
+            sources.append(StreamSubscriber.Source(name: service, router: endpoints.router, pub: endpoints.pub))
         }
         var loaded = PatternDefinition.builtIns
         if let path = patterns ?? environment("ZSAGA_PATTERNS") {

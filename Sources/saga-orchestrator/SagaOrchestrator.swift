@@ -48,9 +48,7 @@ struct SagaOrchestrator: AsyncParsableCommand {
         ]
         for service in DefaultEndpoints.services {
             let (router, pub) = flags[service]!
-            services[service] = (
-                router ?? environment(DefaultEndpoints.routerVariable(service)) ?? DefaultEndpoints.router(service),
-                pub ?? environment(DefaultEndpoints.pubVariable(service)) ?? DefaultEndpoints.pub(service))
+            services[service] = DefaultEndpoints.resolve(service, router: router, pub: pub)
         }
         for spec in extraServices {
             let parts = spec.split(separator: "=", maxSplits: 1)
