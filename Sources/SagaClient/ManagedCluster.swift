@@ -212,7 +212,19 @@ public final class ManagedCluster {
     public func kill(_ name: String) {
         guard let process = processes[name], process.isRunning else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        Self.awaitExit(process)
+    }
+
+    /// Waits until Foundation has seen `process` exit, or until the process is gone from the
+    /// process table. Not `waitUntilExit()`: when a child crashed and Swift's backtracer held it,
+    /// Foundation missed its exit once and `waitUntilExit()` never returned.
+    private static func awaitExit(_ process: Process, timeout: Double = 10) {
+        let pid = process.processIdentifier
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline {
+            if Foundation.kill(pid, 0) != 0 && errno == ESRCH { return }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
     }
 
     /// Freezes a process (SIGSTOP).
@@ -250,7 +262,7 @@ public final class ManagedCluster {
             while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
             if process.isRunning {
                 Foundation.kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
+                Self.awaitExit(process)
                 statuses[name] = .some(nil)
             } else {
                 statuses[name] = process.terminationReason == .uncaughtSignal ? -process.terminationStatus : process.terminationStatus
