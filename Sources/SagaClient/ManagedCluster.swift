@@ -140,7 +140,7 @@ public final class ManagedCluster {
     /// Starts one process (its log file is appended to); throws if it is already running.
     public func start(_ name: String) throws {
         // A second process under the same name would orphan the first: nothing could stop it.
-        if let running = processes[name], running.isRunning {
+        if let running = processes[name], Self.alive(running) {
             throw SupervisorError("\(Self.executable(name)) is already running (pid \(running.processIdentifier)); stop or kill it first")
         }
         let path = binDirectory.appendingPathComponent(Self.executable(name)).path
@@ -186,7 +186,7 @@ public final class ManagedCluster {
         while !waiting.isEmpty {
             for name in waiting.sorted() {
                 if (try? client.query(router(name), "sys.Ping")) != nil { waiting.remove(name) }
-                if let process = processes[name], !process.isRunning {
+                if let process = processes[name], !Self.alive(process) {
                     throw SupervisorError("\(Self.executable(name)) exited during start; see \(logPath(name))")
                 }
             }
@@ -196,12 +196,12 @@ public final class ManagedCluster {
 
     /// The PID of a running process.
     public func pid(_ name: String) -> Int32? {
-        guard let process = processes[name], process.isRunning else { return nil }
+        guard let process = processes[name], Self.alive(process) else { return nil }
         return process.processIdentifier
     }
 
     /// Whether a process is running.
-    public func isRunning(_ name: String) -> Bool { processes[name]?.isRunning ?? false }
+    public func isRunning(_ name: String) -> Bool { processes[name].map(Self.alive) ?? false }
 
     /// Sends a signal to a process.
     public func signal(_ name: String, _ number: Int32) {
@@ -210,21 +210,24 @@ public final class ManagedCluster {
 
     /// SIGKILL, and wait until it is gone.
     public func kill(_ name: String) {
-        guard let process = processes[name], process.isRunning else { return }
+        guard let process = processes[name], Self.alive(process) else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
         Self.awaitExit(process)
     }
 
-    /// Waits until Foundation has seen `process` exit, or until the process is gone from the
-    /// process table. Not `waitUntilExit()`: when a child crashed and Swift's backtracer held it,
-    /// Foundation missed its exit once and `waitUntilExit()` never returned.
+    /// Waits until `process` is no longer ``alive(_:)``, at most `timeout` seconds. Not
+    /// `waitUntilExit()`: it never returned once, for a child that had crashed.
     private static func awaitExit(_ process: Process, timeout: Double = 10) {
-        let pid = process.processIdentifier
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline {
-            if Foundation.kill(pid, 0) != 0 && errno == ESRCH { return }
-            Thread.sleep(forTimeInterval: 0.01)
-        }
+        while alive(process) && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+    }
+
+    /// Whether a child still runs: Foundation says so and the process table agrees. (Foundation
+    /// once missed the exit of a child that crashed while Swift's backtracer held it, and went
+    /// on reporting it running long after it was gone.)
+    private static func alive(_ process: Process) -> Bool {
+        guard process.isRunning else { return false }
+        return !(Foundation.kill(process.processIdentifier, 0) != 0 && errno == ESRCH)
     }
 
     /// Freezes a process (SIGSTOP).
@@ -239,7 +242,7 @@ public final class ManagedCluster {
     public func restartDead() throws -> [String] {
         var restarted: [String] = []
         for name in processNames where !stopped.contains(name) {
-            if let process = processes[name], process.isRunning { continue }
+            if let process = processes[name], Self.alive(process) { continue }
             try start(name)
             restarted.append(name)
         }
@@ -251,7 +254,7 @@ public final class ManagedCluster {
     @discardableResult
     public func stopAll(timeout: Double = 20) -> [String: Int32?] {
         var statuses: [String: Int32?] = [:]
-        for (name, process) in processes where process.isRunning {
+        for (name, process) in processes where Self.alive(process) {
             stopped.insert(name)
             Foundation.kill(process.processIdentifier, SIGCONT)
             Foundation.kill(process.processIdentifier, SIGTERM)
@@ -259,11 +262,13 @@ public final class ManagedCluster {
         for (name, process) in processes {
             stopped.insert(name)
             let deadline = Date().addingTimeInterval(timeout)
-            while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-            if process.isRunning {
+            while Self.alive(process) && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            if Self.alive(process) {
                 Foundation.kill(process.processIdentifier, SIGKILL)
                 Self.awaitExit(process)
                 statuses[name] = .some(nil)
+            } else if process.isRunning {
+                statuses[name] = .some(nil) // gone, but Foundation has not recorded how
             } else {
                 statuses[name] = process.terminationReason == .uncaughtSignal ? -process.terminationStatus : process.terminationStatus
             }
