@@ -1,7 +1,7 @@
 import ServiceKit
 
 /// Settings of the saga monitor.
-public struct MonitorConfiguration: Sendable {
+public struct MonitorConfiguration: Sendable, BoundSocketsConfiguration {
     /// Where its ROUTER (queries) binds.
     public var routerEndpoint: String
     /// Where its PUB (alerts) binds.

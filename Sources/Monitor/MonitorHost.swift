@@ -41,10 +41,7 @@ public final class MonitorHost {
         system = SystemQueries(service: "monitor", startedMs: wallClockMs())
         let context = try ZMQContext()
         self.context = context
-        sockets = try BoundSockets(context: context, routerEndpoint: config.routerEndpoint, pubEndpoint: config.pubEndpoint,
-                                   source: "monitor", keys: config.keys, clientRate: config.clientRate,
-                                   heartbeatMs: config.heartbeatMs, metrics: metrics,
-                                   logger: logger)
+        sockets = try BoundSockets(context: context, config: config, source: "monitor", metrics: metrics, logger: logger)
         try recover()
     }
 

@@ -1,7 +1,7 @@
 import ServiceKit
 
 /// Settings of the saga orchestrator.
-public struct OrchestratorConfiguration: Sendable {
+public struct OrchestratorConfiguration: Sendable, BoundSocketsConfiguration {
     /// Where the client API ROUTER binds.
     public var routerEndpoint: String
     /// Where the saga-event PUB binds.

@@ -74,10 +74,7 @@ public final class OrchestratorHost {
         faults = FaultInjector(config.faults)
         let context = try ZMQContext()
         self.context = context
-        sockets = try BoundSockets(context: context, routerEndpoint: config.routerEndpoint, pubEndpoint: config.pubEndpoint,
-                                   source: "saga", keys: config.keys, clientRate: config.clientRate,
-                                   heartbeatMs: config.heartbeatMs, metrics: metrics,
-                                   logger: logger)
+        sockets = try BoundSockets(context: context, config: config, source: "saga", metrics: metrics, logger: logger)
         for (service, endpoints) in config.services.sorted(by: { $0.key < $1.key }) {
             let dealer = try ZMQSocket(context, .dealer)
             try dealer.setSendHighWaterMark(100_000)

@@ -1,6 +1,21 @@
 import Logging
 import ZeroMQ
 
+/// What a process's configuration says about the sockets it binds. The service, orchestrator
+/// and monitor configurations all conform.
+public protocol BoundSocketsConfiguration {
+    /// Where the ROUTER binds (one endpoint, or a comma-separated list).
+    var routerEndpoint: String { get }
+    /// Where the PUB binds.
+    var pubEndpoint: String { get }
+    /// CURVE keys; `nil` runs in plaintext.
+    var keys: CurveKeys? { get }
+    /// Requests per second each client may send (0: unlimited).
+    var clientRate: Double { get }
+    /// How often the log's head is published as a heartbeat, in milliseconds.
+    var heartbeatMs: Int { get }
+}
+
 /// The server side every ZSaga process binds: its ROUTER (commands, queries, replay, ping), its
 /// PUB (events and heartbeats) and, when the process has CURVE keys, the ZAP handler that admits
 /// clients to both and watches them for refused handshakes.
@@ -33,6 +48,14 @@ public final class BoundSockets {
         try zap?.watch(publisher.socket, label: "pub")
         router.metrics = metrics
         publisher.metrics = metrics
+    }
+
+    /// Binds the sockets `config` describes, for the process named `source`.
+    public convenience init(context: ZMQContext, config: some BoundSocketsConfiguration, source: String, metrics: HostMetrics,
+                            logger: Logger) throws {
+        try self.init(context: context, routerEndpoint: config.routerEndpoint, pubEndpoint: config.pubEndpoint, source: source,
+                      keys: config.keys, clientRate: config.clientRate, heartbeatMs: config.heartbeatMs, metrics: metrics,
+                      logger: logger)
     }
 
     /// Publishes a heartbeat with the log's `head` when one is due (at once the first time), so

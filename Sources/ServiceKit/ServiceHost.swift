@@ -6,7 +6,7 @@ import SagaWire
 import ZeroMQ
 
 /// Settings of a service host.
-public struct HostConfiguration: Sendable {
+public struct HostConfiguration: Sendable, BoundSocketsConfiguration {
     /// Where the ROUTER binds (commands, queries, replay, ping).
     public var routerEndpoint: String
     /// Where the PUB binds (events, heartbeats).
@@ -77,10 +77,7 @@ public final class ServiceHost<Core: ServiceCore> {
         let context = try ZMQContext()
         self.context = context
         metrics = HostMetrics(service: service)
-        sockets = try BoundSockets(context: context, routerEndpoint: config.routerEndpoint, pubEndpoint: config.pubEndpoint,
-                                   source: service, keys: config.keys, clientRate: config.clientRate,
-                                   heartbeatMs: config.heartbeatMs, metrics: metrics,
-                                   logger: logger)
+        sockets = try BoundSockets(context: context, config: config, source: service, metrics: metrics, logger: logger)
         checkpoints = Checkpoints(every: config.snapshotEvery)
         try recover()
     }

@@ -45,6 +45,17 @@ struct SagaRun {
         return transition.events.map(\.type)
     }
 
+    /// Acknowledges whatever the saga sends next, one command at a time, until it sends nothing;
+    /// returns the command types in the order they went out (the compensations, after a failure).
+    mutating func acknowledgeAll() -> [String] {
+        var types: [String] = []
+        while let next = sent.first {
+            types.append(sentTypes[0])
+            outcome(next, .ok([:]))
+        }
+        return types
+    }
+
     /// The command ids the last transition sends, in order.
     var sent: [String] {
         effects.compactMap { if case .send(let command, _, _) = $0 { return command.command.id } else { return nil } }

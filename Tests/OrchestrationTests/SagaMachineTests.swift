@@ -71,11 +71,7 @@ import Testing
         }
         #expect(run.outcome(id, .timedOut, attempt: policy.maxAttempts).first == "StepFailed")
         #expect(run.events.last?.data["exhausted"] == true)
-        var compensated: [String] = []
-        while let next = run.sent.first {
-            compensated.append(run.sentTypes[0])
-            run.outcome(next, .ok([:]))
-        }
+        let compensated = run.acknowledgeAll()
         #expect(compensated == Array(compensations[0...failing].reversed()))
         #expect(run.state.status == .compensated)
         #expect(try run.replayed().status == .compensated)
@@ -116,11 +112,7 @@ import Testing
         for attempt in 1...policy.maxAttempts { run.outcome(id, .timedOut, attempt: attempt, nextMayHaveRun: true) }
         #expect(run.events.last?.type == "StepFailed")
         #expect(try run.replayed() == run.state)
-        var compensated: [String] = []
-        while let next = run.sent.first {
-            compensated.append(run.sentTypes[0])
-            run.outcome(next, .ok([:]))
-        }
+        let compensated = run.acknowledgeAll()
         let last = min(failing + 1, steps.count - 1)
         #expect(compensated == Array(compensations[0...last].reversed()))
         #expect(run.state.status == .compensated)
