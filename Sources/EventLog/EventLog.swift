@@ -23,11 +23,22 @@ public final class EventLog {
     private var knownVersions: [String: Int64] = [:]
     private static let knownVersionsLimit = 200_000
 
+    /// How much of a commit survives what.
+    public enum Durability: Sendable {
+        /// Every commit is synced to disk before it returns: it survives a crash of the process
+        /// and of the machine. What every process runs with.
+        case synchronous
+        /// Commits are not synced: they survive the process (the next connection sees them),
+        /// not the machine. For simulations and embedded tests that crash an engine without
+        /// losing the machine, where thousands of commits a second matter.
+        case processOnly
+    }
+
     /// Opens (creating if needed) the log at `path` for `service`.
     ///
     /// - Throws: ``EventLogError/wrongService(expected:found:)`` when the file belongs to another
     ///   service, ``EventLogError/storage(_:)`` when SQLite cannot open it.
-    public init(path: String, service: String) throws(EventLogError) {
+    public init(path: String, service: String, durability: Durability = .synchronous) throws(EventLogError) {
         self.service = service
         self.path = path
         var config = Configuration()
@@ -39,7 +50,10 @@ public final class EventLog {
             guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
                 throw EventLogError.storage("could not switch \(path) to WAL mode")
             }
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            switch durability {
+            case .synchronous: try db.execute(sql: "PRAGMA synchronous = FULL")
+            case .processOnly: try db.execute(sql: "PRAGMA synchronous = OFF")
+            }
         }
         do {
             let directory = (path as NSString).deletingLastPathComponent

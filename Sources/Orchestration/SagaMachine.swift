@@ -53,8 +53,9 @@ public struct Transition: Sendable, Equatable {
     /// behind: recovery re-sends the succeeded step (whose service answers with its recorded
     /// outcome) and then the next one with the same command id, which its service applies at
     /// most once. The one decision the gap could change, compensating a step that runs out of
-    /// attempts after such a restart, also compensates the step after it (see `handle`'s
-    /// `nextMayHaveRun`). `SagaStarted` (an orphan first step could never be compensated),
+    /// attempts after such a restart, also compensates the step after it (the saga's
+    /// ``SagaState/recoveryFence``). A driver sends at most one transition of a saga ahead per
+    /// commit, so the log is never more than one step behind (docs/FAULTS.md). `SagaStarted` (an orphan first step could never be compensated),
     /// compensations and completion actions (which cannot be undone) always wait for the commit.
     public var sendsAhead = false
     public init() {}
@@ -87,13 +88,14 @@ public enum SagaMachine {
     ///   - attempt: for ``CommandOutcome/timedOut``, the attempt that timed out; a timeout of an
     ///     older attempt is ignored.
     ///   - unit: a uniform random number in [0, 1) for backoff jitter.
-    ///   - nextMayHaveRun: the saga was recovered waiting for this step's action, so an earlier
-    ///     incarnation may have seen it succeed and sent the next step's action ahead of its log
-    ///     (``Transition/sendsAhead``). If the step now runs out of attempts, the next step is
-    ///     compensated too (a no-op that fences it when its action never arrived).
+    ///
+    /// When the saga was recovered waiting for this step's action (its
+    /// ``SagaState/recoveryFence``), an earlier incarnation may have seen the step succeed and
+    /// sent the next step's action ahead of its log. If the step now runs out of attempts, the
+    /// next step is compensated too: a no-op that fences it when its action never arrived, an
+    /// undo when it did.
     public static func handle(_ state: inout SagaState, _ definition: SagaDefinition, commandID: String,
-                              outcome: CommandOutcome, attempt: Int? = nil, now: Int64, unit: Double,
-                              nextMayHaveRun: Bool = false) -> Transition {
+                              outcome: CommandOutcome, attempt: Int? = nil, now: Int64, unit: Double) -> Transition {
         var t = Transition()
         guard let role = state.pendingRole(ofCommand: commandID, definition),
               let current = state.attempts[commandID] else { return t }
@@ -112,9 +114,10 @@ public enum SagaMachine {
             }
             switch role {
             case .action(let step):
+                let nextMayHaveRun = state.recoveryFence == step && step + 1 < definition.steps.count
                 fail(&state, &t, definition, step: step, commandID: commandID, reason: "exhausted",
                      message: "\(definition.steps[step].name) failed after \(current) attempts (last: \(outcome.summary))",
-                     exhausted: true, compensateFrom: nextMayHaveRun && step + 1 < definition.steps.count ? step + 1 : step, now)
+                     exhausted: true, compensateFrom: nextMayHaveRun ? step + 1 : step, now)
             case .compensation, .completion:
                 stick(&state, &t, definition, commandID: commandID,
                       reason: "\(name(role, definition)) failed after \(current) attempts (last: \(outcome.summary))", now)
@@ -168,9 +171,15 @@ public enum SagaMachine {
         return t
     }
 
-    /// The commands to re-send after a restart, with the same ids and attempt numbers.
-    public static func recover(_ state: SagaState, _ definition: SagaDefinition) -> [SagaEffect] {
-        state.pending(definition).map { .send($0, attempt: state.attempts[$0.command.id] ?? 1, delayMs: 0) }
+    /// Resumes a saga after a restart: sets its recovery fence when it waits for a step's
+    /// action and a later step exists (an earlier incarnation may have sent that step's action
+    /// ahead of its log), and returns the commands to re-send, with the same ids and attempt
+    /// numbers.
+    public static func recover(_ state: inout SagaState, _ definition: SagaDefinition) -> [SagaEffect] {
+        if state.status == .running, case .forward(let step) = state.phase, step + 1 < definition.steps.count {
+            state.recoveryFence = step
+        }
+        return state.pending(definition).map { .send($0, attempt: state.attempts[$0.command.id] ?? 1, delayMs: 0) }
     }
 
     // MARK: Moves

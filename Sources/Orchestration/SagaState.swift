@@ -31,13 +31,6 @@ public enum SagaPhase: Sendable, Equatable {
     case finished
 }
 
-/// What a command a saga sends is for.
-public enum CommandRole: Sendable, Equatable {
-    case action(step: Int)
-    case compensation(step: Int)
-    case completion(index: Int)
-}
-
 /// A command a saga sends, with how it is retried.
 public struct SagaCommand: Sendable, Equatable {
     public var role: CommandRole
@@ -69,20 +62,19 @@ public struct SagaState: Sendable, Equatable {
     public var updatedMs: Int64
     /// The version of the saga's stream.
     public var version: Int64
+    /// The recovery fence: set by ``SagaMachine/recover(_:_:)`` on a saga recovered waiting for
+    /// the action of this step, whose next step's action an earlier incarnation may have sent
+    /// ahead of its log (``Transition/sendsAhead``). Should the step now run out of attempts,
+    /// the next step is compensated too. Never recorded: every recovery sets it anew, and it
+    /// is cleared as soon as the saga leaves that step.
+    public var recoveryFence: Int?
 
     /// The stream of a saga's events.
     public static func stream(_ sagaID: String) -> String { "saga-\(sagaID)" }
 
-    /// The id of a command: `<saga>/<step>/action`, `<saga>/<step>/compensation`,
-    /// `<saga>/complete/<index>`, with `/r<round>` after an operator retry.
+    /// The id of a command of this saga, in its current round (see ``SagaCommandID``).
     public func commandID(_ role: CommandRole) -> String {
-        let base: String
-        switch role {
-        case .action(let step): base = "\(id)/\(step)/action"
-        case .compensation(let step): base = "\(id)/\(step)/compensation"
-        case .completion(let index): base = "\(id)/complete/\(index)"
-        }
-        return round == 0 ? base : "\(base)/r\(round)"
+        SagaCommandID(sagaID: id, role: role, round: round).description
     }
 
     /// What the saga is waiting for in its current phase (cheap: no commands are built).
@@ -145,6 +137,8 @@ public struct SagaState: Sendable, Equatable {
         }
         version = event.version
         updatedMs = event.metadata.timeMs
+        // A retry keeps the saga at the fenced step; every other move leaves it.
+        if event.type != "StepRetrying" { recoveryFence = nil }
         switch event.type {
         case "StepSucceeded":
             let step = try int("step")

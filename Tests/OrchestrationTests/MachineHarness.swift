@@ -36,13 +36,21 @@ struct SagaRun {
 
     /// Feeds an outcome; returns the events it recorded (types only).
     @discardableResult
-    mutating func outcome(_ commandID: String, _ outcome: CommandOutcome, attempt: Int? = nil,
-                          nextMayHaveRun: Bool = false) -> [String] {
+    mutating func outcome(_ commandID: String, _ outcome: CommandOutcome, attempt: Int? = nil) -> [String] {
         now += 5
         let transition = SagaMachine.handle(&state, definition, commandID: commandID, outcome: outcome, attempt: attempt,
-                                            now: now, unit: unit, nextMayHaveRun: nextMayHaveRun)
+                                            now: now, unit: unit)
         record(transition)
         return transition.events.map(\.type)
+    }
+
+    /// Recovers the saga as a restarted orchestrator would (setting its recovery fence);
+    /// returns the command ids it re-sends.
+    @discardableResult
+    mutating func recover() -> [String] {
+        effects = SagaMachine.recover(&state, definition)
+        sendsAhead = false
+        return sent
     }
 
     /// Acknowledges whatever the saga sends next, one command at a time, until it sends nothing;

@@ -109,7 +109,9 @@ import Testing
         for step in 0..<failing { run.outcome("s1/\(step)/action", .ok([:])) }
         let id = "s1/\(failing)/action"
         let policy = SagaDefinition.order.steps[failing].retry
-        for attempt in 1...policy.maxAttempts { run.outcome(id, .timedOut, attempt: attempt, nextMayHaveRun: true) }
+        #expect(run.recover() == [id])
+        #expect(run.state.recoveryFence == (failing + 1 < steps.count ? failing : nil))
+        for attempt in 1...policy.maxAttempts { run.outcome(id, .timedOut, attempt: attempt) }
         #expect(run.events.last?.type == "StepFailed")
         #expect(try run.replayed() == run.state)
         let compensated = run.acknowledgeAll()
@@ -185,18 +187,21 @@ import Testing
         var run = SagaRun()
         run.outcome("s1/0/action", .ok([:]))
         run.outcome("s1/1/action", .timedOut, attempt: 1)
-        let replayed = try run.replayed()
+        var replayed = try run.replayed()
         #expect(replayed == run.state)
-        let effects = SagaMachine.recover(replayed, run.definition)
+        let effects = SagaMachine.recover(&replayed, run.definition)
+        #expect(replayed.recoveryFence == 1)
         guard case .send(let command, let attempt, _) = effects.first else { Issue.record("nothing to resend"); return }
         #expect(command.command.id == "s1/1/action")
         #expect(attempt == 2)
         // Completion actions in flight are all re-sent; a finished saga re-sends nothing.
         for step in 1..<4 { run.outcome("s1/\(step)/action", .ok([:])) }
         run.outcome("s1/complete/0", .ok([:]))
-        #expect(SagaMachine.recover(try run.replayed(), run.definition).count == 1)
+        var completing = try run.replayed()
+        #expect(SagaMachine.recover(&completing, run.definition).count == 1)
+        #expect(completing.recoveryFence == nil)
         run.outcome("s1/complete/1", .ok([:]))
-        #expect(SagaMachine.recover(run.state, run.definition).isEmpty)
+        #expect(SagaMachine.recover(&run.state, run.definition).isEmpty)
     }
 
     @Test func snapshotsRoundTripEveryPhase() throws {
@@ -224,10 +229,40 @@ import Testing
     }
 
     @Test func commandIDsMapBackToTheirSaga() {
-        #expect(OrchestratorHost.sagaID(fromCommand: "s1/0/action") == "s1")
-        #expect(OrchestratorHost.sagaID(fromCommand: "a/b/3/compensation/r2") == "a/b")
-        #expect(OrchestratorHost.sagaID(fromCommand: "run-7/complete/1") == "run-7")
-        #expect(OrchestratorHost.sagaID(fromCommand: "run-7/x/action") == nil)
-        #expect(OrchestratorHost.sagaID(fromCommand: "manual-command") == nil)
+        #expect(SagaCommandID.sagaID(in: "s1/0/action") == "s1")
+        #expect(SagaCommandID.sagaID(in: "a/b/3/compensation/r2") == "a/b")
+        #expect(SagaCommandID.sagaID(in: "run-7/complete/1") == "run-7")
+        #expect(SagaCommandID.sagaID(in: "run-7/x/action") == nil)
+        #expect(SagaCommandID.sagaID(in: "manual-command") == nil)
+        #expect(SagaCommandID.sagaID(in: "/0/action") == nil)
+    }
+
+    @Test func commandIDsAreBuiltAndParsedAsOne() {
+        let ids = [
+            SagaCommandID(sagaID: "s1", role: .action(step: 0)),
+            SagaCommandID(sagaID: "a/b", role: .compensation(step: 3), round: 2),
+            SagaCommandID(sagaID: "run-7", role: .completion(index: 1)),
+            SagaCommandID(sagaID: "x/1/action", role: .action(step: 12), round: 1),
+        ]
+        for id in ids { #expect(SagaCommandID(parsing: id.description) == id) }
+        #expect(ids.map(\.description) == ["s1/0/action", "a/b/3/compensation/r2", "run-7/complete/1", "x/1/action/12/action/r1"])
+        #expect(SagaCommandID(parsing: "s1/0/undo") == nil)
+        #expect(SagaCommandID(parsing: "s1/complete/x") == nil)
+        #expect(SagaCommandID(parsing: "s1/0/action/rx") == nil)
+    }
+
+    @Test func theRecoveryFenceLastsWhileTheStepRetriesAndEndsWhenItMoves() {
+        var run = SagaRun()
+        run.outcome("s1/0/action", .ok([:]))
+        run.recover()
+        #expect(run.state.recoveryFence == 1)
+        run.outcome("s1/1/action", .timedOut, attempt: 1)
+        #expect(run.state.recoveryFence == 1)
+        run.outcome("s1/1/action", .ok([:]))
+        #expect(run.state.recoveryFence == nil)
+        // A saga waiting for its last step's action has nothing after it to fence.
+        run.outcome("s1/2/action", .ok([:]))
+        run.recover()
+        #expect(run.state.recoveryFence == nil)
     }
 }

@@ -1,0 +1,35 @@
+import EventLog
+import SagaWire
+import ServiceKit
+
+/// Everything one iteration of the orchestrator decided: the saga moves to commit at once, the
+/// effects to carry out, the answers to send.
+struct OrchestratorBatch {
+    /// One unit per saga move (and one for the stream offsets), committed together.
+    var units: [LogBatch] = []
+    /// Effects in decision order; those marked `ahead` go out before the commit.
+    var effects: [(sagaID: String, effects: [SagaEffect], ahead: Bool)] = []
+    var replies: [(route: [[UInt8]], message: WireMessage)] = []
+    var queries: [(query: Query, route: [[UInt8]])] = []
+    /// Sagas that already have a command going ahead of this batch's commit.
+    private(set) var sentAhead: Set<String> = []
+
+    var isEmpty: Bool { units.isEmpty && effects.isEmpty && replies.isEmpty && queries.isEmpty }
+
+    /// Records a saga's move: its events as one unit, its effects in order.
+    ///
+    /// The move's commands go ahead of the commit when the machine allows it
+    /// (``Transition/sendsAhead``).
+    mutating func record(_ sagaID: String, versionBefore: Int64, _ transition: Transition) {
+        if !transition.events.isEmpty {
+            units.append(LogBatch(appends: [StreamAppend(
+                stream: SagaState.stream(sagaID),
+                expectedVersion: versionBefore == 0 ? .noStream : .exact(versionBefore),
+                events: transition.events)]))
+        }
+        guard !transition.effects.isEmpty else { return }
+        let ahead = transition.sendsAhead
+        if ahead { sentAhead.insert(sagaID) }
+        effects.append((sagaID, transition.effects, ahead))
+    }
+}

@@ -1,0 +1,70 @@
+import Domain
+import SagaWire
+import ServiceKit
+
+/// The orchestrator's queries: `saga.GetSaga`, `saga.ListSagas`, `saga.Stats`,
+/// `saga.Definitions` and the `sys.*` queries every process answers.
+extension OrchestratorEngine {
+    func answer(_ query: Query, route: [[UInt8]]) {
+        do {
+            io.reply(route: route, .result(QueryResult(inReplyTo: query.id, body: try answerBody(query))))
+        } catch {
+            io.reply(route: route, .error(ErrorReply(inReplyTo: query.id, error)))
+        }
+    }
+
+    private func answerBody(_ query: Query) throws(WireError) -> JSON {
+        if SystemQueries.handles(query.type) {
+            return try system.answer(query, log: log, now: clock.wallClockMs(), extra: [
+                "in_flight": .int(Int64(book.inFlight)), "sagas": .int(Int64(book.summaries.count)),
+                "faults": faults.json, "streams": io.streamStatus, "commit": stats.json,
+            ])
+        }
+        let body = try Fields(query.body, path: "body")
+        switch query.type {
+        case "saga.GetSaga":
+            let sagaID = try body.identifier("saga_id", maxBytes: Limits.idBytes)
+            guard let summary = book.summaries[sagaID] else { throw WireError(.notFound, "no saga \(sagaID)", field: "body.saga_id") }
+            let events: [Event]
+            do { events = try log.read(stream: SagaState.stream(sagaID)) } catch {
+                throw WireError(.internal, "reading saga \(sagaID) failed: \(error)")
+            }
+            var saga = summary.json.objectValue ?? [:]
+            if let state = book.active[sagaID] { saga = state.json.objectValue ?? saga }
+            saga["context"] = events.first?.data["context"] ?? .null
+            let timeline: [JSON] = events.map { event in
+                var entry = event.data.objectValue ?? [:]
+                entry.removeValue(forKey: "context")
+                entry["event"] = .string(event.type)
+                entry["seq"] = .int(event.seq)
+                entry["time_ms"] = .int(event.metadata.timeMs)
+                return .object(entry)
+            }
+            return ["saga": .object(saga), "timeline": .array(timeline)]
+        case "saga.ListSagas":
+            let status = try body.optionalString("status", maxBytes: 32)
+            if let status, SagaStatus(rawValue: status) == nil {
+                throw WireError(.invalidArgument, "must be one of running, compensating, completed, compensated, stuck",
+                                field: "body.status")
+            }
+            let page = try Page(body)
+            let wanted = status.flatMap(SagaStatus.init(rawValue:))
+            let (ids, next) = wanted.map { wanted in page.select(book.summaries.lazy.filter { $0.value.status == wanted }.map { $0.key }) }
+                ?? page.select(book.summaries.keys)
+            return ["sagas": .array(ids.map { book.summaries[$0]!.json }), "next": next.map { .string($0) } ?? .null]
+        case "saga.Stats":
+            var byStatus: [String: JSON] = [:]
+            for status in SagaStatus.allCases { byStatus[status.rawValue] = .int(Int64(book.counts[status, default: 0])) }
+            return ["total": .int(Int64(book.summaries.count)), "by_status": .object(byStatus),
+                    "in_flight": .int(Int64(book.inFlight)), "max_in_flight": .int(Int64(config.maxInFlight))]
+        case "saga.Definitions":
+            return ["definitions": .array(current.keys.sorted().map { type in
+                var json = current[type]!.json.objectValue ?? [:]
+                json["fingerprint"] = .string(current[type]!.fingerprint)
+                return .object(json)
+            })]
+        default:
+            throw WireError(.unknownType, "the orchestrator does not answer \(query.type)", field: "type")
+        }
+    }
+}

@@ -1,0 +1,216 @@
+import EventLog
+import Logging
+import SagaWire
+import ServiceKit
+
+/// The saga orchestrator without its sockets: the saga book and its log, the timers, the
+/// waiting clients, recovery, and one batch per reactor iteration.
+///
+/// Each ``handle(_:)`` takes what an iteration gathered (API requests, the services' replies
+/// and events) plus the timers now due; the pure ``SagaMachine`` turns each into events and
+/// effects; the batch is committed at once; only then are commands sent, clients answered and
+/// saga events published (the next step's action alone may go ahead of the commit).
+///
+/// ``OrchestratorHost`` drives it from a ZeroMQ reactor. Because the engine reaches the world
+/// only through an ``OrchestratorIO`` and a ``HostClock``, tests and the seeded simulation
+/// drive the same code in process, on virtual time, and crash it at every crash point.
+package final class OrchestratorEngine {
+    let config: OrchestratorConfiguration
+    let logger: Logger
+    let log: EventLog
+    let clock: any HostClock
+    let io: any OrchestratorIO
+    var book = SagaBook()
+    var checkpoints: Checkpoints
+    let system: SystemQueries
+    /// The definition new sagas of each type run.
+    var current: [String: SagaDefinition] = [:]
+    var timers = TimerQueue<TimerKind>()
+    var waiters: [String: [(route: [[UInt8]], requestID: String)]] = [:]
+    var random: SplitMix64
+    var catalog = ItemCatalog()
+    /// The positions of the services' streams last saved, and when.
+    var savedPositions: [String: Int64] = [:]
+    var lastOffsetSave: Int64 = 0
+    /// The faults this engine injects; the simulation sets them directly.
+    package var faults: FaultInjector
+    var stats = CommitStats()
+    let observer: OrchestratorObserver
+
+    enum TimerKind {
+        case send(sagaID: String, SagaCommand, attempt: Int)
+        case timeout(commandID: String, attempt: Int)
+    }
+
+    /// The services' stream positions recovered from the log: where the host's subscriber
+    /// resumes each stream.
+    package private(set) var recoveredPositions: [String: Int64] = [:]
+    /// What recovery found.
+    package private(set) var recovery: (snapshots: Int, replayed: Int, resumed: Int, ms: Int64) = (0, 0, 0, 0)
+
+    /// Rebuilds every saga from `log`, registers the configured definitions and re-sends what
+    /// every running or compensating saga waits for, with the same command ids.
+    package init(config: OrchestratorConfiguration, log: EventLog, clock: any HostClock, io: any OrchestratorIO,
+                 metrics: HostMetrics = HostMetrics(service: "saga"), logger: Logger) throws {
+        self.config = config
+        observer = OrchestratorObserver(metrics: metrics)
+        self.log = log
+        self.clock = clock
+        self.io = io
+        self.logger = logger
+        system = SystemQueries(service: "saga", startedMs: clock.wallClockMs())
+        checkpoints = Checkpoints(every: config.snapshotEvery)
+        random = SplitMix64(seed: config.seed)
+        faults = FaultInjector(config.faults)
+        try recover()
+    }
+
+    /// The sequence number of the log's last event.
+    package var head: Int64 { log.head }
+    /// Sagas running or compensating.
+    package var inFlight: Int { book.inFlight }
+    /// When the next timer is due (monotonic ms), if any.
+    package var nextTimerDue: Int64? { timers.nextDue }
+    /// Every saga the engine knows (for tests and the simulation's checks).
+    package var sagas: SagaBook { book }
+
+    private func recover() throws {
+        let started = clock.monotonicMs()
+        let report = try checkpoints.recover(&book, from: log)
+        var registrations: [StreamAppend] = []
+        for definition in config.definitions {
+            current[definition.type] = definition
+            if book.definitions[definition.fingerprint] == nil {
+                registrations.append(StreamAppend(stream: SagaBook.definitionStream(definition.fingerprint),
+                                                  expectedVersion: .noStream,
+                                                  events: [SagaBook.registration(definition, now: clock.wallClockMs())]))
+            }
+        }
+        if !registrations.isEmpty {
+            let events = try log.commit(LogBatch(appends: registrations))
+            for event in events { try book.apply(event) }
+            checkpoints.committed(events)
+        }
+        let offsets = try log.offsets()
+        for service in config.services.keys {
+            if let position = offsets[Self.offsetKey(service)] { recoveredPositions[service] = position }
+        }
+        savedPositions = recoveredPositions
+        // Resume every saga that can move: re-send what it waits for, with the same ids.
+        let now = clock.monotonicMs()
+        var resumed = 0
+        for id in book.active.keys.sorted() {
+            guard var state = book.active[id], state.status == .running || state.status == .compensating,
+                  let definition = book.definition(of: state) else { continue }
+            let effects = SagaMachine.recover(&state, definition)
+            book.update(state)
+            perform(effects, sagaID: id, now: now)
+            resumed += 1
+        }
+        recovery = (report.snapshots, report.replayed, resumed, clock.monotonicMs() - started)
+    }
+
+    static func offsetKey(_ service: String) -> String { "orchestrator/\(service)" }
+
+    // MARK: One batch
+
+    /// Handles one iteration's inputs and the timers due now as one batch: decides, commits
+    /// once, then carries out the effects.
+    ///
+    /// - Throws: ``InjectedCrash`` at an injected crash point, ``HostError/fatalStorage(_:)``
+    ///   when the log fails (the engine's memory is then ahead of its log: stop, and let a
+    ///   restart rebuild from the log).
+    package func handle(_ inputs: OrchestratorInputs) throws {
+        let now = clock.monotonicMs()
+        var batch = OrchestratorBatch()
+        for request in inputs.requests { take(request, &batch) }
+        for (service, message) in inputs.replies { take(message, from: service, &batch, now: now) }
+        for event in inputs.events { take(event, &batch, now: now) }
+        saveOffsets(inputs.positions, &batch)
+        for timer in timers.popDue(now) {
+            switch timer {
+            case .send(let sagaID, let command, let attempt):
+                // Scheduled by a committed transition: send now if the saga still waits for it.
+                if let state = book.active[sagaID], state.attempts[command.command.id] == attempt {
+                    send(command, attempt: attempt, now: now)
+                }
+            case .timeout(let commandID, let attempt):
+                handle(commandID: commandID, outcome: .timedOut, attempt: attempt, &batch, now: now)
+            }
+        }
+        if let query = catalog.requestIfDue(now: now) { io.send(query, to: "inventory") }
+        guard !batch.isEmpty else { return }
+        try finish(batch, now: now)
+        observer.batchDone(inFlight: book.inFlight, timers: timers.count)
+    }
+
+    /// Saves where each stream was consumed up to, riding on a commit the iteration makes
+    /// anyway, or on its own at most once a second. A position saved a little late only means
+    /// a few events are replayed again after a crash, and replayed outcomes of settled commands
+    /// change nothing.
+    private func saveOffsets(_ positions: [String: Int64], _ batch: inout OrchestratorBatch) {
+        let due = clock.monotonicMs() - lastOffsetSave >= 1000
+        guard !batch.units.isEmpty || due else { return }
+        var offsets: [String: Int64] = [:]
+        for (service, position) in positions where savedPositions[service] != position {
+            offsets[Self.offsetKey(service)] = position
+            savedPositions[service] = position
+        }
+        if !offsets.isEmpty {
+            batch.units.append(LogBatch(offsets: offsets))
+            lastOffsetSave = clock.monotonicMs()
+        }
+    }
+
+    /// Sends what may go ahead of the log, commits the batch, then carries out the other
+    /// effects, the answers and the publications.
+    private func finish(_ batch: OrchestratorBatch, now: Int64) throws {
+        var committed: [Event] = []
+        // The next steps' actions: their services work while this commit syncs.
+        for (sagaID, effects, ahead) in batch.effects where ahead { perform(effects, sagaID: sagaID, now: now) }
+        if !batch.sentAhead.isEmpty && faults.crashes(at: .afterSendAhead) { throw InjectedCrash(point: .afterSendAhead) }
+        if !batch.units.isEmpty {
+            // (A crash here leaves sent-ahead actions the log does not show yet; recovery handles it.)
+            if faults.crashes(at: .beforeCommit) { throw InjectedCrash(point: .beforeCommit) }
+            let results: [Result<[Event], EventLogError>]
+            let started = monotonicMicros()
+            do { results = try log.commit(group: batch.units) } catch { throw HostError.fatalStorage("\(error)") }
+            let elapsed = monotonicMicros() - started
+            for result in results {
+                do { committed += try result.get() } catch { throw HostError.fatalStorage("saga batch refused: \(error)") }
+            }
+            stats.record(units: batch.units.count, events: committed.count, micros: elapsed)
+            observer.metrics.commit(units: batch.units.count, micros: elapsed)
+            // Logged, nothing sent yet: recovery must re-send every command of this batch.
+            if faults.crashes(at: .afterCommit) { throw InjectedCrash(point: .afterCommit) }
+        }
+        for (sagaID, effects, ahead) in batch.effects where !ahead { perform(effects, sagaID: sagaID, now: now) }
+        for (route, message) in batch.replies where !faults.dropsReply() { io.reply(route: route, message) }
+        for (query, route) in batch.queries { answer(query, route: route) }
+        if !committed.isEmpty {
+            io.publish(committed.filter { _ in !faults.dropsPublish() })
+            checkpoints.committed(committed)
+            if checkpoints.isDue { try checkpoints.write(book, to: log, logger: logger) }
+        }
+    }
+
+    func perform(_ effects: [SagaEffect], sagaID: String, now: Int64) {
+        for effect in effects {
+            switch effect {
+            case .send(let command, let attempt, let delay):
+                if delay <= 0 {
+                    send(command, attempt: attempt, now: now)
+                } else {
+                    timers.schedule(at: now + delay, .send(sagaID: sagaID, command, attempt: attempt))
+                }
+            case .settled:
+                notifyWaiters(sagaID)
+            }
+        }
+    }
+
+    private func send(_ command: SagaCommand, attempt: Int, now: Int64) {
+        timers.schedule(at: now + command.retry.timeoutMs, .timeout(commandID: command.command.id, attempt: attempt))
+        io.send(command.command, to: command.service)
+    }
+}

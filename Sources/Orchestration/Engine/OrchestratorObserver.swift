@@ -1,0 +1,56 @@
+import CoreMetrics
+import Logging
+import SagaWire
+import ServiceKit
+
+/// The orchestrator's metrics and its log lines about saga moves.
+final class OrchestratorObserver {
+    let metrics: HostMetrics
+    private var counters: [String: CoreMetrics.Counter] = [:]
+    private let sagaLatency = CoreMetrics.Timer(label: "zsaga_saga_latency_seconds", preferredDisplayUnit: .seconds)
+
+    init(metrics: HostMetrics) {
+        self.metrics = metrics
+    }
+
+    /// Metrics and logs of a saga's move.
+    func observe(_ transition: Transition, sagaID: String, logger: Logger) {
+        for event in transition.events {
+            let name = event.data["name"]?.stringValue ?? "-"
+            switch event.type {
+            case "StepRetrying": count("zsaga_saga_retries_total", [("step", name)])
+            case "CompensationSucceeded": count("zsaga_saga_compensations_total", [("step", name)])
+            case "StepFailed": count("zsaga_saga_steps_failed_total", [("step", name), ("reason", event.data["reason"]?.stringValue ?? "-")])
+            case "SagaCompleted", "SagaCompensated", "SagaStuck":
+                let status = event.type == "SagaCompleted" ? "completed" : event.type == "SagaCompensated" ? "compensated" : "stuck"
+                count("zsaga_sagas_settled_total", [("status", status)])
+                if let duration = event.data["duration_ms"]?.intValue { sagaLatency.recordMilliseconds(duration) }
+            default: break
+            }
+            if event.type == "SagaStuck" {
+                logger.warning("saga stuck", metadata: ["saga_id": "\(sagaID)", "reason": "\(event.data["reason"]?.stringValue ?? "-")",
+                                                        "command_id": "\(event.data["command_id"]?.stringValue ?? "-")"])
+            } else if logger.logLevel <= .debug {
+                logger.debug("saga moved", metadata: [
+                    "saga_id": "\(sagaID)", "event": "\(event.type)", "step": "\(name)",
+                    "command_id": "\(event.data["command_id"]?.stringValue ?? "-")",
+                ])
+            }
+        }
+    }
+
+    /// Counts into a counter by label and dimensions, created on first use (at most 1,000 kept).
+    func count(_ label: String, _ dimensions: [(String, String)]) {
+        let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
+        if let counter = counters[key] { counter.increment(); return }
+        let counter = CoreMetrics.Counter(label: label, dimensions: dimensions)
+        if counters.count < 1000 { counters[key] = counter }
+        counter.increment()
+    }
+
+    /// Gauges after a batch.
+    func batchDone(inFlight: Int, timers: Int) {
+        metrics.gauge("zsaga_sagas_in_flight").record(inFlight)
+        metrics.gauge("zsaga_timers").record(timers)
+    }
+}
