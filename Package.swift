@@ -83,6 +83,14 @@ let package = Package(
         .executableTarget(name: "payment-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(name: "shipping-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(name: "saga-orchestrator", dependencies: ["Orchestration", "ServiceKit", "SagaWire", argumentParser]),
+        // The embedded orchestrator, simulated participants and the seeded simulation (the
+        // test kit of the orchestrator engine, as NIOEmbedded is swift-nio's).
+        .target(name: "SagaSimulation", dependencies: [
+            "Orchestration", "ServiceKit", "EventLog", "SagaWire",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "HeapModule", package: "swift-collections"),
+        ]),
+        .executableTarget(name: "zsaga-sim", dependencies: ["SagaSimulation", "SagaWire", argumentParser]),
         .target(name: "Bench", dependencies: ["SagaClient", "SagaWire", "ZeroMQ"]),
         .executableTarget(name: "zsaga-bench", dependencies: ["Bench", "SagaClient", "SagaWire", argumentParser]),
         .executableTarget(name: "sagactl", dependencies: ["SagaClient", "SagaWire", "ServiceKit", argumentParser]),
@@ -102,6 +110,7 @@ let package = Package(
         ]),
         .testTarget(name: "MonitorTests", dependencies: ["Monitor", "SagaWire"]),
         .testTarget(name: "OrchestrationTests", dependencies: ["Orchestration", "Domain", "SagaWire"]),
+        .testTarget(name: "SimulationTests", dependencies: ["SagaSimulation", "Orchestration", "ServiceKit", "SagaWire"]),
         .testTarget(
             name: "EventLogTests",
             dependencies: ["EventLog", "SagaWire", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -12,3 +12,11 @@ swift build --build-tests
 echo "== tests"
 # System tests find the executables next to the test bundle (see Tests/TestSupport/Binaries.swift).
 swift test --skip-build "$@"
+
+# The seeded simulation of the orchestrator engine at full speed: a release build, a fixed
+# budget of 400 seeds (about 38,000 sagas). Longer runs: ./scripts/simulate.sh.
+if [ "$#" -eq 0 ]; then
+  echo "== simulation (release, 400 seeds)"
+  swift build -c release --product zsaga-sim
+  .build/release/zsaga-sim --first-seed 1 --seeds 400
+fi

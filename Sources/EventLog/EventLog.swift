@@ -47,6 +47,8 @@ public final class EventLog {
         // lose the last commits on power loss. WAL plus synchronous=FULL fsyncs the WAL at every
         // commit, so a commit that returned survives a crash or power loss.
         config.prepareDatabase { db in
+            // Nothing else opens an engine's log in an in-process run: skip the file locks.
+            if durability == .processOnly { try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE") }
             guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
                 throw EventLogError.storage("could not switch \(path) to WAL mode")
             }

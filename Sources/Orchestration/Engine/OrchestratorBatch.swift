@@ -18,8 +18,12 @@ struct OrchestratorBatch {
 
     /// Records a saga's move: its events as one unit, its effects in order.
     ///
-    /// The move's commands go ahead of the commit when the machine allows it
-    /// (``Transition/sendsAhead``).
+    /// The move's commands go ahead of the commit only when the machine allows it
+    /// (``Transition/sendsAhead``) and the saga has nothing ahead in this batch yet. A saga can
+    /// move twice in one batch (after a restart, its step's recorded reply and the next step's
+    /// replayed event may arrive together); the second move's commands then wait for the
+    /// commit. So whatever the crashes, a service can be at most one step ahead of the log:
+    /// the invariant recovery relies on (docs/FAULTS.md, "One step ahead, at most").
     mutating func record(_ sagaID: String, versionBefore: Int64, _ transition: Transition) {
         if !transition.events.isEmpty {
             units.append(LogBatch(appends: [StreamAppend(
@@ -28,8 +32,7 @@ struct OrchestratorBatch {
                 events: transition.events)]))
         }
         guard !transition.effects.isEmpty else { return }
-        let ahead = transition.sendsAhead
-        if ahead { sentAhead.insert(sagaID) }
+        let ahead = transition.sendsAhead && sentAhead.insert(sagaID).inserted
         effects.append((sagaID, transition.effects, ahead))
     }
 }

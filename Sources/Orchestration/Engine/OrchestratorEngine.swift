@@ -67,6 +67,8 @@ package final class OrchestratorEngine {
 
     /// The sequence number of the log's last event.
     package var head: Int64 { log.head }
+    /// The saga log (for tests and the simulation's checks: the engine is its only writer).
+    package var eventLog: EventLog { log }
     /// Sagas running or compensating.
     package var inFlight: Int { book.inFlight }
     /// When the next timer is due (monotonic ms), if any.

@@ -44,4 +44,5 @@ package struct OrchestratorInputs {
 package struct InjectedCrash: Error, Sendable, Equatable {
     /// Where it happened.
     package var point: FaultSpec.CrashPoint
+    package init(point: FaultSpec.CrashPoint) { self.point = point }
 }
