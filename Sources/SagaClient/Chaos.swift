@@ -2,73 +2,6 @@ import Foundation
 import SagaWire
 import ServiceKit
 
-/// Settings of a chaos run.
-public struct ChaosOptions: Sendable {
-    public var sagas = 1000
-    /// Seconds of chaos: kills, pauses and faults happen during this window.
-    public var duration = 60.0
-    public var seed: UInt64 = 1
-    /// Where the run's cluster keeps its data and logs (created fresh).
-    public var directory: URL
-    /// Sagas in flight at once.
-    public var concurrency = 32
-    /// Where the executables are.
-    public var binDirectory: URL
-    /// Seconds to wait, after the chaos, for every saga to settle.
-    public var settleTimeout = 240.0
-
-    public init(directory: URL, binDirectory: URL) {
-        self.directory = directory
-        self.binDirectory = binDirectory
-    }
-}
-
-/// What a chaos run did and found.
-public struct ChaosReport: Sendable {
-    public var sagas = 0
-    public var completed = 0
-    public var compensated = 0
-    public var stuck = 0
-    /// Sagas the client never saw settle.
-    public var failed = 0
-    public var kills = 0
-    /// Processes that aborted at an injected crash point and were restarted.
-    public var crashes = 0
-    public var pauses = 0
-    /// Fault specs switched on.
-    public var faults = 0
-    public var violations: [Violation] = []
-    public var durationSeconds = 0.0
-    public var seed: UInt64 = 0
-    public var killsByProcess: [String: Int] = [:]
-
-    public var json: JSON {
-        ["sagas": .int(Int64(sagas)), "completed": .int(Int64(completed)), "compensated": .int(Int64(compensated)),
-         "stuck": .int(Int64(stuck)), "failed": .int(Int64(failed)), "kills": .int(Int64(kills)),
-         "crashes": .int(Int64(crashes)), "pauses": .int(Int64(pauses)), "faults": .int(Int64(faults)),
-         "kills_by_process": .object(killsByProcess.mapValues { .int(Int64($0)) }),
-         "violations": .array(violations.map(\.json)), "duration_s": .double(durationSeconds), "seed": .int(Int64(bitPattern: seed))]
-    }
-
-    public var lines: [String] {
-        var lines = [
-            "sagas \(sagas): completed \(completed), compensated \(compensated), stuck \(stuck), failed \(failed)",
-            "kills \(kills) (" + killsByProcess.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-                + "), injected crashes \(crashes), pauses \(pauses), fault specs \(faults)",
-            String(format: "duration %.1f s, seed %llu", durationSeconds, seed),
-        ]
-        if violations.isEmpty {
-            lines.append("violations: none")
-        } else {
-            lines.append("VIOLATIONS: \(violations.count)")
-            for violation in violations.prefix(50) {
-                lines.append("  [\(violation.check)] \(violation.sagaID.map { "saga \($0): " } ?? "")\(violation.detail)")
-            }
-        }
-        return lines
-    }
-}
-
 /// `sagactl chaos`: starts a fresh cluster, drives sagas through it while killing, freezing and
 /// faulting its processes at seeded random moments, then stops the faults, waits for quiet and
 /// checks every invariant.
@@ -76,6 +9,9 @@ public final class ChaosRun {
     private let options: ChaosOptions
     private var random: SplitMix64
     private var report = ChaosReport()
+    private var nemesis = ExhaustionNemesis(definition: [:])
+    /// Services frozen past a step's retry budget: spared by kills and faults until they thaw.
+    private var longFrozen: Set<String> = []
 
     /// Fault specs the run switches on, per kind of process. `fail` targets actions only: a
     /// refused compensation would leave a saga stuck by design, not by a bug.
@@ -112,6 +48,8 @@ public final class ChaosRun {
         try cluster.startAll()
         try cluster.waitUntilUp()
         let control = try ClusterClient(timeoutMs: 700)
+        let definitions = try control.query(cluster.router("saga"), "saga.Definitions")["definitions"]?.arrayValue ?? []
+        nemesis = ExhaustionNemesis(definition: definitions.first { $0["type"] == "order" } ?? [:])
 
         // The load, on its own thread: paced so the sagas spread over the chaos window.
         let load = LockedValue(LoadState())
@@ -145,10 +83,10 @@ public final class ChaosRun {
             for (name, until) in paused where until <= now {
                 cluster.resume(name)
                 paused.removeValue(forKey: name)
+                longFrozen.remove(name)
             }
-            let restarted = try cluster.restartDead()
-            report.crashes += restarted.count
-            for name in restarted { faulted.remove(name) }
+            for death in try restartDead(cluster) { faulted.remove(death.name) }
+            try scheduled(cluster, control, &paused, &faulted, elapsed: now.timeIntervalSince(started))
             if now >= nextAction {
                 try act(cluster, control, &paused, &faulted)
                 nextAction = now.addingTimeInterval(random.uniform(0.3...1.5))
@@ -166,12 +104,12 @@ public final class ChaosRun {
 
         // Stop the chaos: thaw, clear every fault, bring back the dead.
         for name in paused.keys { cluster.resume(name) }
-        report.crashes += try cluster.restartDead().count
+        try restartDead(cluster)
         for name in ManagedCluster.names { clearFault(name, cluster, control) }
         bar.note("chaos over; waiting for every saga to settle")
         let settleDeadline = Date().addingTimeInterval(options.settleTimeout)
         while loadDone.wait(timeout: .now() + 1) == .timedOut {
-            report.crashes += try cluster.restartDead().count
+            try restartDead(cluster)
             let done = load.withLock { $0.progress }
             bar.update(done: done.completed + done.compensated + done.stuck + done.failed, rate: done.sagasPerSecond, details: "settling")
             if Date() > settleDeadline { break }
@@ -196,6 +134,8 @@ public final class ChaosRun {
         if check.sagas != options.sagas {
             report.violations.append(Violation(sagaID: nil, check: "saga_count", detail: "\(check.sagas) sagas recorded, \(options.sagas) started"))
         }
+        report.paths = try RecoveryPaths.read(try ClusterClient(timeoutMs: 30_000), orchestrator: cluster.router("saga"))
+        report.crashesByPoint = cluster.injectedCrashes
         // What the client was told must be what the cluster recorded.
         let sagas = try ClusterClient(timeoutMs: 30_000).all(cluster.router("saga"), "saga.ListSagas", key: "sagas")
         let recorded = Dictionary(uniqueKeysWithValues: sagas.compactMap { saga in
@@ -205,9 +145,9 @@ public final class ChaosRun {
                                                detail: "client was told \(told), the orchestrator recorded \(recorded[saga] ?? "nothing")"))
         }
         // A clean shutdown after all that.
-        for (name, status) in cluster.stopAll() where status != 0 {
+        for (name, exit) in cluster.stopAll().sorted(by: { $0.key < $1.key }) where !exit.isClean {
             report.violations.append(Violation(sagaID: nil, check: "clean_shutdown",
-                                               detail: "\(ManagedCluster.executable(name)) exited with \(status.map(String.init) ?? "no status (killed after 20 s)") on SIGTERM"))
+                                               detail: "\(ManagedCluster.executable(name)) \(exit) after SIGTERM; see \(cluster.logPath(name))"))
         }
         report.durationSeconds = Date().timeIntervalSince(started)
         return report
@@ -233,19 +173,64 @@ public final class ChaosRun {
         _ = manager.createFile(atPath: marker.path, contents: Data("seed \(options.seed)\n".utf8))
     }
 
-    /// One random act: a kill and restart, a pause, or a fault switched on or off.
+    /// The nemesis's planned acts, when due.
+    private func scheduled(_ cluster: ManagedCluster, _ control: ClusterClient, _ paused: inout [String: Date],
+                           _ faulted: inout Set<String>, elapsed: Double) throws {
+        let fraction = elapsed / options.duration
+        guard let act = nemesis.planned(at: fraction, sparing: longFrozen, &random) else { return }
+        if try !carryOut(act, cluster, control, &paused, &faulted) { nemesis.retry(act, at: fraction) }
+    }
+
+    /// Carries out a nemesis act; false when it could not be (the orchestrator did not answer).
+    @discardableResult
+    private func carryOut(_ act: ExhaustionNemesis.Act, _ cluster: ManagedCluster, _ control: ClusterClient,
+                          _ paused: inout [String: Date], _ faulted: inout Set<String>) throws -> Bool {
+        switch act {
+        case .freeze(let service, let seconds, let restart):
+            cluster.pause(service)
+            paused[service] = Date().addingTimeInterval(seconds)
+            longFrozen.insert(service)
+            report.longFreezes += 1
+            report.pauses += 1
+            guard restart else { return true }
+            // Let the frozen service's commands time out in flight, then restart the orchestrator:
+            // the sagas it recovers wait for the frozen service with their recovery fence set.
+            Thread.sleep(forTimeInterval: 0.3)
+            cluster.kill("saga")
+            faulted.remove("saga")
+            report.kills += 1
+            report.killsByProcess["saga", default: 0] += 1
+            report.longFreezesWithRestart += 1
+            try cluster.start("saga")
+            return true
+        case .sendAheadCrash:
+            let spec = "crash=after-send-ahead:0.5,seed=\(random.next() % 1_000_000)"
+            guard (try? control.command(cluster.router("saga"), "sys.SetFault", ["spec": .string(spec)])) != nil else { return false }
+            faulted.insert("saga")
+            report.faults += 1
+            return true
+        }
+    }
+
+    /// One random act: a kill and restart, a freeze past a step's retry budget, a pause, or a
+    /// fault switched on or off. A service in a long freeze is spared.
     private func act(_ cluster: ManagedCluster, _ control: ClusterClient, _ paused: inout [String: Date],
                      _ faulted: inout Set<String>) throws {
         let roll = random.nextUnit()
-        if roll < 0.45 {
+        if roll < 0.42 {
             // The orchestrator gets a third of the kills; the services share the rest.
             let name = random.nextUnit() < 0.34 ? "saga" : pick(Array(ManagedCluster.names.dropLast()))
+            guard !longFrozen.contains(name) else { return }
             cluster.kill(name)
             paused.removeValue(forKey: name)
             faulted.remove(name)
             report.kills += 1
             report.killsByProcess[name, default: 0] += 1
             try cluster.start(name)
+        } else if roll < 0.45 {
+            if let freeze = nemesis.freeze(restart: random.nextUnit() < 0.5, sparing: longFrozen, &random) {
+                try carryOut(freeze, cluster, control, &paused, &faulted)
+            }
         } else if roll < 0.65 {
             let candidates = ManagedCluster.names.filter { paused[$0] == nil }
             guard !candidates.isEmpty else { return }
@@ -257,7 +242,7 @@ public final class ChaosRun {
             report.pauses += 1
         } else {
             let name = pick(ManagedCluster.names)
-            guard paused[name] == nil else { return }
+            guard paused[name] == nil, !longFrozen.contains(name) else { return }
             if faulted.contains(name) && random.nextUnit() < 0.6 {
                 clearFault(name, cluster, control)
                 faulted.remove(name)
@@ -276,8 +261,29 @@ public final class ChaosRun {
     private func clearFault(_ name: String, _ cluster: ManagedCluster, _ control: ClusterClient) {
         for _ in 0..<20 {
             if (try? control.command(cluster.router(name), "sys.SetFault", ["spec": ""])) != nil { return }
-            _ = try? cluster.restartDead()
+            _ = try? restartDead(cluster)
         }
+    }
+
+    /// Restarts what died on its own, counting injected crashes; a death that no injected
+    /// crash explains (a real crash) is a violation.
+    @discardableResult
+    private func restartDead(_ cluster: ManagedCluster) throws -> [ManagedCluster.Death] {
+        let deaths = try cluster.restartDead()
+        for death in deaths {
+            if death.crashPoint != nil {
+                report.crashes += 1
+            } else {
+                report.violations.append(Violation(sagaID: nil, check: "unexpected_exit", detail:
+                    "\(ManagedCluster.executable(death.name)) \(death.exit) without an injected crash; see \(cluster.logPath(death.name))"))
+            }
+            if case .killedAfterTimeout = death.exit {
+                report.violations.append(Violation(sagaID: nil, check: "crash_exit", detail:
+                    "\(ManagedCluster.executable(death.name)) announced a crash at \(death.crashPoint ?? "?") but was still running "
+                    + "\(Int(cluster.crashDeadline)) s later; it was killed"))
+            }
+        }
+        return deaths
     }
 
     /// Waits until the orchestrator has nothing in flight (every saga settled or stuck).
@@ -285,7 +291,7 @@ public final class ChaosRun {
         let client = try ClusterClient(timeoutMs: 2000)
         while Date() < deadline {
             if let stats = try? client.query(cluster.router("saga"), "saga.Stats"), stats["in_flight"] == 0 { return }
-            _ = try cluster.restartDead()
+            try restartDead(cluster)
             Thread.sleep(forTimeInterval: 0.5)
         }
     }

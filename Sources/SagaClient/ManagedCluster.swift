@@ -47,7 +47,13 @@ public final class ManagedCluster {
     /// How the orchestrator reaches the services: over TCP, or over `ipc://` socket files (the
     /// processes then bind both, and clients keep using TCP).
     public var transport: Transport = .tcp
-    private var processes: [String: Process] = [:]
+    private var processes: [String: SupervisedProcess] = [:]
+    /// Where each process's log stood when it was last started.
+    private var logOffsets: [String: UInt64] = [:]
+    /// When a running process was first seen to have announced an injected crash.
+    private var crashSeen: [String: Date] = [:]
+    /// The crash point each process announced since it started.
+    private var announced: [String: String] = [:]
 
     /// How co-located processes talk to each other.
     public enum Transport: String, Sendable {
@@ -61,7 +67,6 @@ public final class ManagedCluster {
     }
 
     func ipc(_ name: String, _ kind: String) -> String { "ipc://\(socketDirectory)/\(name)-\(kind)" }
-    private var logHandles: [String: FileHandle] = [:]
     /// Processes stopped on purpose (SIGTERM); the rest are restarted by ``restartDead()``.
     private var stopped: Set<String> = []
 
@@ -140,36 +145,33 @@ public final class ManagedCluster {
     /// Starts one process (its log file is appended to); throws if it is already running.
     public func start(_ name: String) throws {
         // A second process under the same name would orphan the first: nothing could stop it.
-        if let running = processes[name], Self.alive(running) {
-            throw SupervisorError("\(Self.executable(name)) is already running (pid \(running.processIdentifier)); stop or kill it first")
+        if let running = processes[name], running.isRunning {
+            throw SupervisorError("\(Self.executable(name)) is already running (pid \(running.pid)); stop or kill it first")
         }
         let path = binDirectory.appendingPathComponent(Self.executable(name)).path
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw SupervisorError("executable \(path) not found; build first (swift build) or set ZSAGA_BIN_DIR")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
         let bindRouter = transport == .ipc ? "\(router(name)),\(ipc(name, "router"))" : router(name)
         let bindPub = transport == .ipc ? "\(pub(name)),\(ipc(name, "pub"))" : pub(name)
-        process.arguments = ["--router", bindRouter, "--pub", bindPub,
-                             "--data-dir", directory.appendingPathComponent("data/\(name)").path] + (extraArguments[name] ?? [])
+        var arguments = ["--router", bindRouter, "--pub", bindPub,
+                         "--data-dir", directory.appendingPathComponent("data/\(name)").path] + (extraArguments[name] ?? [])
         if name == "monitor", !(extraArguments[name] ?? []).contains("--http") {
             // Each cluster's dashboard on a port of its own, so clusters side by side never collide.
-            process.arguments! += ["--http", "127.0.0.1:\(httpPort)"]
+            arguments += ["--http", "127.0.0.1:\(httpPort)"]
         }
-        process.environment = ProcessInfo.processInfo.environment.merging(processEnvironment) { $1 }.merging(environment) { $1 }
-        if logHandles[name] == nil {
-            _ = FileManager.default.createFile(atPath: logPath(name), contents: nil)
-            logHandles[name] = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath(name)))
+        let environment = ProcessInfo.processInfo.environment.merging(processEnvironment) { $1 }.merging(self.environment) { $1 }
+        let log = logPath(name)
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+        logOffsets[name] = Self.size(of: log)
+        do {
+            processes[name] = try SupervisedProcess(executable: path, arguments: arguments, environment: environment, logPath: log)
+        } catch let error as SpawnError {
+            throw SupervisorError(error.description)
         }
-        let handle = logHandles[name]!
-        handle.seekToEndOfFile()
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        processes[name] = process
         stopped.remove(name)
+        crashSeen[name] = nil
+        announced[name] = nil
     }
 
     /// Starts every process.
@@ -186,8 +188,8 @@ public final class ManagedCluster {
         while !waiting.isEmpty {
             for name in waiting.sorted() {
                 if (try? client.query(router(name), "sys.Ping")) != nil { waiting.remove(name) }
-                if let process = processes[name], !Self.alive(process) {
-                    throw SupervisorError("\(Self.executable(name)) exited during start; see \(logPath(name))")
+                if let process = processes[name], !process.isRunning {
+                    throw SupervisorError("\(Self.executable(name)) \(process.exit!) during start; see \(logPath(name))")
                 }
             }
             if Date() > deadline { throw SupervisorError("no answer from \(waiting.sorted()) within \(timeout) s") }
@@ -196,38 +198,25 @@ public final class ManagedCluster {
 
     /// The PID of a running process.
     public func pid(_ name: String) -> Int32? {
-        guard let process = processes[name], Self.alive(process) else { return nil }
-        return process.processIdentifier
+        guard let process = processes[name], process.isRunning else { return nil }
+        return process.pid
     }
 
     /// Whether a process is running.
-    public func isRunning(_ name: String) -> Bool { processes[name].map(Self.alive) ?? false }
+    public func isRunning(_ name: String) -> Bool { processes[name]?.isRunning ?? false }
+
+    /// How a process that is not running ended (`nil` while it runs or before it started).
+    public func exit(_ name: String) -> ProcessExit? { processes[name]?.exit }
 
     /// Sends a signal to a process.
     public func signal(_ name: String, _ number: Int32) {
-        if let pid = pid(name) { Foundation.kill(pid, number) }
+        processes[name]?.signal(number)
     }
 
-    /// SIGKILL, and wait until it is gone.
+    /// SIGKILL, and wait until it is reaped.
     public func kill(_ name: String) {
-        guard let process = processes[name], Self.alive(process) else { return }
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        Self.awaitExit(process)
-    }
-
-    /// Waits until `process` is no longer ``alive(_:)``, at most `timeout` seconds. Not
-    /// `waitUntilExit()`: it never returned once, for a child that had crashed.
-    private static func awaitExit(_ process: Process, timeout: Double = 10) {
-        let deadline = Date().addingTimeInterval(timeout)
-        while alive(process) && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-    }
-
-    /// Whether a child still runs: Foundation says so and the process table agrees. (Foundation
-    /// once missed the exit of a child that crashed while Swift's backtracer held it, and went
-    /// on reporting it running long after it was gone.)
-    private static func alive(_ process: Process) -> Bool {
-        guard process.isRunning else { return false }
-        return !(Foundation.kill(process.processIdentifier, 0) != 0 && errno == ESRCH)
+        guard let process = processes[name], process.isRunning else { return }
+        process.kill()
     }
 
     /// Freezes a process (SIGSTOP).
@@ -236,51 +225,98 @@ public final class ManagedCluster {
     /// Thaws a process (SIGCONT).
     public func resume(_ name: String) { signal(name, SIGCONT) }
 
-    /// Restarts every process that died without being stopped on purpose (an injected crash,
-    /// say); returns their names.
-    @discardableResult
-    public func restartDead() throws -> [String] {
-        var restarted: [String] = []
-        for name in processNames where !stopped.contains(name) {
-            if let process = processes[name], Self.alive(process) { continue }
-            try start(name)
-            restarted.append(name)
-        }
-        return restarted
+    /// Injected crashes seen so far, by crash point (from the line a process writes as it aborts).
+    public private(set) var injectedCrashes: [String: Int] = [:]
+
+    /// How long a process that announced an injected crash may take to exit (Swift's backtracer
+    /// runs first) before it is killed.
+    public var crashDeadline = 30.0
+
+    /// A process that died without being stopped on purpose, and how.
+    public struct Death: Sendable {
+        public var name: String
+        public var exit: ProcessExit
+        /// The injected crash point it announced, if it aborted at one.
+        public var crashPoint: String?
     }
 
-    /// Stops every process with SIGTERM (SIGCONT first, in case one is frozen) and returns each
-    /// exit status; a process that does not exit within `timeout` is killed and reported as `nil`.
+    /// Restarts every process that died without being stopped on purpose (an injected crash,
+    /// say), and says how each died. A process that announced an injected crash but is still
+    /// running (in Swift's backtracer) is waited for, up to ``crashDeadline``, then killed: it
+    /// is restarted only once it is gone.
     @discardableResult
-    public func stopAll(timeout: Double = 20) -> [String: Int32?] {
-        var statuses: [String: Int32?] = [:]
-        for (name, process) in processes where Self.alive(process) {
-            stopped.insert(name)
-            Foundation.kill(process.processIdentifier, SIGCONT)
-            Foundation.kill(process.processIdentifier, SIGTERM)
+    public func restartDead() throws -> [Death] {
+        var deaths: [Death] = []
+        for name in processNames where !stopped.contains(name) {
+            guard let process = processes[name] else { continue }
+            let point = crashPoint(name)
+            var killedLate = false
+            if process.isRunning {
+                guard point != nil else { continue }
+                let since = crashSeen[name] ?? Date()
+                crashSeen[name] = since
+                if Date().timeIntervalSince(since) < crashDeadline { continue }
+                process.kill()
+                killedLate = true
+                if process.isRunning { continue }
+            }
+            let exit = killedLate ? .killedAfterTimeout(after: crashDeadline) : process.exit!
+            if let point { injectedCrashes[point, default: 0] += 1 }
+            deaths.append(Death(name: name, exit: exit, crashPoint: point))
+            try start(name)
         }
+        return deaths
+    }
+
+    /// The crash point a running or dead process announced in its log since it started (the
+    /// log is read on from where the last look ended).
+    private func crashPoint(_ name: String) -> String? {
+        if let point = announced[name] { return point }
+        guard let offset = logOffsets[name], let handle = FileHandle(forReadingAtPath: logPath(name)) else { return nil }
+        defer { try? handle.close() }
+        try? handle.seek(toOffset: offset)
+        guard let data = try? handle.readToEnd(), !data.isEmpty else { return nil }
+        // Keep a line's worth before the end: the announcement may be half written.
+        let text = String(decoding: data, as: UTF8.self)
+        if let range = text.range(of: "injected crash at "), let end = text[range.upperBound...].firstIndex(where: \.isNewline) {
+            announced[name] = String(text[range.upperBound..<end])
+            return announced[name]
+        }
+        logOffsets[name] = offset + UInt64(max(0, data.count - 200))
+        return nil
+    }
+
+    private static func size(of path: String) -> UInt64 {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.uint64Value ?? 0
+    }
+
+    /// Stops every process with SIGTERM (SIGCONT first, in case one is frozen) and returns how
+    /// each ended, as reaped; a process that does not exit within `timeout` is killed and
+    /// reported as ``ProcessExit/killedAfterTimeout(after:)``.
+    @discardableResult
+    public func stopAll(timeout: Double = 20) -> [String: ProcessExit] {
+        for (name, process) in processes where process.isRunning {
+            stopped.insert(name)
+            process.signal(SIGCONT)
+            process.signal(SIGTERM)
+        }
+        var exits: [String: ProcessExit] = [:]
+        let deadline = Date().addingTimeInterval(timeout)
         for (name, process) in processes {
             stopped.insert(name)
-            let deadline = Date().addingTimeInterval(timeout)
-            while Self.alive(process) && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-            if Self.alive(process) {
-                Foundation.kill(process.processIdentifier, SIGKILL)
-                Self.awaitExit(process)
-                statuses[name] = .some(nil)
-            } else if process.isRunning {
-                statuses[name] = .some(nil) // gone, but Foundation has not recorded how
+            if let exit = process.wait(timeout: max(0, deadline.timeIntervalSinceNow)) {
+                exits[name] = exit
             } else {
-                statuses[name] = process.terminationReason == .uncaughtSignal ? -process.terminationStatus : process.terminationStatus
+                process.kill()
+                exits[name] = .killedAfterTimeout(after: timeout)
             }
         }
-        return statuses
+        return exits
     }
 
-    /// Kills whatever still runs (SIGKILL) and closes the log files.
+    /// Kills whatever still runs (SIGKILL) and waits for it.
     public func killAll() {
         for name in processes.keys { kill(name) }
-        for handle in logHandles.values { try? handle.close() }
-        logHandles.removeAll()
     }
 
     deinit { killAll() }

@@ -3,25 +3,34 @@ import SagaWire
 import Testing
 import TestSupport
 
-/// `sagactl chaos` for about a minute: kills (the orchestrator's included), pauses longer than
-/// the step timeouts and injected faults, then every invariant checked at the services.
+/// `sagactl chaos` for 90 seconds: kills (the orchestrator's included), pauses longer than the
+/// step timeouts, freezes longer than a step's whole retry budget (some with an orchestrator
+/// restart), injected faults and crashes, then every invariant checked at the services, and the
+/// count of every recovery path the run reached.
 @Suite struct ChaosTests {
-    @Test func aMinuteOfChaosBreaksNoInvariant() throws {
+    @Test func ninetySecondsOfChaosReachEveryRecoveryPathAndBreakNoInvariant() throws {
         let directory = try TempDirectory("chaos")
         defer { directory.remove() }
         let chaos = try ChildProcess(try Binaries.path("sagactl"), [
-            "chaos", "--sagas", "300", "--duration", "60", "--seed", "11", "--data-dir", directory.file("run"), "--json",
+            "chaos", "--sagas", "600", "--duration", "90", "--seed", "11", "--data-dir", directory.file("run"), "--json",
         ])
-        let status = chaos.wait(seconds: 600)
-        #expect(status != nil, "chaos did not finish in 10 minutes")
+        let status = chaos.wait(seconds: 900)
+        #expect(status != nil, "chaos did not finish in 15 minutes")
         let report = try JSONParser.parse(try #require(chaos.stdoutLines.last, "no report: \(chaos.stderrLines.suffix(5))"))
-        #expect(report["violations"] == [], "\(chaos.stdoutLines.joined(separator: "\n"))")
+        let text = chaos.stdoutLines.joined(separator: "\n")
+        #expect(report["violations"] == [], "\(text)")
         #expect(status == 0)
-        #expect(report["sagas"] == 300)
-        #expect((report["completed"]?.intValue ?? 0) + (report["compensated"]?.intValue ?? 0) == 300)
+        #expect(report["sagas"] == 600)
+        #expect((report["completed"]?.intValue ?? 0) + (report["compensated"]?.intValue ?? 0) == 600)
         #expect(report["kills"]?.intValue ?? 0 >= 10)
         #expect(report["kills_by_process"]?["saga"]?.intValue ?? 0 >= 1)
         #expect(report["pauses"]?.intValue ?? 0 >= 2)
         #expect(report["stuck"] == 0)
+        // Every recovery path ran at least once.
+        #expect(report["crashes_by_point"]?["after-send-ahead"]?.intValue ?? 0 > 0, "\(text)")
+        #expect(report["long_freezes_with_restart"]?.intValue ?? 0 > 0, "\(text)")
+        for path in ["exhausted", "compensate_from", "compensation_retries", "step_retries"] {
+            #expect(report["paths"]?[path]?.intValue ?? 0 > 0, "the path \(path) never ran: \(text)")
+        }
     }
 }

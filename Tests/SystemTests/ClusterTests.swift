@@ -68,7 +68,7 @@ import TestSupport
 
         // SIGTERM: every process finishes its batch, closes and exits 0.
         let statuses = cluster.stop()
-        for name in LocalCluster.names { #expect(statuses[name] == 0, "\(name) exited \(String(describing: statuses[name]))") }
+        for name in LocalCluster.names { #expect(statuses[name] == .exited(0), "\(name) \(statuses[name].map { "\($0)" } ?? "never ran")") }
     }
 
     @Test func stateIsRebuiltFromLogsAndSnapshotsAfterARestart() throws {
@@ -89,7 +89,7 @@ import TestSupport
         // including streams it only replayed.
         for life in 0..<3 {
             let before = try figures()
-            #expect(cluster.stop().values.allSatisfy { $0 == 0 })
+            #expect(cluster.stop().values.allSatisfy { $0.isClean })
             try cluster.start()
             #expect(try figures() == before, "life \(life)")
             #expect(try cluster.sagactl(["run", "--sagas", "25", "--concurrency", "4", "--prefix", "life\(life)"]).status == 0)

@@ -101,7 +101,7 @@ import ZeroMQ
         // The monitor's own log: gap-free; one copy of each source event (stream = source,
         // version = the source's sequence number).
         let exits = cluster.stop()
-        #expect(exits.values.allSatisfy { $0 == 0 }, "exit statuses \(exits); monitor log ends: \(cluster.log("monitor").suffix(1500))")
+        #expect(exits.values.allSatisfy { $0.isClean }, "exit statuses \(exits); monitor log ends: \(cluster.log("monitor").suffix(1500))")
         let verify = try ChildProcess(try Binaries.path("zsaga-log"),
                                       ["verify", cluster.directory.file("data/monitor/monitor.sqlite")])
         #expect(verify.wait(seconds: 30) == 0, "\(verify.stdoutLines)")

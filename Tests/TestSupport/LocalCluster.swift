@@ -61,9 +61,9 @@ public final class LocalCluster: @unchecked Sendable {
     /// Whether a process is running.
     public func isRunning(_ name: String) -> Bool { managed.isRunning(name) }
 
-    /// Stops every process with SIGTERM and returns each exit status (`nil`: did not exit in time).
+    /// Stops every process with SIGTERM and returns how each ended, as reaped.
     @discardableResult
-    public func stop(timeout: Double = 20) -> [String: Int32?] { managed.stopAll(timeout: timeout) }
+    public func stop(timeout: Double = 20) -> [String: ProcessExit] { managed.stopAll(timeout: timeout) }
 
     /// A process's log so far.
     public func log(_ name: String) -> String {
