@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
         .library(name: "SagaWire", targets: ["SagaWire"]),
         .library(name: "EventLog", targets: ["EventLog"]),
+        .library(name: "ServiceModel", targets: ["ServiceModel"]),
         .library(name: "Domain", targets: ["Domain"]),
         .library(name: "ServiceKit", targets: ["ServiceKit"]),
         .library(name: "Orchestration", targets: ["Orchestration"]),
@@ -43,15 +44,18 @@ let package = Package(
         ),
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
         .target(name: "SagaWire"),
-        .target(name: "Domain", dependencies: ["SagaWire"]),
+        // The I/O-free model every service core is written against: ServiceCore, EventSourced,
+        // Decision, DomainError, the read-side types, Page, Limits.
+        .target(name: "ServiceModel", dependencies: ["SagaWire"]),
+        .target(name: "Domain", dependencies: ["SagaWire", "ServiceModel"]),
         .target(
             name: "EventLog",
-            dependencies: ["SagaWire", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["SagaWire", "ServiceModel", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(
             name: "ServiceKit",
             dependencies: [
-                "ZeroMQ", "SagaWire", "EventLog", "Domain",
+                "ZeroMQ", "SagaWire", "EventLog", "ServiceModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -61,17 +65,18 @@ let package = Package(
             ]
         ),
         .target(name: "Orchestration", dependencies: [
-            "ServiceKit", "Domain", "SagaWire", "EventLog", "ZeroMQ",
+            "ServiceKit", "Domain", "ServiceModel", "SagaWire", "EventLog", "ZeroMQ",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
         .target(name: "Monitor", dependencies: [
-            "ServiceKit", "Domain", "SagaWire", "EventLog", "ZeroMQ", "SagaClient",
+            "ServiceKit", "Domain", "ServiceModel", "SagaWire", "EventLog", "ZeroMQ", "SagaClient",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "DequeModule", package: "swift-collections"),
         ]),
         .executableTarget(name: "saga-monitor", dependencies: [
             "Monitor", "ServiceKit", "SagaWire", argumentParser,
@@ -101,12 +106,14 @@ let package = Package(
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "SagaWireTests", dependencies: ["SagaWire"]),
         .target(name: "TestSupport", dependencies: ["SagaClient", "ServiceKit"], path: "Tests/TestSupport"),
-        .testTarget(name: "DomainTests", dependencies: ["Domain", "SagaWire"]),
+        .testTarget(name: "DomainTests", dependencies: [
+            "Domain", "SagaWire", "ServiceModel", "EventLog", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "SystemTests", dependencies: [
             "SagaClient", "SagaWire", "TestSupport", "ServiceKit", "ZeroMQ", "Domain", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ServiceKitTests", dependencies: [
-            "ServiceKit", "SagaWire", "EventLog", "Domain", .product(name: "Logging", package: "swift-log"),
+            "ServiceKit", "SagaWire", "EventLog", "ServiceModel", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "MonitorTests", dependencies: ["Monitor", "SagaWire"]),
         .testTarget(name: "OrchestrationTests", dependencies: ["Orchestration", "Domain", "SagaWire"]),

@@ -1,4 +1,5 @@
 import SagaWire
+import ServiceModel
 
 /// A command id and the reply that was sent for it, recorded with the command's events.
 public struct ProcessedCommand: Sendable, Equatable {
@@ -45,17 +46,26 @@ public struct LogBatch: Sendable, Equatable {
     public var snapshots: [Snapshot]
     /// Consumer offsets to save, by consumer name.
     public var offsets: [String: Int64]
+    /// Read-side writes that come with these events.
+    public var writes: [ReadWrite]
+    /// Streams whose snapshots are deleted (they left the working set).
+    public var droppedSnapshots: [String]
 
     public init(appends: [StreamAppend] = [], commands: [ProcessedCommand] = [], snapshots: [Snapshot] = [],
-                offsets: [String: Int64] = [:]) {
+                offsets: [String: Int64] = [:], writes: [ReadWrite] = [], droppedSnapshots: [String] = []) {
         self.appends = appends
         self.commands = commands
         self.snapshots = snapshots
         self.offsets = offsets
+        self.writes = writes
+        self.droppedSnapshots = droppedSnapshots
     }
 
     /// Whether the batch writes nothing.
-    public var isEmpty: Bool { appends.allSatisfy { $0.events.isEmpty } && commands.isEmpty && snapshots.isEmpty && offsets.isEmpty }
+    public var isEmpty: Bool {
+        appends.allSatisfy { $0.events.isEmpty } && commands.isEmpty && snapshots.isEmpty && offsets.isEmpty && writes.isEmpty
+            && droppedSnapshots.isEmpty
+    }
 }
 
 /// Why the log refused or failed a write or a read.
@@ -95,7 +105,22 @@ public struct LogVerification: Sendable, Equatable {
     public var streamsOutOfOrder: [String]
     /// Number of recorded commands.
     public var commands: Int64
+    /// Sequence numbers retention removed (not gaps: the last `HistoryRetired` names them).
+    public var retired: Int64 = 0
+    /// Live events whose sequence numbers retention says it removed.
+    public var resurrected: [Int64] = []
 
-    /// Whether the log is gap-free and every stream is in order.
-    public var isClean: Bool { sequenceGaps.isEmpty && streamsOutOfOrder.isEmpty }
+    public init(events: Int64, head: Int64, sequenceGaps: [ClosedRange<Int64>], streamsOutOfOrder: [String], commands: Int64,
+                retired: Int64 = 0, resurrected: [Int64] = []) {
+        self.events = events
+        self.head = head
+        self.sequenceGaps = sequenceGaps
+        self.streamsOutOfOrder = streamsOutOfOrder
+        self.commands = commands
+        self.retired = retired
+        self.resurrected = resurrected
+    }
+
+    /// Whether the log is gap-free (retired sequence numbers aside) and every stream is in order.
+    public var isClean: Bool { sequenceGaps.isEmpty && streamsOutOfOrder.isEmpty && resurrected.isEmpty }
 }

@@ -43,6 +43,19 @@ enum Schema {
             // Every commit wrote a page of this index; nothing on the hot path reads it.
             try db.execute(sql: "DROP INDEX IF EXISTS events_by_correlation")
         }
+        migrator.registerMigration("v3: counters") { db in
+            // Running totals of the read side, kept up to date at commit (never counted by scans).
+            try db.execute(sql: """
+                CREATE TABLE counters (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    value INTEGER NOT NULL
+                ) WITHOUT ROWID
+                """)
+        }
+        migrator.registerMigration("v4: commands by time") { db in
+            // Retention deletes the command records older than its window.
+            try db.execute(sql: "CREATE INDEX commands_by_time ON commands (time_ms)")
+        }
         return migrator
     }
 }

@@ -19,6 +19,8 @@ public struct MonitorConfiguration: Sendable, BoundSocketsConfiguration {
     public var keys: CurveKeys?
     /// Most requests per second from one client (0: no limit).
     public var clientRate: Double = 20_000
+    /// How long the views and copies of settled sagas are kept, and where they are archived.
+    public var retention = RetentionSettings()
 
     public init(routerEndpoint: String, pubEndpoint: String, dataDirectory: String, sources: [StreamSubscriber.Source],
                 patterns: [PatternDefinition] = PatternDefinition.builtIns, snapshotEvery: Int = 50_000, heartbeatMs: Int = 1000,

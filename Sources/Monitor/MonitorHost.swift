@@ -1,4 +1,5 @@
 import EventLog
+import ServiceModel
 import Foundation
 import Logging
 import SagaWire
@@ -13,7 +14,8 @@ import ZeroMQ
 public final class MonitorHost {
     private let config: MonitorConfiguration
     private let logger: Logger
-    private let log: EventLog
+    private var committer: Committer
+    private var log: EventLog { committer.log }
     private let context: ZMQContext
     private let sockets: BoundSockets
     private var router: RouterServer { sockets.router }
@@ -22,11 +24,10 @@ public final class MonitorHost {
     private var state: MonitorState
     private let system: SystemQueries
     private var alertsVersion: Int64 = 0
-    private var eventsSinceSnapshot = 0
-    private var stats = CommitStats()
     private let metrics = HostMetrics(service: "monitor")
+    /// The monitor injects no faults; its commits go through the same committer as every host.
+    private var faults = FaultInjector()
 
-    static let checkpoint = "$checkpoint"
     static let core = "$monitor"
 
     /// The endpoints actually bound.
@@ -35,8 +36,10 @@ public final class MonitorHost {
     public init(config: MonitorConfiguration, logger: Logger) throws {
         self.config = config
         self.logger = logger
-        log = try EventLog(path: (config.dataDirectory as NSString).appendingPathComponent("monitor.sqlite"), service: "monitor")
+        let log = try EventLog(path: (config.dataDirectory as NSString).appendingPathComponent("monitor.sqlite"), service: "monitor",
+                               readModel: MonitorState.readModel)
         try log.indexCorrelations()
+        committer = Committer(log: log, metrics: metrics, snapshotEvery: config.snapshotEvery, alwaysSnapshot: [Self.core])
         state = MonitorState(patterns: config.patterns)
         system = SystemQueries(service: "monitor", startedMs: wallClockMs())
         let context = try ZMQContext()
@@ -47,33 +50,51 @@ public final class MonitorHost {
 
     private func recover() throws {
         let started = monotonicMs()
-        var checkpoint: Int64 = 0
-        var restored = 0
-        for snapshot in try log.snapshots() {
-            switch snapshot.stream {
-            case Self.checkpoint: checkpoint = snapshot.seq
-            case Self.core: state.restoreCore(snapshot.data)
-            default:
-                state.restore(order: OrderView(json: snapshot.data))
-                restored += 1
-            }
+        let snapshots = try log.snapshots()
+        let checkpoint = snapshots.first { $0.stream == Checkpoints.checkpointStream }
+        var from: Int64 = 1
+        // The working set's snapshot; one of another format (an earlier build's) is not trusted,
+        // and the read side is rebuilt too when it is new.
+        let rebuild = log.readSideIsNew && log.head > 0
+        if let checkpoint, checkpoint.data["format"]?.intValue == Checkpoints.format, !rebuild,
+           let core = snapshots.first(where: { $0.stream == Self.core }) {
+            state.restoreCore(core.data)
+            from = checkpoint.seq + 1
         }
         var replayed = 0
-        try log.forEachEvent(from: checkpoint + 1) { event in
-            _ = state.apply(event)
-            replayed += 1
+        // Page by page: loading views and rebuilding the read side use the log, which cannot
+        // happen inside a read of it.
+        while true {
+            let page = try log.read(from: from, limit: 5000)
+            guard let last = page.last else { break }
+            try loadViews(for: page)
+            for event in page { _ = state.apply(event) }
+            let writes = state.takeChangedViews()
+            if rebuild && !writes.isEmpty { try log.commit(LogBatch(writes: writes)) }
+            state.trim()
+            replayed += page.count
+            from = last.seq + 1
         }
-        eventsSinceSnapshot = replayed
         alertsVersion = try log.version(ofStream: "alerts")
         // Resume each stream where the log ends: its version is the last sequence number consumed.
         var positions: [String: Int64] = [:]
         for source in config.sources { positions[source.name] = try log.version(ofStream: source.name) }
         streams = try StreamSubscriber(context: context, sources: config.sources, positions: positions, logger: logger, keys: config.keys)
         logger.info("monitor recovered", metadata: [
-            "head": "\(log.head)", "orders": "\(state.orders.count)", "snapshots": "\(restored)", "replayed": "\(replayed)",
+            "head": "\(log.head)", "active_sagas": "\(state.activeSagas.count)", "from": "\(from)", "replayed": "\(replayed)",
+            "rebuilt_read_side": "\(rebuild)",
             "positions": "\(positions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",
             "ms": "\(monotonicMs() - started)", "router": "\(router.endpoint)", "pub": "\(publisher.endpoint)",
         ])
+    }
+
+    /// Loads the views the events touch that the state does not hold, from the read side.
+    private func loadViews(for events: [Event]) throws {
+        for orderID in state.ordersToLoad(for: events) {
+            let document: JSON?
+            do { document = try log.document("orders", key: orderID) } catch { throw HostError.fatalStorage("loading view \(orderID): \(error)") }
+            state.load(order: orderID, view: document.map(OrderView.init(json:)))
+        }
     }
 
     /// Runs until a ``ControlMessage/stop`` arrives in `mailbox`.
@@ -110,56 +131,41 @@ public final class MonitorHost {
         }
         let delivered = try streams.drain(now: monotonicMs())
         var units: [LogBatch] = []
-        for event in delivered {
+        try loadViews(for: delivered.filter { $0.stream != EventLog.retiredStream })
+        // A source's retention summaries are not the cluster's business: they are not copied
+        // (the copy's numbering may skip, as the source's does).
+        for event in delivered where event.stream != EventLog.retiredStream {
             let copy = NewEvent(type: event.type, data: event.data, correlationID: event.metadata.correlationID,
                                 causationID: event.metadata.causationID, timeMs: event.metadata.timeMs)
-            var appends = [StreamAppend(stream: event.metadata.service, expectedVersion: event.seq == 1 ? .noStream : .exact(event.seq - 1),
-                                        events: [copy])]
+            var appends = [StreamAppend(stream: event.metadata.service, expectedVersion: .any, events: [copy], firstVersion: event.seq)]
             let recorded = Event(seq: 0, stream: event.metadata.service, version: event.seq, type: event.type, data: event.data,
                                  metadata: event.metadata)
             for alert in state.apply(recorded) {
                 logger.notice("alert", metadata: ["name": "\(alert.name)", "group": "\(alert.group ?? "-")"])
-                metrics.gauge("zsaga_alerts").record(state.alerts + 1)
                 appends.append(StreamAppend(stream: "alerts", expectedVersion: alertsVersion == 0 ? .noStream : .exact(alertsVersion),
                                             events: [NewEvent(type: alert.name, data: alert.data, correlationID: alert.group,
                                                               timeMs: alert.timeMs)]))
                 alertsVersion += 1
                 _ = state.apply(Event(seq: 0, stream: "alerts", version: alertsVersion, type: alert.name, data: alert.data,
                                       metadata: EventMetadata(service: "monitor", timeMs: alert.timeMs)))
+                metrics.gauge("zsaga_alerts").record(Int(alertsVersion))
             }
             units.append(LogBatch(appends: appends))
         }
-        var committed: [Event] = []
-        if !units.isEmpty {
-            let started = monotonicMicros()
-            let results: [Result<[Event], EventLogError>]
-            do { results = try log.commit(group: units) } catch { throw HostError.fatalStorage("\(error)") }
-            for result in results {
-                do { committed += try result.get() } catch { throw HostError.fatalStorage("monitor batch refused: \(error)") }
-            }
-            stats.record(units: units.count, events: committed.count, micros: monotonicMicros() - started)
-            metrics.commit(units: units.count, micros: monotonicMicros() - started)
-        }
+        // One row per view the batch changed, and the counters, in the same commit.
+        let writes = state.takeChangedViews()
+        if !writes.isEmpty { units.append(LogBatch(writes: writes)) }
+        let committed = try committer.commit(units, faults: &faults).flatMap { $0 }
         for (query, route) in queries { answer(query, route: route) }
-        if !committed.isEmpty {
-            publisher.publish(committed.filter { $0.stream == "alerts" })
-            eventsSinceSnapshot += committed.count
-            if config.snapshotEvery > 0 && eventsSinceSnapshot >= config.snapshotEvery { try snapshot() }
-        } else {
+        if committed.isEmpty {
             publisher.drainSubscriptions()
+        } else {
+            // The working set's document is built only when a snapshot is due.
+            try committer.committed(committed, snapshot: { $0 == Self.core ? state.coreJSON : nil }, faults: &faults, logger: logger) {
+                publisher.publish($0.filter { $0.stream == "alerts" })
+            }
         }
-    }
-
-    private func snapshot() throws {
-        let head = log.head
-        var snapshots = state.dirtyOrders.sorted().compactMap { id in
-            state.orders[id].map { Snapshot(stream: "order-\(id)", version: 0, seq: head, data: $0.json) }
-        }
-        snapshots.append(Snapshot(stream: Self.core, version: 0, seq: head, data: state.coreJSON))
-        snapshots.append(Snapshot(stream: Self.checkpoint, version: 0, seq: head, data: [:]))
-        do { try log.commit(LogBatch(snapshots: snapshots)) } catch { throw HostError.fatalStorage("snapshot: \(error)") }
-        state.snapshotted()
-        eventsSinceSnapshot = 0
+        state.trim()
     }
 
     // MARK: Queries
@@ -175,40 +181,41 @@ public final class MonitorHost {
     private func answerBody(_ query: Query) throws(WireError) -> JSON {
         let now = wallClockMs()
         if SystemQueries.handles(query.type) {
-            return try system.answer(query, log: log, now: now, extra: ["streams": streams.status, "commit": stats.json])
+            return try system.answer(query, log: log, now: now, extra: ["streams": streams.status, "commit": committer.stats.json])
         }
         let body = try Fields(query.body, path: "body")
         let limit = Int(try body.optionalInt("limit", in: 1...1000) ?? 100)
         switch query.type {
         case "monitor.GetOrder":
             let id = try body.identifier("order_id", maxBytes: 128)
-            guard let order = state.orders[id] else { throw WireError(.notFound, "no order \(id)", field: "body.order_id") }
-            return ["order": order.json]
+            guard let order = try log.document("orders", key: id) else { throw WireError(.notFound, "no order \(id)", field: "body.order_id") }
+            return ["order": order]
         case "monitor.OrdersByUser":
             let user = try body.identifier("user_id", maxBytes: 128)
-            let ids = state.byUser[user] ?? []
-            return ["user_id": .string(user), "count": .int(Int64(ids.count)),
-                    "orders": .array(ids.suffix(limit).compactMap { state.orders[$0]?.json })]
+            let rows = try log.rows(ReadQuery(table: "orders", filter: ["user_id": .text(user)], order: "created_ms", descending: true,
+                                              limit: limit))
+            return ["user_id": .string(user), "count": .int(Int64(rows.count)), "orders": .array(rows.reversed().map(\.document))]
         case "monitor.Search":
-            let text = try body.string("text", maxBytes: 128).lowercased()
-            var found: [OrderView] = []
-            for order in state.orders.values where order.orderID.lowercased().contains(text) || order.userID.lowercased().contains(text) {
-                found.append(order)
-            }
-            found.sort { $0.orderID < $1.orderID }
-            return ["text": .string(text), "count": .int(Int64(found.count)), "orders": .array(found.prefix(limit).map(\.json))]
+            let text = try body.string("text", maxBytes: 128)
+            let rows = try log.rows(ReadQuery(table: "orders", limit: limit, search: (["id", "user_id", "saga_id"], text)))
+            return ["text": .string(text), "count": .int(Int64(rows.count)), "orders": .array(rows.map(\.document))]
         case "monitor.Stats":
-            return state.statistics(sinceMs: now - 3_600_000)
+            return try state.statistics(reader: log, nowMs: now)
         case "monitor.ListSagas":
             let status = try body.optionalString("status", maxBytes: 32)
-            let text = try body.optionalString("text", maxBytes: 128)?.lowercased()
-            var found = state.orders.values.filter { order in
-                order.sagaID != nil && (status == nil || order.sagaStatus == status)
-                    && (text == nil || text!.isEmpty || order.orderID.lowercased().contains(text!)
-                        || order.userID.lowercased().contains(text!) || (order.sagaID ?? "").lowercased().contains(text!))
+            let text = try body.optionalString("text", maxBytes: 128) ?? ""
+            // Newest first, from the index on (saga_status,) saga_started_ms; a text narrows to ids
+            // and users that start with it.
+            var query = ReadQuery(table: "orders", filter: status.map { ["saga_status": .text($0)] } ?? [:], order: "saga_started_ms",
+                                  descending: true, limit: limit)
+            if !text.isEmpty {
+                query = ReadQuery(table: "orders", filter: status.map { ["saga_status": .text($0)] } ?? [:], limit: limit,
+                                  search: (["id", "user_id", "saga_id"], text))
             }
-            found.sort { ($0.sagaStartedMs ?? 0, $0.orderID) > ($1.sagaStartedMs ?? 0, $1.orderID) }
-            return ["count": .int(Int64(found.count)), "sagas": .array(found.prefix(limit).map(\.json))]
+            let rows = try log.rows(query).filter { $0.document["saga_id"] != nil }
+            let counters = try log.counters(prefix: "monitor.sagas.")
+            let count = text.isEmpty ? counters["monitor.sagas.\(status ?? "total")", default: Int64(rows.count)] : Int64(rows.count)
+            return ["count": .int(count), "sagas": .array(rows.map(\.document))]
         case "monitor.Series":
             let seconds = try body.optionalInt("seconds", in: 10...3600) ?? 300
             let series = state.analytics.series(["saga.SagaCompleted", "saga.SagaCompensated"], seconds: seconds, nowMs: now)
@@ -219,8 +226,8 @@ public final class MonitorHost {
             let events: [Event]
             do { events = try log.read(correlationID: saga) } catch { throw WireError(.internal, "reading the log failed: \(error)") }
             guard !events.isEmpty else { throw WireError(.notFound, "no events of saga \(saga)", field: "body.saga_id") }
-            let order = state.sagaOrders[saga].flatMap { state.orders[$0] }
-            return ["saga_id": .string(saga), "order": order?.json ?? .null,
+            let order = try log.rows(ReadQuery(table: "orders", filter: ["saga_id": .text(saga)], limit: 1)).first?.document
+            return ["saga_id": .string(saga), "order": order ?? .null,
                     "timeline": .array(Timeline.build(events.filter { $0.stream != "alerts" }))]
         case "monitor.Analytics":
             let name = try body.optionalString("window", maxBytes: 8) ?? "1m"
@@ -230,11 +237,14 @@ public final class MonitorHost {
             let at = try body.optionalInt("now_ms", in: 0...Int64.max) ?? now
             return state.analytics.report(window: window, nowMs: at)
         case "monitor.Alerts":
+            // The newest alerts only (their stream's last versions), not the whole history.
             let events: [Event]
-            do { events = try log.read(stream: "alerts") } catch { throw WireError(.internal, "reading the log failed: \(error)") }
+            do { events = try log.read(stream: "alerts", fromVersion: max(1, alertsVersion - 999)) } catch {
+                throw WireError(.internal, "reading the log failed: \(error)")
+            }
             let name = try body.optionalString("name", maxBytes: 64)
             let alerts = events.filter { name == nil || $0.type == name }
-            return ["count": .int(Int64(alerts.count)), "alerts": .array(alerts.suffix(limit).map { event in
+            return ["count": .int(name == nil ? alertsVersion : Int64(alerts.count)), "alerts": .array(alerts.suffix(limit).map { event in
                 ["name": .string(event.type), "group": event.metadata.correlationID.map { .string($0) } ?? .null,
                  "time_ms": .int(event.metadata.timeMs), "seq": .int(event.seq), "data": event.data]
             })]

@@ -1,36 +1,79 @@
-import Domain
 import SagaWire
+import ServiceModel
 
-/// Everything the monitor knows: a fold of the events it consumed (which it keeps in its own
-/// log, stream = source service, version = the source's sequence number) and of its alerts.
+/// What the monitor knows: a fold of the events it consumed (which it keeps in its own log,
+/// stream = source service, version = the source's sequence number) and of its alerts.
+///
+/// In memory it keeps only its working set: the analytics windows (an hour), the patterns'
+/// windows, stock per item, the sagas that can still move and the reservations that hold
+/// stock, and a bounded cache of order views. The order views themselves live in the read side
+/// (table `orders`), written in the commit of the events that changed them, with the counters
+/// `monitor.*`.
 public struct MonitorState: Sendable {
-    /// Orders by id, joined across the services and their saga.
-    public private(set) var orders: [String: OrderView] = [:]
-    /// Order ids per user, in arrival order.
-    public private(set) var byUser: [String: [String]] = [:]
-    /// The order of each saga.
-    public private(set) var sagaOrders: [String: String] = [:]
-    /// Sagas per status (for every saga type).
-    public private(set) var sagaCounts: [String: Int64] = [:]
-    private var sagaStatuses: [String: String] = [:]
+    /// The read side.
+    public static let readModel = ReadModelSchema([
+        ReadTable("orders", columns: ["user_id", "saga_id", "saga_status", "saga_started_ms", "created_ms"],
+                  indexes: [["user_id", "created_ms"], ["saga_id"], ["saga_started_ms"], ["saga_status", "saga_started_ms"]]),
+    ])
+
+    /// A saga that can still move: its status and its order.
+    public struct ActiveSaga: Sendable, Equatable {
+        public var status: String
+        public var orderID: String?
+    }
+
+    /// Order views loaded, by order id (`nil`: none yet).
+    private var views: AggregateCache<OrderView>
+    /// Sagas that can still move, by id.
+    public private(set) var activeSagas: [String: ActiveSaga] = [:]
     public private(set) var analytics = Analytics()
     public private(set) var patterns: PatternEngine
     public private(set) var stock: [String: StockLevel] = [:]
-    /// Alerts raised so far.
-    public private(set) var alerts: Int64 = 0
-    /// Orders changed since the last snapshot.
-    public private(set) var dirtyOrders: Set<String> = []
+    /// The lines of the reservations that hold stock, to undo them on release or commit.
+    private var reservedLines: [String: [(String, Int64)]] = [:]
+    /// Views changed since the last ``takeChangedViews()``.
+    private var changed: Set<String> = []
+    /// Counter deltas since the last ``takeChangedViews()``.
+    private var counts: [String: Int64] = [:]
 
-    public init(patterns: [PatternDefinition]) {
+    public init(patterns: [PatternDefinition], cacheCapacity: Int = 20_000) {
         self.patterns = PatternEngine(patterns: patterns)
+        views = AggregateCache(capacity: cacheCapacity)
     }
 
-    /// Applies one event from the monitor's log and returns the alerts it raises (recovery
-    /// ignores them: the alerts it raised before are in the log already).
+    /// The orders whose views the events touch and the cache does not hold: the host loads them
+    /// (``load(order:view:)``) before applying the events.
+    public func ordersToLoad(for events: [Event]) -> [String] {
+        var wanted: [String] = []
+        var seen: Set<String> = []
+        for event in events {
+            let orderID: String?
+            if event.metadata.service == "saga" {
+                orderID = event.type == "SagaStarted" ? event.data["context"]?["order_id"]?.stringValue
+                    : event.metadata.correlationID.flatMap { activeSagas[$0]?.orderID }
+            } else {
+                orderID = event.data["order_id"]?.stringValue
+            }
+            if let orderID, !views.holds(orderID), seen.insert(orderID).inserted { wanted.append(orderID) }
+        }
+        return wanted
+    }
+
+    /// Puts a view read from the read side into the cache (`nil`: there is none).
+    public mutating func load(order id: String, view: OrderView?) {
+        views.put(id, view)
+    }
+
+    /// A loaded view.
+    public func view(_ orderID: String) -> OrderView? { views[orderID] }
+
+    /// Applies one event from the monitor's log (the source's name is its stream) and returns
+    /// the alerts it raises (recovery ignores them: the alerts it raised before are in the log
+    /// already). The views it needs are loaded.
     public mutating func apply(_ event: Event) -> [Alert] {
         let source = event.stream
         if source == "alerts" {
-            alerts += 1
+            counts["monitor.alerts", default: 0] += 1
             return []
         }
         let time = event.metadata.timeMs
@@ -39,92 +82,107 @@ public struct MonitorState: Sendable {
         var raised = patterns.observe(key, data: event.data, timeMs: time)
         switch source {
         case "saga": applySaga(event)
-        case "order", "payment", "shipping": applyService(event, source: source)
+        case "order", "payment", "shipping": applyService(event)
         case "inventory": raised += applyInventory(event)
         default: break
         }
         return raised
     }
 
-    private mutating func view(_ orderID: String) -> OrderView {
-        orders[orderID] ?? OrderView(orderID: orderID)
+    /// The read-side writes of everything applied since the last call: one row per changed
+    /// view (however many events changed it) and the counters.
+    public mutating func takeChangedViews() -> [ReadWrite] {
+        var writes: [ReadWrite] = changed.sorted().compactMap { id in
+            views[id].map { view in
+                .put(table: "orders", key: id, columns: [
+                    "user_id": view.userID.isEmpty ? .null : .text(view.userID), "saga_id": view.sagaID.map(ReadValue.text) ?? .null,
+                    "saga_status": view.sagaStatus.map(ReadValue.text) ?? .null,
+                    "saga_started_ms": view.sagaStartedMs.map(ReadValue.int) ?? .null, "created_ms": .int(view.createdMs),
+                ], document: view.json)
+            }
+        }
+        for (name, delta) in counts.sorted(by: { $0.key < $1.key }) where delta != 0 { writes.append(.count(name, by: delta)) }
+        changed.removeAll(keepingCapacity: true)
+        counts.removeAll(keepingCapacity: true)
+        return writes
     }
 
-    private mutating func store(_ view: OrderView, time: Int64) {
+    /// Forgets cached views beyond the cache's bound.
+    public mutating func trim() { views.trim() }
+
+    private mutating func store(_ view: OrderView, time: Int64, wasNew: Bool) {
         var view = view
-        if orders[view.orderID] == nil {
-            view.createdMs = time
-            if !view.userID.isEmpty { byUser[view.userID, default: []].append(view.orderID) }
-        } else if let old = orders[view.orderID], old.userID.isEmpty, !view.userID.isEmpty {
-            byUser[view.userID, default: []].append(view.orderID)
-        }
+        if wasNew { view.createdMs = time }
         view.updatedMs = max(view.updatedMs, time)
-        orders[view.orderID] = view
-        dirtyOrders.insert(view.orderID)
+        views.put(view.orderID, view)
+        changed.insert(view.orderID)
     }
 
-    private mutating func setSagaStatus(_ sagaID: String, _ status: String) {
-        if let old = sagaStatuses[sagaID] { sagaCounts[old, default: 0] -= 1 }
-        sagaCounts[status, default: 0] += 1
-        if status == "completed" || status == "compensated" {
-            sagaStatuses.removeValue(forKey: sagaID)
-            terminalSagas += 1
+    private mutating func setSagaStatus(_ sagaID: String, _ status: String, orderID: String?) {
+        if let old = activeSagas[sagaID] {
+            counts["monitor.sagas.\(old.status)", default: 0] -= 1
         } else {
-            sagaStatuses[sagaID] = status
+            counts["monitor.sagas.total", default: 0] += 1
+        }
+        counts["monitor.sagas.\(status)", default: 0] += 1
+        if status == "completed" || status == "compensated" {
+            activeSagas.removeValue(forKey: sagaID)
+        } else {
+            activeSagas[sagaID] = ActiveSaga(status: status, orderID: orderID ?? activeSagas[sagaID]?.orderID)
         }
     }
-
-    /// Settled sagas (no longer tracked one by one).
-    private var terminalSagas: Int64 = 0
 
     private mutating func applySaga(_ event: Event) {
-        guard event.stream == "saga", let sagaID = event.metadata.correlationID else { return }
+        guard let sagaID = event.metadata.correlationID else { return }
         let time = event.metadata.timeMs
         switch event.type {
         case "SagaStarted":
-            setSagaStatus(sagaID, "running")
+            // A saga this monitor follows from its start (a replay after a restart finds it active).
+            guard activeSagas[sagaID] == nil else { return }
             let context = event.data["context"] ?? [:]
-            guard let orderID = context["order_id"]?.stringValue else { return }
-            sagaOrders[sagaID] = orderID
-            var order = view(orderID)
+            let orderID = context["order_id"]?.stringValue
+            setSagaStatus(sagaID, "running", orderID: orderID)
+            guard let orderID else { return }
+            let existing = views[orderID]
+            var order = existing ?? OrderView(orderID: orderID)
             order.sagaID = sagaID
             order.sagaStatus = "running"
             order.userID = order.userID.isEmpty ? (context["user_id"]?.stringValue ?? "") : order.userID
             order.totalCents = order.totalCents == 0 ? (context["amount_cents"]?.intValue ?? 0) : order.totalCents
             order.sagaStartedMs = time
-            store(order, time: time)
+            store(order, time: time, wasNew: existing == nil)
         case "StepFailed", "SagaCompleted", "SagaCompensated", "SagaStuck", "SagaResumed":
-            let status: String?
+            guard let active = activeSagas[sagaID] else { return }
+            let existing = active.orderID.flatMap { views[$0] }
+            let status: String
             switch event.type {
             case "StepFailed": status = "compensating"
             case "SagaCompleted": status = "completed"
             case "SagaCompensated": status = "compensated"
             case "SagaStuck": status = "stuck"
-            default: status = nil
+            default: status = existing?.failure != nil ? "compensating" : "running"
             }
-            var newStatus = status
-            if event.type == "SagaResumed" {
-                newStatus = (orders[sagaOrders[sagaID] ?? ""]?.failure != nil) ? "compensating" : "running"
-            }
-            if let newStatus { setSagaStatus(sagaID, newStatus) }
+            setSagaStatus(sagaID, status, orderID: nil)
             if let duration = event.data["duration_ms"]?.intValue, event.type == "SagaCompleted" || event.type == "SagaCompensated" {
                 analytics.recordLatency(ms: duration, timeMs: time)
             }
-            guard let orderID = sagaOrders[sagaID] else { return }
-            var order = view(orderID)
-            if let newStatus { order.sagaStatus = newStatus }
+            guard let orderID = active.orderID else { return }
+            var order = existing ?? OrderView(orderID: orderID)
+            order.sagaStatus = status
             if event.type == "StepFailed" { order.failure = event.data["message"]?.stringValue }
             if event.type == "SagaCompleted" || event.type == "SagaCompensated" { order.sagaEndedMs = time }
-            store(order, time: time)
+            store(order, time: time, wasNew: existing == nil)
         default:
             return
         }
     }
 
-    private mutating func applyService(_ event: Event, source: String) {
+    private mutating func applyService(_ event: Event) {
         guard let orderID = event.data["order_id"]?.stringValue else { return }
         let time = event.metadata.timeMs
-        var order = view(orderID)
+        let existing = views[orderID]
+        var order = existing ?? OrderView(orderID: orderID)
+        let hadOrder = order.orderStatus != nil
         switch event.type {
         case "OrderCreated":
             order.orderStatus = "created"
@@ -144,7 +202,9 @@ public struct MonitorState: Sendable {
         case "ShipmentVoided": order.shipmentStatus = "voided"
         default: return
         }
-        store(order, time: time)
+        // Orders as order-service has them: created (whatever became of them) or voided.
+        if !hadOrder && order.orderStatus != nil { counts["monitor.orders", default: 0] += 1 }
+        store(order, time: time, wasNew: existing == nil)
     }
 
     private mutating func applyInventory(_ event: Event) -> [Alert] {
@@ -169,7 +229,8 @@ public struct MonitorState: Sendable {
             break
         }
         guard let orderID = event.data["order_id"]?.stringValue else { return gauges(touched, time: time) }
-        var order = view(orderID)
+        let existing = views[orderID]
+        var order = existing ?? OrderView(orderID: orderID)
         switch event.type {
         case "InventoryReserved": order.reservationStatus = "reserved"
         case "InventoryReservationRejected": order.reservationStatus = "rejected"
@@ -188,12 +249,9 @@ public struct MonitorState: Sendable {
             return gauges(touched, time: time)
         }
         if event.type == "InventoryReserved" { reservedLines[orderID] = lines() }
-        store(order, time: time)
+        store(order, time: time, wasNew: existing == nil)
         return gauges(touched, time: time)
     }
-
-    /// The lines of active reservations, to undo them on release or commit.
-    private var reservedLines: [String: [(String, Int64)]] = [:]
 
     private mutating func gauges(_ items: Set<String>, time: Int64) -> [Alert] {
         var alerts: [Alert] = []
@@ -203,43 +261,42 @@ public struct MonitorState: Sendable {
         return alerts
     }
 
-    /// Marks the dirty orders saved.
-    public mutating func snapshotted() { dirtyOrders.removeAll(keepingCapacity: true) }
-
     // MARK: Statistics
 
-    /// Totals: orders, sagas per status, orders created since `sinceMs`.
-    public func statistics(sinceMs: Int64) -> JSON {
-        // Orders as order-service has them: created (whatever became of them) or voided.
-        let lastHour = orders.values.lazy.filter { $0.createdMs >= sinceMs && $0.orderStatus != nil }.count
-        return ["orders": .int(Int64(orders.values.lazy.filter { $0.orderStatus != nil }.count)),
-                "sagas": .int(sagaCounts.values.reduce(0, +)),
-                "completed": .int(sagaCounts["completed", default: 0]), "compensated": .int(sagaCounts["compensated", default: 0]),
-                "running": .int(sagaCounts["running", default: 0] + sagaCounts["compensating", default: 0]),
-                "stuck": .int(sagaCounts["stuck", default: 0]), "orders_last_hour": .int(Int64(lastHour)),
-                "alerts": .int(alerts)]
+    /// Totals from the counters: orders, sagas per status, orders created in the last hour,
+    /// alerts.
+    public func statistics(reader: some ReadModelReader, nowMs: Int64) throws(WireError) -> JSON {
+        let counters = try reader.counters(prefix: "monitor.")
+        func count(_ name: String) -> Int64 { counters["monitor.\(name)", default: 0] }
+        let lastHour = analytics.aggregate("order.OrderCreated", window: .oneHour, nowMs: nowMs).count
+            + analytics.aggregate("order.OrderVoided", window: .oneHour, nowMs: nowMs).count
+        return ["orders": .int(count("orders")), "sagas": .int(count("sagas.total")),
+                "completed": .int(count("sagas.completed")), "compensated": .int(count("sagas.compensated")),
+                "running": .int(count("sagas.running") + count("sagas.compensating")), "stuck": .int(count("sagas.stuck")),
+                "orders_last_hour": .int(lastHour), "alerts": .int(count("alerts"))]
     }
 
     // MARK: Snapshots
 
-    /// The state apart from the orders (which are snapshotted one by one).
+    /// The working set (the views are in the read side).
     public var coreJSON: JSON {
-        ["saga_counts": .object(sagaCounts.mapValues { .int($0) }),
-         "saga_statuses": .object(sagaStatuses.mapValues { .string($0) }),
-         "saga_orders": .object(sagaOrders.mapValues { .string($0) }),
-         "analytics": analytics.json, "patterns": patterns.json, "alerts": .int(alerts),
-         "stock": .object(stock.mapValues { ["on_hand": .int($0.onHand), "reserved": .int($0.reserved), "committed": .int($0.committed)] }),
-         "reserved_lines": .object(reservedLines.mapValues { .array($0.map { [.string($0.0), .int($0.1)] }) })]
+        ["active_sagas": .object(JSONObject(activeSagas.mapValues { saga in
+            .object(JSONObject(["status": .string(saga.status), "order_id": saga.orderID.map(JSON.string) ?? .null]))
+         })),
+         "analytics": analytics.json, "patterns": patterns.json,
+         "stock": .object(JSONObject(stock.mapValues {
+             ["on_hand": .int($0.onHand), "reserved": .int($0.reserved), "committed": .int($0.committed)]
+         })),
+         "reserved_lines": .object(JSONObject(reservedLines.mapValues { .array($0.map { [.string($0.0), .int($0.1)] }) }))]
     }
 
-    /// Restores the state apart from the orders.
+    /// Restores the working set.
     public mutating func restoreCore(_ json: JSON) {
-        sagaCounts = (json["saga_counts"]?.objectValue?.dictionary ?? [:]).compactMapValues(\.intValue)
-        sagaStatuses = (json["saga_statuses"]?.objectValue?.dictionary ?? [:]).compactMapValues(\.stringValue)
-        sagaOrders = (json["saga_orders"]?.objectValue?.dictionary ?? [:]).compactMapValues(\.stringValue)
+        activeSagas = (json["active_sagas"]?.objectValue?.dictionary ?? [:]).compactMapValues { saga in
+            saga["status"]?.stringValue.map { ActiveSaga(status: $0, orderID: saga["order_id"]?.stringValue) }
+        }
         analytics = Analytics(json: json["analytics"] ?? [:])
         patterns = PatternEngine(patterns: patterns.patterns, json: json["patterns"] ?? [:])
-        alerts = json["alerts"]?.intValue ?? 0
         stock = (json["stock"]?.objectValue?.dictionary ?? [:]).mapValues {
             StockLevel(onHand: $0["on_hand"]?.intValue ?? 0, reserved: $0["reserved"]?.intValue ?? 0, committed: $0["committed"]?.intValue ?? 0)
         }
@@ -249,11 +306,5 @@ public struct MonitorState: Sendable {
                 return (item, quantity)
             }
         }
-    }
-
-    /// Restores one order.
-    public mutating func restore(order: OrderView) {
-        if orders[order.orderID] == nil, !order.userID.isEmpty { byUser[order.userID, default: []].append(order.orderID) }
-        orders[order.orderID] = order
     }
 }

@@ -1,3 +1,4 @@
+import DequeModule
 import SagaWire
 
 /// A complex-event pattern: conditions on events, a group-by key, a window and a threshold.
@@ -152,12 +153,19 @@ public struct Alert: Sendable, Equatable {
 /// condition stops holding.
 public struct PatternEngine: Sendable, Equatable {
     public let patterns: [PatternDefinition]
-    /// Matching event times per pattern and group (count patterns), oldest first.
-    private var times: [String: [String: [Int64]]] = [:]
-    /// Events per ratio pattern: (time, is numerator), oldest first.
-    private var ratios: [String: [(Int64, Bool)]] = [:]
+    /// Matching event times per pattern and group (count patterns), oldest first, within the
+    /// window: each event costs O(1), amortized, however many the window holds.
+    private var times: [String: [String: Deque<Int64>]] = [:]
+    /// Events per ratio pattern within its window: (time, is numerator), oldest first, and how
+    /// many of them are numerators.
+    private var ratios: [String: (events: Deque<RatioEvent>, numerators: Int)] = [:]
     /// Groups whose alert has fired and not re-armed, per pattern.
     private var fired: [String: Set<String>] = [:]
+
+    struct RatioEvent: Sendable, Equatable {
+        var time: Int64
+        var isNumerator: Bool
+    }
 
     public init(patterns: [PatternDefinition]) {
         self.patterns = patterns
@@ -165,7 +173,7 @@ public struct PatternEngine: Sendable, Equatable {
 
     public static func == (a: PatternEngine, b: PatternEngine) -> Bool {
         a.patterns == b.patterns && a.times == b.times && a.fired == b.fired
-            && a.ratios.mapValues { $0.map { "\($0.0):\($0.1)" } } == b.ratios.mapValues { $0.map { "\($0.0):\($0.1)" } }
+            && a.ratios.mapValues { Array($0.events) } == b.ratios.mapValues { Array($0.events) }
     }
 
     /// Feeds one event (`<service>.<EventType>`) and returns the alerts it raises.
@@ -176,7 +184,8 @@ public struct PatternEngine: Sendable, Equatable {
             case .count(let threshold, let window):
                 guard key == pattern.event, pattern.conditions.allSatisfy({ $0.holds(data) }) else { continue }
                 let group = pattern.groupBy.map { data[$0]?.stringValue ?? data[$0]?.description ?? "" } ?? ""
-                var list = (times[pattern.name]?[group] ?? []).filter { $0 > timeMs - window }
+                var list = times[pattern.name]?[group] ?? []
+                while let first = list.first, first <= timeMs - window { list.removeFirst() }
                 list.append(timeMs)
                 times[pattern.name, default: [:]][group] = list
                 if list.count >= threshold {
@@ -191,10 +200,17 @@ public struct PatternEngine: Sendable, Equatable {
                 }
             case .ratio(let numerator, let denominator, let threshold, let window, let minEvents):
                 guard denominator.contains(key) else { continue }
-                var list = (ratios[pattern.name] ?? []).filter { $0.0 > timeMs - window }
-                list.append((timeMs, numerator.contains(key)))
-                ratios[pattern.name] = list
-                let share = Double(list.filter(\.1).count) / Double(list.count)
+                var entry = ratios[pattern.name] ?? ([], 0)
+                while let first = entry.events.first, first.time <= timeMs - window {
+                    if first.isNumerator { entry.numerators -= 1 }
+                    entry.events.removeFirst()
+                }
+                let isNumerator = numerator.contains(key)
+                entry.events.append(RatioEvent(time: timeMs, isNumerator: isNumerator))
+                if isNumerator { entry.numerators += 1 }
+                ratios[pattern.name] = entry
+                let list = entry.events
+                let share = Double(entry.numerators) / Double(list.count)
                 if list.count >= minEvents && share > threshold {
                     if fired[pattern.name, default: []].insert("").inserted {
                         alerts.append(Alert(name: pattern.name, group: nil, timeMs: timeMs, data: [
@@ -248,20 +264,21 @@ public struct PatternEngine: Sendable, Equatable {
 
     public var json: JSON {
         ["times": .object(times.mapValues { .object($0.mapValues { .array($0.map { .int($0) }) }) }),
-         "ratios": .object(ratios.mapValues { .array($0.map { [.int($0.0), .bool($0.1)] }) }),
+         "ratios": .object(ratios.mapValues { .array($0.events.map { [.int($0.time), .bool($0.isNumerator)] }) }),
          "fired": .object(fired.mapValues { .array($0.sorted().map { .string($0) }) })]
     }
 
     public init(patterns: [PatternDefinition], json: JSON) {
         self.patterns = patterns
         for (name, groups) in json["times"]?.objectValue ?? [:] {
-            times[name] = (groups.objectValue?.dictionary ?? [:]).mapValues { ($0.arrayValue ?? []).compactMap(\.intValue) }
+            times[name] = (groups.objectValue?.dictionary ?? [:]).mapValues { Deque(($0.arrayValue ?? []).compactMap(\.intValue)) }
         }
         for (name, list) in json["ratios"]?.objectValue ?? [:] {
-            ratios[name] = (list.arrayValue ?? []).compactMap { pair in
+            let events = Deque((list.arrayValue ?? []).compactMap { pair -> RatioEvent? in
                 guard let time = pair.arrayValue?.first?.intValue, let flag = pair.arrayValue?.last?.boolValue else { return nil }
-                return (time, flag)
-            }
+                return RatioEvent(time: time, isNumerator: flag)
+            })
+            ratios[name] = (events, events.filter(\.isNumerator).count)
         }
         for (name, groups) in json["fired"]?.objectValue ?? [:] {
             fired[name] = Set((groups.arrayValue ?? []).compactMap(\.stringValue))

@@ -30,6 +30,8 @@ public struct OrchestratorConfiguration: Sendable, BoundSocketsConfiguration {
     public var allowFaults = false
     /// Most requests per second from one client (0: no limit).
     public var clientRate: Double = 20_000
+    /// How long settled sagas are kept, and where they are archived.
+    public var retention = RetentionSettings()
 
     public init(routerEndpoint: String, pubEndpoint: String, dataDirectory: String,
                 services: [String: (router: String, pub: String)], definitions: [SagaDefinition] = [.order],

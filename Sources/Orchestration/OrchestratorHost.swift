@@ -36,7 +36,8 @@ public final class OrchestratorHost {
                 throw HostError.configuration("saga type \(definition.type) uses service \(service), which has no endpoint")
             }
         }
-        let log = try EventLog(path: (config.dataDirectory as NSString).appendingPathComponent("saga.sqlite"), service: "saga")
+        let log = try EventLog(path: (config.dataDirectory as NSString).appendingPathComponent("saga.sqlite"), service: "saga",
+                               readModel: SagaBook.readModel)
         let metrics = HostMetrics(service: "saga")
         sockets = try BoundSockets(context: context, config: config, source: "saga", metrics: metrics, logger: logger)
         var dealers: [String: ZMQSocket] = [:]
@@ -59,8 +60,8 @@ public final class OrchestratorHost {
         let recovery = engine.recovery
         logger.info("recovered sagas from the log", metadata: [
             "head": "\(engine.head)", "snapshots": "\(recovery.snapshots)", "replayed": "\(recovery.replayed)",
-            "sagas": "\(engine.sagas.summaries.count)", "resumed": "\(recovery.resumed)",
-            "stuck": "\(engine.sagas.counts[.stuck, default: 0])", "ms": "\(recovery.ms)",
+            "active": "\(engine.sagas.active.count)", "resumed": "\(recovery.resumed)",
+            "stuck": "\(engine.sagas.activeCounts[.stuck, default: 0])", "ms": "\(recovery.ms)",
             "router": "\(sockets.router.endpoint)", "pub": "\(sockets.publisher.endpoint)",
         ])
     }

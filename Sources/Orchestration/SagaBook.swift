@@ -1,18 +1,47 @@
-import Domain
 import SagaWire
+import ServiceModel
 
-/// What the orchestrator keeps of a saga that no longer moves: enough to list it, count it and
-/// recognise a duplicate start. Its full history stays in the log.
+/// What the orchestrator keeps of a saga for lists, counts and duplicate starts: its row in the
+/// read side (table `sagas`). Its full history stays in the log.
 public struct SagaSummary: Sendable, Equatable {
     public var id: String
     public var type: String
     public var status: SagaStatus
     public var startedMs: Int64
+    /// When the saga last changed status.
     public var updatedMs: Int64
     public var failure: String?
     public var stuckReason: String?
     /// A hash of the saga's type and context, to tell a repeated start from a conflicting one.
     public var contentHash: UInt64
+
+    public init(_ state: SagaState) {
+        self.init(id: state.id, type: state.type, status: state.status, startedMs: state.startedMs, updatedMs: state.updatedMs,
+                  failure: state.failure, stuckReason: state.stuckReason,
+                  contentHash: sagaContentHash(type: state.type, context: state.context))
+    }
+
+    public init(id: String, type: String, status: SagaStatus, startedMs: Int64, updatedMs: Int64, failure: String?,
+                stuckReason: String?, contentHash: UInt64) {
+        self.id = id
+        self.type = type
+        self.status = status
+        self.startedMs = startedMs
+        self.updatedMs = updatedMs
+        self.failure = failure
+        self.stuckReason = stuckReason
+        self.contentHash = contentHash
+    }
+
+    /// Reads a summary back from its read-side document.
+    public init?(json: JSON) {
+        guard let id = json["saga_id"]?.stringValue, let type = json["type"]?.stringValue,
+              let status = json["status"]?.stringValue.flatMap(SagaStatus.init(rawValue:)) else { return nil }
+        self.init(id: id, type: type, status: status, startedMs: json["started_ms"]?.intValue ?? 0,
+                  updatedMs: json["updated_ms"]?.intValue ?? 0, failure: json["failure"]?.stringValue,
+                  stuckReason: json["stuck_reason"]?.stringValue,
+                  contentHash: UInt64(json["content_hash"]?.stringValue ?? "", radix: 16) ?? 0)
+    }
 
     public var json: JSON {
         var members: [String: JSON] = [
@@ -36,19 +65,26 @@ public func sagaContentHash(type: String, context: JSON) -> UInt64 {
     return hash
 }
 
-/// Every saga the orchestrator knows and the definitions they run: a fold of the saga log.
-///
-/// Sagas that can still move (running, compensating, stuck) are kept whole; completed and
-/// compensated ones only as a ``SagaSummary``.
+/// The orchestrator's working set, a fold of the saga log: the definitions, and the sagas
+/// that can still move (running, compensating, stuck), whole. A saga that settles leaves it:
+/// its summary lives in the read side (table `sagas`, counters `sagas.*`), written in the
+/// commit of the move that changed its status.
 public struct SagaBook: EventSourced {
+    /// The read side: one row per saga, indexed by status.
+    public static let readModel = ReadModelSchema([
+        ReadTable("sagas", columns: ["status", "type", "started_ms", "updated_ms"], indexes: [["status"], ["status", "updated_ms"]]),
+    ])
+    /// Completed and compensated sagas are settled; running, compensating and stuck ones stay.
+    public static let retentionRules = [
+        RetentionRule(table: "sagas", settledStatuses: ["completed", "compensated"], streamPrefix: "saga-"),
+    ]
+
     /// Definitions by fingerprint.
     public private(set) var definitions: [String: SagaDefinition] = [:]
     /// Sagas that can still move, by id.
     public private(set) var active: [String: SagaState] = [:]
-    /// Every saga, by id.
-    public private(set) var summaries: [String: SagaSummary] = [:]
-    /// Sagas per status.
-    public private(set) var counts: [SagaStatus: Int] = [:]
+    /// Active sagas per status.
+    public private(set) var activeCounts: [SagaStatus: Int] = [:]
 
     public init() {}
 
@@ -63,22 +99,31 @@ public struct SagaBook: EventSourced {
     }
 
     /// Sagas that are running or compensating (what counts against the in-flight limit).
-    public var inFlight: Int { counts[.running, default: 0] + counts[.compensating, default: 0] }
+    public var inFlight: Int { activeCounts[.running, default: 0] + activeCounts[.compensating, default: 0] }
 
-    /// Stores a saga after the state machine moved it.
-    public mutating func update(_ state: SagaState) {
-        let old = summaries[state.id]
-        if let old { counts[old.status, default: 0] -= 1 }
-        counts[state.status, default: 0] += 1
-        summaries[state.id] = SagaSummary(
-            id: state.id, type: state.type, status: state.status, startedMs: state.startedMs, updatedMs: state.updatedMs,
-            failure: state.failure, stuckReason: state.stuckReason,
-            contentHash: old?.contentHash ?? sagaContentHash(type: state.type, context: state.context))
+    /// Stores a saga after the state machine moved it, and returns the read-side writes of the
+    /// move: its summary and counters when it started or changed status (nothing otherwise).
+    @discardableResult
+    public mutating func update(_ state: SagaState) -> [ReadWrite] {
+        let old = active[state.id]?.status
+        if let old { activeCounts[old, default: 0] -= 1 }
         if state.status.isTerminal {
             active.removeValue(forKey: state.id)
         } else {
             active[state.id] = state
+            activeCounts[state.status, default: 0] += 1
         }
+        guard old != state.status else { return [] }
+        var writes: [ReadWrite] = [.put(table: "sagas", key: state.id, columns: [
+            "status": .text(state.status.rawValue), "type": .text(state.type), "started_ms": .int(state.startedMs),
+            "updated_ms": .int(state.updatedMs),
+        ], document: SagaSummary(state).json)]
+        if let old { writes.append(.count("sagas.status.\(old.rawValue)", by: -1)) } else { writes.append(.count("sagas.total", by: 1)) }
+        writes.append(.count("sagas.status.\(state.status.rawValue)", by: 1))
+        if state.status == .completed, let amount = state.context["amount_cents"]?.intValue {
+            writes.append(.count("sagas.completed_cents", by: amount))
+        }
+        return writes
     }
 
     /// The definition a saga runs.
@@ -86,25 +131,25 @@ public struct SagaBook: EventSourced {
 
     // MARK: EventSourced
 
-    public mutating func apply(_ event: Event) throws(DomainError) {
+    public mutating func apply(_ event: Event) throws(DomainError) -> [ReadWrite] {
         if event.type == "DefinitionRegistered" {
             try register(event.data)
-            return
+            return []
         }
         guard event.stream.hasPrefix("saga-") else { throw DomainError("unexpected stream \(event.stream)") }
         let id = String(event.stream.dropFirst(5))
         if event.type == "SagaStarted" {
+            guard active[id] == nil else { throw DomainError("\(event.stream) v\(event.version) SagaStarted: the saga is running already") }
             guard let fingerprint = event.data["definition"]?.stringValue, let definition = definitions[fingerprint] else {
                 throw DomainError("SagaStarted #\(event.seq) names an unregistered definition")
             }
-            update(try SagaState(started: event, definition))
-            return
+            return update(try SagaState(started: event, definition))
         }
         guard var state = active[id], let definition = definitions[state.definition] else {
-            throw DomainError("\(event.type) #\(event.seq) for saga \(id), which is not active")
+            throw DomainError("\(event.stream) v\(event.version) \(event.type) #\(event.seq): the saga is not active")
         }
         try state.apply(event, definition)
-        update(state)
+        return update(state)
     }
 
     private mutating func register(_ data: JSON) throws(DomainError) {
@@ -118,19 +163,16 @@ public struct SagaBook: EventSourced {
         }
     }
 
+    /// A definition, or a saga that can still move; `nil` for a settled saga (its snapshot is
+    /// dropped: it left the working set).
     public func snapshot(stream: String) -> JSON? {
         if stream.hasPrefix("definition-") {
             let fingerprint = String(stream.dropFirst(11))
             guard let definition = definitions[fingerprint] else { return nil }
             return ["fingerprint": .string(fingerprint), "definition": definition.json, "version": 1]
         }
-        guard stream.hasPrefix("saga-") else { return nil }
-        let id = String(stream.dropFirst(5))
-        if let state = active[id] {
-            return ["state": state.json, "content_hash": .string(String(summaries[id]?.contentHash ?? 0, radix: 16)),
-                    "version": .int(state.version)]
-        }
-        return summaries[id].map { ["summary": $0.json] }
+        guard stream.hasPrefix("saga-"), let state = active[String(stream.dropFirst(5))] else { return nil }
+        return ["state": state.json, "version": .int(state.version)]
     }
 
     public mutating func restore(stream: String, snapshot: JSON) throws(DomainError) {
@@ -138,25 +180,7 @@ public struct SagaBook: EventSourced {
             try register(snapshot)
             return
         }
-        if let state = snapshot["state"] {
-            let restored = try SagaState(json: state)
-            update(restored)
-            summaries[restored.id]?.contentHash = UInt64(snapshot["content_hash"]?.stringValue ?? "", radix: 16) ?? 0
-            return
-        }
-        guard let summary = snapshot["summary"], let id = summary["saga_id"]?.stringValue,
-              let type = summary["type"]?.stringValue,
-              let status = summary["status"]?.stringValue.flatMap(SagaStatus.init(rawValue:)) else {
-            throw DomainError("saga snapshot of \(stream) is invalid")
-        }
-        let restored = SagaSummary(
-            id: id, type: type, status: status, startedMs: summary["started_ms"]?.intValue ?? 0,
-            updatedMs: summary["updated_ms"]?.intValue ?? 0, failure: summary["failure"]?.stringValue,
-            stuckReason: summary["stuck_reason"]?.stringValue,
-            contentHash: UInt64(summary["content_hash"]?.stringValue ?? "", radix: 16) ?? 0)
-        if let old = summaries[id] { counts[old.status, default: 0] -= 1 }
-        counts[status, default: 0] += 1
-        summaries[id] = restored
-        active.removeValue(forKey: id)
+        guard let state = snapshot["state"] else { throw DomainError("saga snapshot of \(stream) is invalid") }
+        update(try SagaState(json: state))
     }
 }

@@ -1,4 +1,5 @@
 import Domain
+import ServiceModel
 import SagaWire
 
 /// One step of a saga: an action at a service and the compensation that undoes it.

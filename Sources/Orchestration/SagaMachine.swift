@@ -1,4 +1,4 @@
-import Domain
+import ServiceModel
 import SagaWire
 
 /// What happened to one of a saga's commands: the input of the state machine.

@@ -1,4 +1,4 @@
-import Domain
+import ServiceModel
 import SagaWire
 
 /// Where a saga is, as users see it.

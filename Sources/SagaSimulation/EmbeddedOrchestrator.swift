@@ -42,7 +42,7 @@ package final class EmbeddedOrchestrator {
     package func start() throws {
         precondition(engine == nil, "start an embedded orchestrator once, or crash it first")
         io = CapturingIO()
-        let log = try EventLog(path: path, service: "saga", durability: .processOnly)
+        let log = try EventLog(path: path, service: "saga", durability: .processOnly, readModel: SagaBook.readModel)
         engine = try OrchestratorEngine(config: config, log: log, clock: clock, io: io, logger: logger)
         incarnation += 1
     }

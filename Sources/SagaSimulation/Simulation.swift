@@ -377,9 +377,9 @@ package final class Simulation {
     }
 
     private func settled() -> Bool {
-        guard orchestrator.isRunning, let book = orchestrator.engine?.sagas else { return false }
+        guard orchestrator.isRunning, let engine = orchestrator.engine else { return false }
         return sagas.allSatisfy { saga in
-            guard acknowledged.contains(saga.id), let status = book.summaries[saga.id]?.status else { return false }
+            guard acknowledged.contains(saga.id), let status = (try? engine.summary(of: saga.id))??.status else { return false }
             return status.isTerminal || status == .stuck
         }
     }

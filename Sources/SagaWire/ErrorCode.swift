@@ -24,6 +24,9 @@ public enum ErrorCode: String, Sendable, CaseIterable, Equatable {
     case forbidden
     /// The message exceeds the size limit.
     case tooLarge = "too_large"
+    /// The command belongs to a saga older than the retention window: its records may be gone,
+    /// so it is refused rather than risk taking effect again. Final: retrying cannot help.
+    case expired
     /// An unexpected failure inside the process (a storage error, say); the request had no effect.
     case `internal`
 }

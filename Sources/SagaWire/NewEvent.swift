@@ -47,10 +47,16 @@ public struct StreamAppend: Sendable, Equatable {
     public var expectedVersion: ExpectedVersion
     /// The events, in order.
     public var events: [NewEvent]
+    /// The version of the first event, when it is not the stream's next one: the events of a
+    /// copy that keeps its source's numbering (the monitor's log: version = the source's
+    /// sequence number, which may skip what the source retired). It must be above the
+    /// stream's version.
+    public var firstVersion: Int64?
 
-    public init(stream: String, expectedVersion: ExpectedVersion, events: [NewEvent]) {
+    public init(stream: String, expectedVersion: ExpectedVersion, events: [NewEvent], firstVersion: Int64? = nil) {
         self.stream = stream
         self.expectedVersion = expectedVersion
         self.events = events
+        self.firstVersion = firstVersion
     }
 }

@@ -1,22 +1,35 @@
-import Domain
 import EventLog
 import Logging
 import SagaWire
+import ServiceModel
 
-/// Rebuilds event-sourced state from a log (snapshots plus the events after them) and writes
-/// incremental snapshots: the streams changed since the last one, and a checkpoint recording
-/// the sequence number up to which the snapshots are complete.
+/// Rebuilds event-sourced state from a log (the working set's snapshots plus the events after
+/// them) and writes incremental snapshots: the streams changed since the last one, and a
+/// checkpoint recording the sequence number up to which the snapshots are complete.
+///
+/// Only the working set is snapshotted (``EventSourced/snapshot(stream:)``); a stream that left
+/// it has its snapshot deleted, so the snapshots stay as large as the work in flight, whatever
+/// the history.
 public struct Checkpoints {
     /// The pseudo-stream whose snapshot holds the checkpoint sequence number.
     public static let checkpointStream = "$checkpoint"
+    /// The snapshot format this build writes. A checkpoint of another format (an earlier build's,
+    /// which snapshotted every stream) is not trusted: the state is rebuilt from the whole log,
+    /// once, and snapshotted anew.
+    public static let format: Int64 = 2
 
     /// A snapshot is written after this many events (0: never).
     public let every: Int
+    /// Streams written at every snapshot, whatever changed (a process-wide working set).
+    public let always: [String]
     private var dirty: Set<String> = []
     private var eventsSince = 0
+    /// Streams that have a snapshot in the log now.
+    private var stored: Set<String> = []
 
-    public init(every: Int) {
+    public init(every: Int, always: [String] = []) {
         self.every = every
+        self.always = always
     }
 
     /// What a rebuild did.
@@ -24,35 +37,69 @@ public struct Checkpoints {
         public var snapshots = 0
         public var checkpoint: Int64 = 0
         public var replayed = 0
+        /// Whether the snapshots were of another format, so the whole log was replayed.
+        public var reformatted = false
+        /// Whether the read side was rebuilt from the whole log (it was new).
+        public var rebuiltReadSide = false
     }
 
-    /// Restores every snapshot, then applies the events after the checkpoint.
-    public mutating func recover<State: EventSourced>(_ state: inout State, from log: EventLog) throws -> Report {
+    /// Restores the working set's snapshots, then applies the events after the checkpoint,
+    /// loading each stream that is not held first (as it stood before the event). When
+    /// `rebuildReadSide` is set (a new read side over an existing log), the whole log is
+    /// replayed and its read-side writes are committed, in chunks.
+    public mutating func recover<State: EventSourced>(_ state: inout State, from log: EventLog,
+                                                      rebuildReadSide: Bool = false) throws -> Report {
         var report = Report()
-        for snapshot in try log.snapshots() {
-            if snapshot.stream == Self.checkpointStream {
-                report.checkpoint = snapshot.seq
-                continue
+        let snapshots = try log.snapshots()
+        let checkpoint = snapshots.first { $0.stream == Self.checkpointStream }
+        stored = Set(snapshots.map(\.stream))
+        if let checkpoint, checkpoint.data["format"]?.intValue == Self.format, !rebuildReadSide {
+            report.checkpoint = checkpoint.seq
+            for snapshot in snapshots where snapshot.stream != Self.checkpointStream {
+                do { try state.restore(stream: snapshot.stream, snapshot: snapshot.data) } catch {
+                    throw HostError.recovery("snapshot of \(snapshot.stream): \(error)")
+                }
+                report.snapshots += 1
             }
-            do { try state.restore(stream: snapshot.stream, snapshot: snapshot.data) } catch {
-                throw HostError.recovery("snapshot of \(snapshot.stream): \(error)")
-            }
-            report.snapshots += 1
+        } else {
+            // Every stream snapshotted so far is rewritten or deleted at the next snapshot.
+            report.reformatted = checkpoint != nil
+            report.rebuiltReadSide = rebuildReadSide && log.head > 0
+            dirty.formUnion(stored)
         }
-        var failure: HostError?
-        try log.forEachEvent(from: report.checkpoint + 1) { event in
-            guard failure == nil else { return }
-            do { try state.apply(event) } catch {
-                failure = HostError.recovery("event \(event.seq) (\(event.type)): \(error)")
-                return
+        var pending: [ReadWrite] = []
+        // Page by page: loading a stream reads the log, which cannot happen inside a read of it.
+        var next = report.checkpoint + 1
+        while true {
+            let page = try log.read(from: next, limit: 2000)
+            guard let last = page.last else { break }
+            for event in page {
+                do {
+                    if !state.holds(event.stream) {
+                        try state.load(event.stream, events: log.read(streams: [event.stream], beforeSeq: event.seq)[event.stream] ?? [])
+                    }
+                    let writes = try state.apply(event)
+                    if report.rebuiltReadSide { pending += writes }
+                } catch {
+                    throw HostError.recovery("event \(event.seq) (\(event.stream) v\(event.version) \(event.type)): \(error)")
+                }
+                // Replayed events come after the checkpoint: the next snapshot must include their
+                // streams, or a later recovery would start from a checkpoint that lacks them.
+                dirty.insert(event.stream)
+                report.replayed += 1
             }
-            // Replayed events come after the checkpoint: the next snapshot must include their
-            // streams, or a later recovery would start from a checkpoint that lacks them.
-            dirty.insert(event.stream)
-            report.replayed += 1
+            if pending.count >= 20_000 || (!pending.isEmpty && page.count < 2000) {
+                do { try log.commit(LogBatch(writes: pending)) } catch { throw HostError.fatalStorage("rebuilding the read side: \(error)") }
+                pending.removeAll(keepingCapacity: true)
+            }
+            state.trim()
+            next = last.seq + 1
         }
-        if let failure { throw failure }
-        eventsSince = report.replayed
+        if !pending.isEmpty {
+            do { try log.commit(LogBatch(writes: pending)) } catch { throw HostError.fatalStorage("rebuilding the read side: \(error)") }
+        }
+        state.trim()
+        eventsSince = report.checkpoint == 0 && report.replayed > 0 ? max(report.replayed, every) : report.replayed
         return report
     }
 
@@ -65,17 +112,31 @@ public struct Checkpoints {
     /// Whether enough events passed since the last snapshot.
     public var isDue: Bool { every > 0 && eventsSince >= every }
 
-    /// Saves the changed streams and the checkpoint in one commit.
+    /// Saves the changed streams of the working set, deletes the snapshots of those that left
+    /// it, and writes the checkpoint, in one commit.
     public mutating func write<State: EventSourced>(_ state: State, to log: EventLog, logger: Logger) throws {
+        try write(state.snapshot(stream:), to: log, logger: logger)
+    }
+
+    /// The same, with the working set's snapshots from `snapshot` (`nil`: not in the working set).
+    public mutating func write(_ snapshot: (String) -> JSON?, to log: EventLog, logger: Logger) throws {
         let head = log.head
         var snapshots: [Snapshot] = []
-        for stream in dirty.sorted() {
-            guard let data = state.snapshot(stream: stream) else { continue }
-            snapshots.append(Snapshot(stream: stream, version: data["version"]?.intValue ?? 0, seq: head, data: data))
+        var dropped: [String] = []
+        for stream in dirty.union(always).sorted() where stream != Self.checkpointStream {
+            if let data = snapshot(stream) {
+                snapshots.append(Snapshot(stream: stream, version: data["version"]?.intValue ?? 0, seq: head, data: data))
+                stored.insert(stream)
+            } else if stored.remove(stream) != nil {
+                dropped.append(stream)
+            }
         }
-        snapshots.append(Snapshot(stream: Self.checkpointStream, version: 0, seq: head, data: [:]))
-        do { try log.commit(LogBatch(snapshots: snapshots)) } catch { throw HostError.fatalStorage("snapshot: \(error)") }
-        logger.debug("snapshot written", metadata: ["streams": "\(snapshots.count - 1)", "seq": "\(head)"])
+        snapshots.append(Snapshot(stream: Self.checkpointStream, version: 0, seq: head, data: ["format": .int(Self.format)]))
+        stored.insert(Self.checkpointStream)
+        do { try log.commit(LogBatch(snapshots: snapshots, droppedSnapshots: dropped)) } catch {
+            throw HostError.fatalStorage("snapshot: \(error)")
+        }
+        logger.debug("snapshot written", metadata: ["streams": "\(snapshots.count - 1)", "dropped": "\(dropped.count)", "seq": "\(head)"])
         dirty.removeAll(keepingCapacity: true)
         eventsSince = 0
     }

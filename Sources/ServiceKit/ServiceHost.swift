@@ -1,101 +1,81 @@
-import Domain
 import EventLog
 import Foundation
 import Logging
 import SagaWire
+import ServiceModel
 import ZeroMQ
-
-/// Settings of a service host.
-public struct HostConfiguration: Sendable, BoundSocketsConfiguration {
-    /// Where the ROUTER binds (commands, queries, replay, ping).
-    public var routerEndpoint: String
-    /// Where the PUB binds (events, heartbeats).
-    public var pubEndpoint: String
-    /// The directory holding the process's log.
-    public var dataDirectory: String
-    /// A snapshot is written after this many events (0: never).
-    public var snapshotEvery: Int
-    /// Milliseconds between heartbeats.
-    public var heartbeatMs: Int
-    /// Most requests taken into one batch (one commit).
-    public var maxBatch: Int
-    /// Faults to inject (fault-injection runs); empty in production.
-    public var faults: FaultSpec
-    /// CURVE keys: when set, every socket is encrypted and clients must be on the allow-list.
-    public var keys: CurveKeys?
-    /// Whether `sys.SetFault` is accepted at runtime.
-    public var allowFaults: Bool
-    /// Most requests per second from one client (0: no limit).
-    public var clientRate: Double
-
-    public init(routerEndpoint: String, pubEndpoint: String, dataDirectory: String, snapshotEvery: Int = 10_000,
-                heartbeatMs: Int = 1000, maxBatch: Int = 512, faults: FaultSpec = FaultSpec(), keys: CurveKeys? = nil,
-                allowFaults: Bool = false, clientRate: Double = 20_000) {
-        self.faults = faults
-        self.keys = keys
-        self.allowFaults = allowFaults
-        self.clientRate = clientRate
-        self.routerEndpoint = routerEndpoint
-        self.pubEndpoint = pubEndpoint
-        self.dataDirectory = dataDirectory
-        self.snapshotEvery = snapshotEvery
-        self.heartbeatMs = heartbeatMs
-        self.maxBatch = maxBatch
-    }
-}
 
 /// Runs one event-sourced service: a reactor over its ROUTER and PUB that group-commits.
 ///
-/// Each loop iteration drains ready requests, decides each command against the in-memory core
-/// (applying its events so later commands in the batch see them), commits the whole batch in
-/// one transaction, and only then replies, answers queries and publishes. A command id seen
-/// before is answered with its recorded reply and changes nothing.
+/// Each loop iteration drains ready requests, loads the aggregates their commands touch (those
+/// the core does not hold, in one read), decides each command against the core (applying its
+/// events so later commands in the batch see them, and collecting their read-side writes),
+/// commits the whole batch in one transaction, and only then replies, answers queries and
+/// publishes. A command id seen before is answered with its recorded reply and changes nothing.
 public final class ServiceHost<Core: ServiceCore> {
     private var core: Core
     private let config: HostConfiguration
     private let logger: Logger
-    private let log: EventLog
-    private let context: ZMQContext
+    private var committer: Committer
+    private var log: EventLog { committer.log }
     private let sockets: BoundSockets
     private var router: RouterServer { sockets.router }
     private var publisher: EventPublisher { sockets.publisher }
     private let system: SystemQueries
-    private var checkpoints: Checkpoints
 
     /// The endpoints actually bound (wildcard ports resolved).
     public var endpoints: (router: String, pub: String) { (router.endpoint, publisher.endpoint) }
 
     /// Opens the log, rebuilds the core from it, commits bootstrap events and binds the sockets.
-    public init(core: Core, config: HostConfiguration, logger: Logger) throws {
+    public convenience init(core: Core, config: HostConfiguration, logger: Logger) throws {
+        try self.init(core: core, config: config, context: try ZMQContext(), logger: logger)
+    }
+
+    /// The same, with the sockets in `context`.
+    package init(core: Core, config: HostConfiguration, context: ZMQContext, logger: Logger) throws {
         self.core = core
         self.config = config
         self.logger = logger
         let service = Core.serviceName
         let path = (config.dataDirectory as NSString).appendingPathComponent("\(service).sqlite")
-        log = try EventLog(path: path, service: service)
+        let log = try EventLog(path: path, service: service, readModel: Core.readModel)
         system = SystemQueries(service: service, startedMs: wallClockMs())
-        let context = try ZMQContext()
-        self.context = context
         metrics = HostMetrics(service: service)
+        committer = Committer(log: log, metrics: metrics, snapshotEvery: config.snapshotEvery, alwaysSnapshot: Core.alwaysSnapshotted)
         sockets = try BoundSockets(context: context, config: config, source: service, metrics: metrics, logger: logger)
-        checkpoints = Checkpoints(every: config.snapshotEvery)
         try recover()
     }
 
     private func recover() throws {
         let started = monotonicMs()
-        let report = try checkpoints.recover(&core, from: log)
+        let report = try committer.recover(&core)
         let bootstrap = core.bootstrap(now: wallClockMs())
         if !bootstrap.isEmpty {
-            let events = try log.commit(LogBatch(appends: bootstrap))
-            for event in events { try core.apply(event) }
-            checkpoints.committed(events)
-            publisher.publish(events)
+            // Applied first, with the sequence numbers the commit will assign, so that their
+            // read-side writes go into the same commit.
+            var seq = log.head
+            var writes: [ReadWrite] = []
+            for streamAppend in bootstrap {
+                try ensureLoaded(streamAppend.stream)
+                var version = streamVersion(before: streamAppend)
+                for newEvent in streamAppend.events {
+                    seq += 1
+                    version += 1
+                    writes += try core.apply(Event(seq: seq, stream: streamAppend.stream, version: version, type: newEvent.type,
+                                                   data: newEvent.data, metadata: EventMetadata(
+                                                       correlationID: newEvent.correlationID, causationID: newEvent.causationID,
+                                                       service: Core.serviceName, timeMs: newEvent.timeMs)))
+                }
+            }
+            let events = try log.commit(LogBatch(appends: bootstrap, writes: writes))
+            guard events.last?.seq == seq else { throw HostError.fatalStorage("bootstrap sequence numbers differ from the prediction") }
+            var faults = FaultInjector()
+            try committer.committed(events, of: core, faults: &faults, logger: logger) { publisher.publish($0) }
         }
         logger.info("recovered state from the log", metadata: [
             "head": "\(log.head)", "snapshots": "\(report.snapshots)", "checkpoint": "\(report.checkpoint)",
-            "replayed": "\(report.replayed)", "ms": "\(monotonicMs() - started)",
-            "router": "\(router.endpoint)", "pub": "\(publisher.endpoint)",
+            "replayed": "\(report.replayed)", "rebuilt_read_side": "\(report.rebuiltReadSide)",
+            "ms": "\(monotonicMs() - started)", "router": "\(router.endpoint)", "pub": "\(publisher.endpoint)",
         ])
     }
 
@@ -120,12 +100,12 @@ public final class ServiceHost<Core: ServiceCore> {
     }
 
     private var faults: FaultInjector = FaultInjector()
-    private var stats = CommitStats()
     private let metrics: HostMetrics
     /// Commands held back by an injected delay, with when to process them.
     private var delayed: [(due: Int64, command: Command, route: [[UInt8]])] = []
 
-    /// Runs the reactor until a ``ControlMessage/stop`` arrives in `mailbox`.
+    /// Runs the reactor until a ``ControlMessage/stop`` arrives in `mailbox`. An injected crash
+    /// point aborts the process, as a real crash would.
     public func run(mailbox: Mailbox<ControlMessage>) throws {
         faults = FaultInjector(config.faults)
         var poller = ZMQPoller()
@@ -139,13 +119,17 @@ public final class ServiceHost<Core: ServiceCore> {
             guard try poller.pollUnlessInterrupted(timeout: Int(max(0, until - monotonicMs()))) else { continue }
             if poller.isReadable(1) && mailbox.takeStop() { stopping = true }
             sockets.serveAuthentication()
-            try processBatch()
+            do {
+                try processBatch()
+            } catch let crash as InjectedCrash {
+                crashNow(crash.point, process: Core.serviceName)
+            }
         }
         logger.info("stopping", metadata: ["head": "\(log.head)"])
         sockets.close()
     }
 
-    /// One iteration: drain, decide, commit once, then reply, answer and publish.
+    /// One iteration: drain, load, decide, commit once, then reply, answer and publish.
     private func processBatch() throws {
         let now = wallClockMs()
         var batch = Batch(nextSeq: log.head + 1)
@@ -162,40 +146,56 @@ public final class ServiceHost<Core: ServiceCore> {
             }
         }
         // One lookup for the whole batch: which of these commands were processed before.
-        let recorded = try log.replies(forCommands: commands.filter { !$0.command.type.hasPrefix("sys.") }.map(\.command.id))
+        let business = commands.filter { !$0.command.type.hasPrefix("sys.") }
+        let recorded = try log.replies(forCommands: business.map(\.command.id))
+        try load(business.filter { recorded[$0.command.id] == nil }.map(\.command))
         for item in commands {
             try handle(item.command, route: item.route, &batch, now: now, released: item.released, recorded: recorded[item.command.id])
         }
         guard !batch.isEmpty else { return }
         var committed: [Event] = []
-        if !batch.units.isEmpty {
-            if faults.crashes(at: .beforeCommit) { crashNow(.beforeCommit, process: Core.serviceName) }
-            let results: [Result<[Event], EventLogError>]
-            let started = monotonicMicros()
-            do { results = try log.commit(group: batch.units) } catch { throw HostError.fatalStorage("\(error)") }
-            let elapsed = monotonicMicros() - started
-            for (index, result) in results.enumerated() {
-                let events: [Event]
-                do { events = try result.get() } catch { throw HostError.fatalStorage("batch refused: \(error)") }
-                guard events.map(\.seq) == batch.pending[index].predicted else {
-                    throw HostError.fatalStorage("sequence numbers differ from the prediction")
-                }
-                committed += events
+        for (index, events) in try committer.commit(batch.units, faults: &faults).enumerated() {
+            guard events.map(\.seq) == batch.pending[index].predicted else {
+                throw HostError.fatalStorage("sequence numbers differ from the prediction")
             }
-            stats.record(units: batch.units.count, events: committed.count, micros: elapsed)
-            metrics.commit(units: batch.units.count, micros: elapsed)
-            if faults.crashes(at: .afterCommit) { crashNow(.afterCommit, process: Core.serviceName) }
+            committed += events
         }
         for item in batch.pending {
             for route in item.routes where !faults.dropsReply() { router.send(route: route, item.reply) }
         }
         for (route, message) in batch.controlReplies { router.send(route: route, message) }
         for (query, route) in batch.queries { answer(query, route: route, now: now) }
-        if !committed.isEmpty {
-            publisher.publish(committed.filter { _ in !faults.dropsPublish() })
-            checkpoints.committed(committed)
-            if checkpoints.isDue { try checkpoints.write(core, to: log, logger: logger) }
+        try committer.committed(committed, of: core, faults: &faults, logger: logger) { publisher.publish($0) }
+        core.trim()
+    }
+
+    /// Loads, in one read, the streams the commands touch that the core does not hold. A
+    /// command whose streams cannot be named (bad input) loads nothing; its decision refuses it.
+    private func load(_ commands: [Command]) throws {
+        var wanted: [String] = []
+        var seen: Set<String> = []
+        for command in commands {
+            for stream in (try? core.streams(for: command)) ?? [] where !core.holds(stream) && seen.insert(stream).inserted {
+                wanted.append(stream)
+            }
         }
+        guard !wanted.isEmpty else { return }
+        let events: [String: [Event]]
+        do { events = try log.read(streams: wanted) } catch { throw HostError.fatalStorage("loading aggregates: \(error)") }
+        for stream in wanted {
+            do { try core.load(stream, events: events[stream] ?? []) } catch {
+                throw HostError.recovery("stream \(stream) cannot be folded: \(error)")
+            }
+        }
+    }
+
+    /// Loads one stream the core does not hold (as a safeguard: a decision appends only to the
+    /// streams its command names, which are loaded before the batch is decided).
+    private func ensureLoaded(_ stream: String) throws {
+        guard !core.holds(stream) else { return }
+        let events: [Event]
+        do { events = try log.read(stream: stream) } catch { throw HostError.fatalStorage("loading \(stream): \(error)") }
+        do { try core.load(stream, events: events) } catch { throw HostError.recovery("stream \(stream) cannot be folded: \(error)") }
     }
 
     /// Takes one command into the batch: control commands, recorded replies, injected delays and
@@ -246,7 +246,9 @@ public final class ServiceHost<Core: ServiceCore> {
         // Apply now, with the sequence numbers the commit will assign, so later commands in this
         // batch see the effects. The commit checks the prediction.
         var predicted: [Int64] = []
+        var writes: [ReadWrite] = []
         for streamAppend in decision.appends {
+            try ensureLoaded(streamAppend.stream)
             var version = streamVersion(before: streamAppend)
             for newEvent in streamAppend.events {
                 version += 1
@@ -254,7 +256,7 @@ public final class ServiceHost<Core: ServiceCore> {
                                   data: newEvent.data, metadata: EventMetadata(
                                       correlationID: newEvent.correlationID, causationID: newEvent.causationID,
                                       service: Core.serviceName, timeMs: newEvent.timeMs))
-                do { try core.apply(event) } catch {
+                do { writes += try core.apply(event) } catch {
                     throw HostError.fatalStorage("core refused its own event \(event.type): \(error)")
                 }
                 predicted.append(batch.nextSeq)
@@ -267,7 +269,7 @@ public final class ServiceHost<Core: ServiceCore> {
         batch.pendingIndex[command.id] = batch.pending.count
         batch.pending.append(Pending(commandID: command.id, reply: reply, routes: [route], predicted: predicted))
         batch.units.append(LogBatch(appends: decision.appends,
-                                    commands: [ProcessedCommand(commandID: command.id, reply: reply, timeMs: now)]))
+                                    commands: [ProcessedCommand(commandID: command.id, reply: reply, timeMs: now)], writes: writes))
     }
 
     /// Control commands (`sys.SetFault`): never recorded in the business log.
@@ -309,9 +311,9 @@ public final class ServiceHost<Core: ServiceCore> {
             if SystemQueries.handles(query.type) {
                 body = try system.answer(query, log: log, now: now, extra: [
                     "published": .int(Int64(publisher.published)), "dropped_replies": .int(Int64(router.droppedReplies)),
-                    "faults": faults.json, "commit": stats.json])
+                    "faults": faults.json, "commit": committer.stats.json])
             } else {
-                body = try core.query(query, now: now)
+                body = try core.query(query, reader: log, now: now)
             }
             router.send(route: route, .result(QueryResult(inReplyTo: query.id, body: body)))
         } catch {

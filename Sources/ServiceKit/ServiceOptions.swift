@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Domain
+import ServiceModel
 import Logging
 
 /// Reads an environment variable, treating an empty value as unset.
@@ -42,6 +42,12 @@ public struct ServiceOptions: ParsableArguments {
     @Option(name: .customLong("client-rate"), help: "Most requests per second from one client (0: no limit). Env: ZSAGA_CLIENT_RATE. Default: 20000.")
     public var clientRate: Double?
 
+    @Option(name: .customLong("retention"), help: "How long settled sagas are kept: 7d, 12h, 30m, 90s or off (docs/FAULTS.md). Env: ZSAGA_RETENTION. Default: 7d.")
+    public var retention: RetentionWindow?
+
+    @Option(name: .customLong("archive-dir"), help: "Archive retired events here (gzip JSON lines) before deleting them. Env: ZSAGA_ARCHIVE_DIR.")
+    public var archiveDirectory: String?
+
     public init() {}
 
     /// Whether runtime fault injection is allowed.
@@ -54,6 +60,17 @@ public struct ServiceOptions: ParsableArguments {
             return value
         } ?? 20_000
         return value
+    }
+
+    /// The retention settings from the flags, the environment, or the default (7 days, no archive).
+    public func retentionSettings() throws -> RetentionSettings {
+        let window = try retention ?? environment("ZSAGA_RETENTION").map { text in
+            guard let window = RetentionWindow(argument: text) else {
+                throw ValidationError("ZSAGA_RETENTION must be a duration such as 7d, 12h, 30m, 90s, or off; got \(text)")
+            }
+            return window
+        } ?? .standard
+        return RetentionSettings(window: window, archiveDirectory: archiveDirectory ?? environment("ZSAGA_ARCHIVE_DIR"))
     }
 
     /// The fault spec from the flag or the environment.
@@ -75,7 +92,7 @@ public struct ServiceOptions: ParsableArguments {
             pubEndpoint: pub ?? environment("ZSAGA_PUB") ?? DefaultEndpoints.pub(service),
             dataDirectory: dataDirectory ?? environment("ZSAGA_DATA_DIR") ?? "data/\(service)",
             snapshotEvery: snapshotEvery, faults: try faultSpec(), keys: try curveKeys(service: service),
-            allowFaults: faultsAllowed, clientRate: try clientRateLimit())
+            allowFaults: faultsAllowed, clientRate: try clientRateLimit(), retention: try retentionSettings())
     }
 
     /// The process's CURVE keys: from the directory `--keys` (or `ZSAGA_KEYS`) names, waiting up

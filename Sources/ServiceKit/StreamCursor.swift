@@ -37,6 +37,8 @@ public struct StreamCursor: Sendable, Equatable {
     public private(set) var gaps = 0
     /// Events delivered from replays (rather than live).
     public private(set) var replayed = 0
+    /// Sequence numbers skipped because the publisher's retention removed them.
+    public private(set) var skipped = 0
     /// When the last heartbeat arrived (the caller's clock), 0 before any.
     public private(set) var lastHeartbeat: Int64 = 0
 
@@ -90,17 +92,28 @@ public struct StreamCursor: Sendable, Equatable {
         return step
     }
 
-    /// The answer to a replay request: events from the requested sequence number, in order.
-    public mutating func replayed(_ events: [Event], head: Int64, now: Int64) -> Step {
+    /// The answer to a replay request: events from the requested sequence number, in order, and
+    /// the ranges of sequence numbers the publisher's retention removed (skipped, never asked
+    /// for again).
+    public mutating func replayed(_ events: [Event], head: Int64, retired: [ClosedRange<Int64>] = [], now: Int64) -> Step {
         var step = Step()
         replaying = false
         self.head = max(self.head, head)
+        func skipRetired() {
+            while let range = retired.first(where: { $0.contains(next) }) {
+                skipped += Int(range.upperBound - next + 1)
+                next = range.upperBound + 1
+            }
+        }
+        skipRetired()
         for event in events where event.seq >= next {
+            skipRetired()
             guard event.seq == next else { break }
             next += 1
             replayed += 1
             step.deliver.append(event)
         }
+        skipRetired()
         if next <= self.head { step.replayFrom = request(now) }
         return step
     }

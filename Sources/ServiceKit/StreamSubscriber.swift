@@ -69,7 +69,8 @@ public final class StreamSubscriber {
         return .object(cursors.mapValues { cursor in
             ["position": .int(cursor.position), "head": .int(cursor.head), "lag": .int(max(0, cursor.head - cursor.position)),
              "gaps": .int(Int64(cursor.gaps)), "replayed": .int(Int64(cursor.replayed)),
-             "duplicates": .int(Int64(cursor.duplicates)), "caught_up": .bool(cursor.isCaughtUp),
+             "duplicates": .int(Int64(cursor.duplicates)), "skipped_retired": .int(Int64(cursor.skipped)),
+             "caught_up": .bool(cursor.isCaughtUp),
              "heartbeat_age_ms": cursor.lastHeartbeat > 0 ? .int(now - cursor.lastHeartbeat) : .null]
         })
     }
@@ -116,7 +117,13 @@ public final class StreamSubscriber {
                     for json in result.body["events"]?.arrayValue ?? [] {
                         if case .event(let event)? = try? WireCodec.decode(envelope: json) { events.append(event) }
                     }
-                    let step = cursor.replayed(events, head: result.body["head"]?.intValue ?? 0, now: now)
+                    let retired = (result.body["retired"]?.arrayValue ?? []).compactMap { pair -> ClosedRange<Int64>? in
+                        guard let low = pair.arrayValue?.first?.intValue, let high = pair.arrayValue?.last?.intValue, low <= high else {
+                            return nil
+                        }
+                        return low...high
+                    }
+                    let step = cursor.replayed(events, head: result.body["head"]?.intValue ?? 0, retired: retired, now: now)
                     cursors[source] = cursor
                     follow(step, source: source, into: &delivered)
                 case .error(let error):

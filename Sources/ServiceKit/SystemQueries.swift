@@ -45,8 +45,14 @@ public struct SystemQueries {
             } catch {
                 throw WireError(.internal, "reading the log failed: \(error)")
             }
-            return ["service": .string(service), "head": .int(log.head),
-                    "events": .array(events.map { WireCodec.envelope(.event($0)) })]
+            // Sequence numbers retention removed are named, so a follower skips them instead of
+            // asking for them again and again.
+            let through = events.last?.seq ?? log.head
+            let skipped = from <= through ? log.retired?.ranges(overlapping: from...through) ?? [] : []
+            var answer: [String: JSON] = ["service": .string(service), "head": .int(log.head),
+                                          "events": .array(events.map { WireCodec.envelope(.event($0)) })]
+            if !skipped.isEmpty { answer["retired"] = .array(skipped.map { [.int($0.lowerBound), .int($0.upperBound)] }) }
+            return .object(JSONObject(answer))
         default:
             throw WireError(.unknownType, "unknown system query \(query.type)", field: "type")
         }

@@ -52,6 +52,7 @@ struct SagaMonitor: AsyncParsableCommand {
         var config = MonitorConfiguration(routerEndpoint: host.routerEndpoint, pubEndpoint: host.pubEndpoint,
                                           dataDirectory: host.dataDirectory, sources: sources, patterns: loaded, keys: host.keys)
         config.clientRate = host.clientRate
+        config.retention = host.retention
         let configuration = config
         let logger = try options.bootstrap(label: "zsaga.monitor")
         let reactor = ReactorService(name: "monitor-reactor") { mailbox in

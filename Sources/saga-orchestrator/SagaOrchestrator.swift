@@ -85,6 +85,7 @@ struct SagaOrchestrator: AsyncParsableCommand {
             faults: host.faults, keys: host.keys)
         config.allowFaults = host.allowFaults
         config.clientRate = host.clientRate
+        config.retention = host.retention
         let configuration = config
         let logger = try options.bootstrap(label: "zsaga.saga")
         let reactor = ReactorService(name: "orchestrator-reactor") { mailbox in

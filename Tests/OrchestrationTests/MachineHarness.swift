@@ -80,12 +80,14 @@ struct SagaRun {
     /// The state rebuilt from the recorded events, as recovery does.
     func replayed() throws -> SagaState {
         var book = SagaBook()
-        try book.apply(Event(seq: 0, stream: SagaBook.definitionStream(definition.fingerprint), version: 1,
-                             type: "DefinitionRegistered", data: SagaBook.registration(definition, now: 0).data,
-                             metadata: EventMetadata(service: "saga", timeMs: 0)))
-        for event in events { try book.apply(event) }
-        return book.active[state.id] ?? SagaState(
-            id: state.id, summary: book.summaries[state.id]!)
+        _ = try book.apply(Event(seq: 0, stream: SagaBook.definitionStream(definition.fingerprint), version: 1,
+                                 type: "DefinitionRegistered", data: SagaBook.registration(definition, now: 0).data,
+                                 metadata: EventMetadata(service: "saga", timeMs: 0)))
+        var summary: SagaSummary?
+        for event in events {
+            for case .put(_, _, _, let document) in try book.apply(event) { summary = SagaSummary(json: document) }
+        }
+        return book.active[state.id] ?? SagaState(id: state.id, summary: summary!)
     }
 }
 

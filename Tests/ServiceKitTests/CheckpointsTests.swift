@@ -1,4 +1,4 @@
-import Domain
+import ServiceModel
 import EventLog
 import Foundation
 import Logging
@@ -10,8 +10,9 @@ import Testing
 struct Counters: EventSourced, Equatable {
     var values: [String: Int64] = [:]
 
-    mutating func apply(_ event: Event) throws(DomainError) {
+    mutating func apply(_ event: Event) throws(DomainError) -> [ReadWrite] {
         values[event.stream, default: 0] += event.data["by"]?.intValue ?? 0
+        return []
     }
 
     func snapshot(stream: String) -> JSON? {
@@ -47,7 +48,7 @@ struct Counters: EventSourced, Equatable {
                 let events = try log.commit(LogBatch(appends: [StreamAppend(
                     stream: stream, expectedVersion: .any,
                     events: [NewEvent(type: "Add", data: ["by": .int(by)], timeMs: 0)])]))
-                for event in events { try state.apply(event); try expected.apply(event) }
+                for event in events { _ = try state.apply(event); _ = try expected.apply(event) }
                 checkpoints.committed(events)
                 if checkpoints.isDue { try checkpoints.write(state, to: log, logger: logger) }
             }

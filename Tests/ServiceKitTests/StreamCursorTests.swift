@@ -1,4 +1,5 @@
 import SagaWire
+import ServiceModel
 import Testing
 @testable import ServiceKit
 

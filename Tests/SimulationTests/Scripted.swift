@@ -83,7 +83,7 @@ final class Scripted {
         return try batch(withReplies: false).sent
     }
 
-    func status(_ saga: String) -> SagaStatus? { engine.sagas.summaries[saga]?.status }
+    func status(_ saga: String) -> SagaStatus? { (try? engine.summary(of: saga))??.status }
 
     func record(_ saga: String, step: Int, of definition: SagaDefinition = .order) -> SimulatedParticipant.StepRecord {
         participants[definition.steps[step].service]!.steps[.init(sagaID: saga, step: step)] ?? .init()

@@ -1,4 +1,5 @@
 import SagaWire
+import ServiceModel
 
 /// One line of an order: an item, how many, and the unit price in cents.
 public struct OrderLine: Sendable, Equatable, Hashable {

@@ -1,4 +1,5 @@
 import SagaWire
+import ServiceModel
 
 /// Reading recorded event data and snapshots back into state. Data written by this build is
 /// always valid; anything else is a ``DomainError`` (a corrupt or foreign log), never a trap.

@@ -1,4 +1,5 @@
 import SagaWire
+import ServiceModel
 
 /// Stock of one item (stream `item-<item_id>`).
 ///
@@ -68,6 +69,40 @@ public struct Reservation: Sendable, Equatable {
         self.reason = reason
         self.version = version
         self.updatedMs = updatedMs
+    }
+
+    /// The reservation after `event`, from the one before it (`nil`: none yet). Strict: a
+    /// second reservation for an order, a release or commit of a reservation that holds
+    /// nothing, … are a ``DomainError`` naming the stream, the version and the rule.
+    public static func folding(_ reservation: Reservation?, _ event: Event) throws(DomainError) -> Reservation {
+        let r = Recorded(event.data, "\(event.stream) v\(event.version) (\(event.type) #\(event.seq))")
+        func refuse(_ rule: String) -> DomainError { DomainError("\(event.stream) v\(event.version) \(event.type): \(rule)") }
+        let orderID = try r.string("order_id")
+        guard event.stream == stream(orderID) else { throw refuse("the event names order \(orderID)") }
+        let time = event.metadata.timeMs
+        switch event.type {
+        case "InventoryReserved", "InventoryReservationRejected", "ReservationVoided":
+            if let reservation { throw refuse("the order has a reservation already (\(reservation.status.rawValue))") }
+            switch event.type {
+            case "InventoryReserved":
+                return Reservation(orderID: orderID, lines: try r.lines(), status: .reserved, reason: nil, version: event.version,
+                                   updatedMs: time)
+            case "InventoryReservationRejected":
+                return Reservation(orderID: orderID, lines: try r.lines(), status: .rejected, reason: r.optionalString("reason"),
+                                   version: event.version, updatedMs: time)
+            default:
+                return Reservation(orderID: orderID, lines: [], status: .voided, reason: nil, version: event.version, updatedMs: time)
+            }
+        case "ReservationReleased", "ReservationCommitted":
+            guard var reservation else { throw refuse("the order has no reservation") }
+            guard reservation.status == .reserved else { throw refuse("the reservation is \(reservation.status.rawValue), not reserved") }
+            reservation.status = event.type == "ReservationCommitted" ? .committed : .released
+            reservation.version = event.version
+            reservation.updatedMs = time
+            return reservation
+        default:
+            throw refuse("inventory-service has no event type \(event.type)")
+        }
     }
 
     init(json: JSON) throws(DomainError) {

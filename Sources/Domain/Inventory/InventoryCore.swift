@@ -1,4 +1,5 @@
 import SagaWire
+import ServiceModel
 
 /// inventory-service's core: stock per item and reservations per order.
 ///
@@ -14,19 +15,34 @@ public struct InventoryCore: ServiceCore {
                                       "inventory.CommitReservation", "inventory.AddStock"]
     public static let queryTypes = ["inventory.Stock", "inventory.GetReservation", "inventory.ListReservations",
                                     "inventory.Stats"]
+    public static let readModel = ReadModelSchema([
+        ReadTable("reservations", columns: ["status", "updated_ms"], indexes: [["status"], ["status", "updated_ms"]]),
+    ])
+    /// A reservation that holds stock is in flight; every other status is settled.
+    public static let retentionRules = [
+        RetentionRule(table: "reservations", settledStatuses: ["committed", "released", "voided", "rejected"], streamPrefix: "reservation-"),
+    ]
 
     /// The starting stock of the original order-saga example.
     public static let defaultStock: [String: Int64] = ["item1": 100, "item2": 50, "item3": 25]
 
-    /// Stock per item id.
+    /// Stock per item id: the working set, always in memory.
     public private(set) var items: [String: StockItem] = [:]
-    /// Reservations per order id.
-    public private(set) var reservations: [String: Reservation] = [:]
+    /// Reservations that hold stock (`reserved`), by order id: in flight, so in the working set.
+    public private(set) var active: [String: Reservation] = [:]
+    /// Other reservations loaded from their streams, by stream (`nil`: none).
+    private var settled: AggregateCache<Reservation>
     private let initialStock: [String: Int64]
 
     /// A core whose items start with `initialStock` units when the log has no stock for them yet.
-    public init(initialStock: [String: Int64] = InventoryCore.defaultStock) {
+    public init(initialStock: [String: Int64] = InventoryCore.defaultStock, cacheCapacity: Int = 20_000) {
         self.initialStock = initialStock
+        settled = AggregateCache(capacity: cacheCapacity)
+    }
+
+    /// A reservation, when loaded (`nil`: none, or not loaded).
+    public func reservation(_ orderID: String) -> Reservation? {
+        active[orderID] ?? settled[Reservation.stream(orderID)]
     }
 
     public func bootstrap(now: Int64) -> [StreamAppend] {
@@ -56,7 +72,7 @@ public struct InventoryCore: ServiceCore {
         }
         let orderID = try body.identifier("order_id", maxBytes: Limits.idBytes)
         let stream = Reservation.stream(orderID)
-        let existing = reservations[orderID]
+        let existing = reservation(orderID)
         let order: JSON = ["order_id": .string(orderID)]
         switch command.type {
         case "inventory.ReserveInventory":
@@ -120,89 +136,118 @@ public struct InventoryCore: ServiceCore {
 
     // MARK: Events
 
-    public mutating func apply(_ event: Event) throws(DomainError) {
-        let r = Recorded(event.data, "\(event.type) #\(event.seq)")
-        let time = event.metadata.timeMs
-        switch event.type {
-        case "StockInitialized", "StockAdded":
-            let itemID = try r.string("item_id")
-            var item = items[itemID] ?? StockItem(itemID: itemID, onHand: 0, reserved: 0, committed: 0, version: 0)
-            item.onHand += try r.int("quantity")
-            item.version = event.version
-            items[itemID] = item
-        case "InventoryReserved":
-            let orderID = try r.string("order_id")
-            let lines = try r.lines()
-            reservations[orderID] = Reservation(orderID: orderID, lines: lines, status: .reserved, reason: nil,
-                                                version: event.version, updatedMs: time)
-            adjust(lines, reserved: 1, committed: 0)
-        case "InventoryReservationRejected":
-            let orderID = try r.string("order_id")
-            reservations[orderID] = Reservation(orderID: orderID, lines: try r.lines(), status: .rejected,
-                                                reason: r.optionalString("reason"), version: event.version, updatedMs: time)
-        case "ReservationVoided":
-            let orderID = try r.string("order_id")
-            reservations[orderID] = Reservation(orderID: orderID, lines: [], status: .voided, reason: nil,
-                                                version: event.version, updatedMs: time)
-        case "ReservationReleased", "ReservationCommitted":
-            let orderID = try r.string("order_id")
-            guard var reservation = reservations[orderID], reservation.status == .reserved else {
-                throw DomainError("\(event.type) for order \(orderID) without an active reservation")
-            }
-            let committing = event.type == "ReservationCommitted"
-            adjust(reservation.lines, reserved: -1, committed: committing ? 1 : 0)
-            reservation.status = committing ? .committed : .released
-            reservation.version = event.version
-            reservation.updatedMs = time
-            reservations[orderID] = reservation
-        default:
-            throw DomainError("inventory-service cannot apply event type \(event.type)")
+    public func streams(for command: Command) throws(WireError) -> [String] {
+        let body = try command.fields()
+        if command.type == "inventory.AddStock" { return [] }
+        return [Reservation.stream(try body.identifier("order_id", maxBytes: Limits.idBytes))]
+    }
+
+    public func holds(_ stream: String) -> Bool {
+        guard stream.hasPrefix("reservation-") else { return true }
+        return active[String(stream.dropFirst(12))] != nil || settled.holds(stream)
+    }
+
+    public mutating func load(_ stream: String, events: [Event]) throws(DomainError) {
+        var reservation: Reservation?
+        for event in events { reservation = try Reservation.folding(reservation, event) }
+        if let reservation, reservation.status == .reserved {
+            active[reservation.orderID] = reservation
+        } else {
+            settled.put(stream, reservation)
         }
     }
 
-    private mutating func adjust(_ lines: [OrderLine], reserved: Int64, committed: Int64) {
+    public mutating func apply(_ event: Event) throws(DomainError) -> [ReadWrite] {
+        switch event.type {
+        case "StockInitialized", "StockAdded":
+            let r = Recorded(event.data, "\(event.stream) v\(event.version) (\(event.type) #\(event.seq))")
+            let itemID = try r.string("item_id")
+            var item = items[itemID] ?? StockItem(itemID: itemID, onHand: 0, reserved: 0, committed: 0, version: 0)
+            guard (event.type == "StockInitialized") == (item.version == 0) else {
+                throw DomainError("\(event.stream) v\(event.version) \(event.type): "
+                                  + (item.version == 0 ? "stock added to an item never initialized" : "the item was initialized already"))
+            }
+            item.onHand += try r.int("quantity")
+            item.version = event.version
+            items[itemID] = item
+            return [.count("stock.\(event.type == "StockInitialized" ? "initialized" : "added").\(itemID)", by: try r.int("quantity"))]
+        default:
+            guard event.stream.hasPrefix("reservation-") else {
+                throw DomainError("\(event.stream) v\(event.version): inventory-service has no event type \(event.type)")
+            }
+            let orderID = String(event.stream.dropFirst(12))
+            let old = reservation(orderID)
+            let new = try Reservation.folding(old, event)
+            var writes: [ReadWrite] = []
+            if old?.status == .reserved {
+                adjust(old!.lines, reserved: -1, committed: 0, into: &writes)
+                active.removeValue(forKey: orderID)
+            }
+            switch new.status {
+            case .reserved:
+                adjust(new.lines, reserved: 1, committed: 0, into: &writes)
+                active[orderID] = new
+            case .committed:
+                adjust(new.lines, reserved: 0, committed: 1, into: &writes)
+                settled.put(event.stream, new)
+            case .rejected, .released, .voided:
+                settled.put(event.stream, new)
+            }
+            if let old { writes.append(.count("reservations.status.\(old.status.rawValue)", by: -1)) }
+            else { writes.append(.count("reservations.total", by: 1)) }
+            writes.append(.count("reservations.status.\(new.status.rawValue)", by: 1))
+            writes.append(.put(table: "reservations", key: orderID, columns: [
+                "status": .text(new.status.rawValue), "updated_ms": .int(new.updatedMs),
+            ], document: new.json))
+            return writes
+        }
+    }
+
+    /// Moves the lines' units into or out of reserved and committed stock, with the running
+    /// totals of stock movements.
+    private mutating func adjust(_ lines: [OrderLine], reserved: Int64, committed: Int64, into writes: inout [ReadWrite]) {
         for line in lines {
             var item = items[line.itemID] ?? StockItem(itemID: line.itemID, onHand: 0, reserved: 0, committed: 0, version: 0)
             item.reserved += reserved * line.quantity
             item.committed += committed * line.quantity
             items[line.itemID] = item
+            if committed != 0 { writes.append(.count("stock.committed.\(line.itemID)", by: committed * line.quantity)) }
         }
     }
 
+    public mutating func trim() { settled.trim() }
+
     // MARK: Queries
 
-    public func query(_ query: Query, now: Int64) throws(WireError) -> JSON {
+    public func query(_ query: Query, reader: some ReadModelReader, now: Int64) throws(WireError) -> JSON {
         let body = try Fields(query.body, path: "body")
         switch query.type {
         case "inventory.Stock":
             return ["items": .array(items.keys.sorted().map { items[$0]!.json })]
         case "inventory.GetReservation":
             let orderID = try body.identifier("order_id", maxBytes: Limits.idBytes)
-            guard let reservation = reservations[orderID] else {
+            let stored = try reader.document("reservations", key: orderID)
+            guard let reservation = active[orderID]?.json ?? stored else {
                 throw WireError(.notFound, "no reservation for order \(orderID)", field: "body.order_id")
             }
-            return ["reservation": reservation.json]
+            return ["reservation": reservation]
         case "inventory.ListReservations":
             let status = try body.optionalString("status", maxBytes: 32)
             if let status, Reservation.Status(rawValue: status) == nil {
                 throw WireError(.invalidArgument, "must be one of reserved, rejected, released, committed, voided", field: "body.status")
             }
-            let page = try Page(body)
-            let wanted = status.flatMap(Reservation.Status.init(rawValue:))
-            let (slice, next) = wanted.map { wanted in page.select(reservations.lazy.filter { $0.value.status == wanted }.map { $0.key }) }
-                ?? page.select(reservations.keys)
-            return ["reservations": .array(slice.map { reservations[$0]!.json }), "next": next.map { .string($0) } ?? .null]
+            let (reservations, next) = try reader.page("reservations", filter: status.map { ["status": .text($0)] } ?? [:], try Page(body))
+            return ["reservations": .array(reservations), "next": next.map { .string($0) } ?? .null]
         case "inventory.Stats":
-            var byStatus: [String: Int64] = [:]
-            for reservation in reservations.values { byStatus[reservation.status.rawValue, default: 0] += 1 }
+            let counters = try reader.counters(prefix: "reservations.")
             let totals = items.values.reduce(into: (onHand: Int64(0), reserved: Int64(0), committed: Int64(0))) {
                 $0.onHand += $1.onHand
                 $0.reserved += $1.reserved
                 $0.committed += $1.committed
             }
-            return ["reservations": .int(Int64(reservations.count)),
+            return ["reservations": .int(counters["reservations.total", default: 0]),
                     "by_status": .object(Dictionary(uniqueKeysWithValues: Reservation.Status.allCases.map {
-                        ($0.rawValue, JSON.int(byStatus[$0.rawValue, default: 0])) })),
+                        ($0.rawValue, JSON.int(counters["reservations.status.\($0.rawValue)", default: 0])) })),
                     "on_hand": .int(totals.onHand), "reserved": .int(totals.reserved), "committed": .int(totals.committed),
                     "available": .int(totals.onHand - totals.reserved - totals.committed)]
         default:
@@ -212,31 +257,40 @@ public struct InventoryCore: ServiceCore {
 
     // MARK: Snapshots
 
+    /// The stock of every item, snapshotted whole at every snapshot (reservations move it).
+    public static let stockStream = "$stock"
+    public static var alwaysSnapshotted: [String] { [stockStream] }
+
+    /// The working set: every item (with what is reserved and committed of it) and every
+    /// reservation that holds stock.
     public func snapshot(stream: String) -> JSON? {
-        if stream.hasPrefix("item-"), let item = items[String(stream.dropFirst(5))] {
-            // Only what the item's own events change; reserved and committed come from reservations.
-            return ["item_id": .string(item.itemID), "on_hand": .int(item.onHand), "version": .int(item.version)]
+        if stream == Self.stockStream {
+            return ["items": .array(items.keys.sorted().map { id in
+                let item = items[id]!
+                return ["item_id": .string(item.itemID), "on_hand": .int(item.onHand), "reserved": .int(item.reserved),
+                        "committed": .int(item.committed), "version": .int(item.version)]
+            })]
         }
-        if stream.hasPrefix("reservation-") { return reservations[String(stream.dropFirst(12))]?.json }
+        if stream.hasPrefix("reservation-") { return active[String(stream.dropFirst(12))]?.json }
         return nil
     }
 
+    public mutating func forget(_ stream: String) { settled.remove(stream) }
+
     public mutating func restore(stream: String, snapshot: JSON) throws(DomainError) {
-        if stream.hasPrefix("item-") {
-            let r = Recorded(snapshot, "item snapshot")
-            let itemID = try r.string("item_id")
-            var item = items[itemID] ?? StockItem(itemID: itemID, onHand: 0, reserved: 0, committed: 0, version: 0)
-            item.onHand = try r.int("on_hand")
-            item.version = try r.int("version")
-            items[itemID] = item
+        if stream == Self.stockStream {
+            for json in snapshot["items"]?.arrayValue ?? [] {
+                let r = Recorded(json, "stock snapshot")
+                let itemID = try r.string("item_id")
+                items[itemID] = StockItem(itemID: itemID, onHand: try r.int("on_hand"), reserved: try r.int("reserved"),
+                                          committed: try r.int("committed"), version: try r.int("version"))
+            }
+        } else if stream.hasPrefix("item-") {
+            return // an earlier build's per-item snapshot: not used
         } else if stream.hasPrefix("reservation-") {
             let reservation = try Reservation(json: snapshot)
-            reservations[reservation.orderID] = reservation
-            switch reservation.status {
-            case .reserved: adjust(reservation.lines, reserved: 1, committed: 0)
-            case .committed: adjust(reservation.lines, reserved: 0, committed: 1)
-            case .rejected, .released, .voided: break
-            }
+            guard reservation.status == .reserved else { return }
+            active[reservation.orderID] = reservation
         } else {
             throw DomainError("inventory-service has no stream \(stream)")
         }

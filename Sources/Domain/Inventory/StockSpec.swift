@@ -1,5 +1,6 @@
 import Foundation
 import SagaWire
+import ServiceModel
 
 /// Parses a starting-stock specification such as `item1:100,item2:50`.
 public enum StockSpec {

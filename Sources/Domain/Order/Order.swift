@@ -1,4 +1,5 @@
 import SagaWire
+import ServiceModel
 
 /// The order aggregate (stream `order-<order_id>`).
 public struct Order: Sendable, Equatable {
@@ -36,6 +37,42 @@ public struct Order: Sendable, Equatable {
         ]
         if let sagaID { members["saga_id"] = .string(sagaID) }
         return .object(members)
+    }
+
+    /// The order after `event`, from the order before it (`nil`: none yet). Strict: an event
+    /// that cannot happen in that state (a second creation, a confirmation of a cancelled order,
+    /// a recorded total that differs from the lines…) is a ``DomainError`` naming the stream,
+    /// the version and the rule, never folded in.
+    public static func folding(_ order: Order?, _ event: Event) throws(DomainError) -> Order {
+        let r = Recorded(event.data, "\(event.stream) v\(event.version) (\(event.type) #\(event.seq))")
+        func refuse(_ rule: String) -> DomainError { DomainError("\(event.stream) v\(event.version) \(event.type): \(rule)") }
+        let orderID = try r.string("order_id")
+        guard event.stream == stream(orderID) else { throw refuse("the event names order \(orderID)") }
+        let time = event.metadata.timeMs
+        switch event.type {
+        case "OrderCreated":
+            guard order == nil else { throw refuse("the order exists already (\(order!.status.rawValue))") }
+            let created = Order(orderID: orderID, userID: try r.string("user_id"), lines: try r.lines(), status: .created,
+                                version: event.version, sagaID: event.metadata.correlationID, at: time)
+            let recorded = try r.int("total_cents")
+            guard recorded == created.totalCents else {
+                throw refuse("the recorded total \(recorded) differs from the lines' total \(created.totalCents)")
+            }
+            return created
+        case "OrderVoided":
+            guard order == nil else { throw refuse("an existing order (\(order!.status.rawValue)) cannot be voided") }
+            return Order(orderID: orderID, userID: "", lines: [], status: .voided, version: event.version,
+                         sagaID: event.metadata.correlationID, at: time)
+        case "OrderConfirmed", "OrderCancelled":
+            guard var order else { throw refuse("the order does not exist") }
+            guard order.status == .created else { throw refuse("the order is \(order.status.rawValue), not created") }
+            order.status = event.type == "OrderConfirmed" ? .confirmed : .cancelled
+            order.version = event.version
+            order.updatedMs = time
+            return order
+        default:
+            throw refuse("order-service has no event type \(event.type)")
+        }
     }
 
     init(json: JSON) throws(DomainError) {

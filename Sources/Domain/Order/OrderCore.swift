@@ -1,30 +1,46 @@
 import SagaWire
+import ServiceModel
 
-/// order-service's core: orders created, confirmed and cancelled, and the order read models.
+/// order-service's core: orders created, confirmed and cancelled.
 ///
 /// Commands: `order.CreateOrder`, `order.ConfirmOrder`, `order.CancelOrder`.
 /// Events: `OrderCreated`, `OrderConfirmed`, `OrderCancelled`, `OrderVoided`.
 /// Queries: `order.GetOrder`, `order.OrdersByUser`, `order.ListOrders`, `order.Stats`.
+///
+/// It keeps no history in memory: a decision's order is loaded from its stream (and cached),
+/// and the read side (table `orders`, counters `orders.*`) is written with the events.
 public struct OrderCore: ServiceCore {
     public static let serviceName = "order"
     public static let commandTypes = ["order.CreateOrder", "order.ConfirmOrder", "order.CancelOrder"]
     public static let queryTypes = ["order.GetOrder", "order.OrdersByUser", "order.ListOrders", "order.Stats"]
+    public static let readModel = ReadModelSchema([
+        ReadTable("orders", columns: ["user_id", "status", "created_ms", "updated_ms"],
+                  indexes: [["status"], ["user_id", "created_ms"], ["status", "updated_ms"]]),
+    ])
+    /// A created order waits for its saga; every other status is settled.
+    public static let retentionRules = [
+        RetentionRule(table: "orders", settledStatuses: ["confirmed", "cancelled", "voided"], streamPrefix: "order-"),
+    ]
 
-    /// Every order by id.
-    public private(set) var orders: [String: Order] = [:]
-    private var byUser: [String: [String]] = [:]
-    private var counts: [Order.Status: Int64] = [:]
-    private var confirmedCents: Int64 = 0
+    /// Orders loaded from their streams, by stream.
+    private var orders: AggregateCache<Order>
 
-    public init() {}
+    /// - Parameter cacheCapacity: most orders kept loaded.
+    public init(cacheCapacity: Int = 20_000) {
+        orders = AggregateCache(capacity: cacheCapacity)
+    }
 
     // MARK: Commands
+
+    public func streams(for command: Command) throws(WireError) -> [String] {
+        [Order.stream(try command.fields().identifier("order_id", maxBytes: Limits.idBytes))]
+    }
 
     public func decide(_ command: Command, now: Int64) throws(WireError) -> Decision {
         let body = try command.fields()
         let orderID = try body.identifier("order_id", maxBytes: Limits.idBytes)
         let stream = Order.stream(orderID)
-        let existing = orders[orderID]
+        let existing = orders[stream]
         switch command.type {
         case "order.CreateOrder":
             let userID = try body.identifier("user_id", maxBytes: Limits.idBytes)
@@ -78,71 +94,70 @@ public struct OrderCore: ServiceCore {
 
     // MARK: Events
 
-    public mutating func apply(_ event: Event) throws(DomainError) {
-        let r = Recorded(event.data, "\(event.type) #\(event.seq)")
-        let orderID = try r.string("order_id")
-        let time = event.metadata.timeMs
-        switch event.type {
-        case "OrderCreated":
-            let order = Order(orderID: orderID, userID: try r.string("user_id"), lines: try r.lines(),
-                              status: .created, version: event.version, sagaID: event.metadata.correlationID, at: time)
-            put(order)
-        case "OrderVoided":
-            put(Order(orderID: orderID, userID: "", lines: [], status: .voided, version: event.version,
-                      sagaID: event.metadata.correlationID, at: time))
-        case "OrderConfirmed", "OrderCancelled":
-            guard var order = orders[orderID] else { throw DomainError("\(event.type) for unknown order \(orderID)") }
-            order.status = event.type == "OrderConfirmed" ? .confirmed : .cancelled
-            order.version = event.version
-            order.updatedMs = time
-            put(order)
-        default:
-            throw DomainError("order-service cannot apply event type \(event.type)")
-        }
+    public func holds(_ stream: String) -> Bool { orders.holds(stream) }
+
+    public mutating func load(_ stream: String, events: [Event]) throws(DomainError) {
+        var order: Order?
+        for event in events { order = try Order.folding(order, event) }
+        orders.put(stream, order)
     }
 
-    private mutating func put(_ order: Order) {
-        if let old = orders[order.orderID] {
-            counts[old.status, default: 0] -= 1
-            if old.status == .confirmed { confirmedCents -= old.totalCents }
-        } else if !order.userID.isEmpty {
-            byUser[order.userID, default: []].append(order.orderID)
+    public mutating func apply(_ event: Event) throws(DomainError) -> [ReadWrite] {
+        let old = orders[event.stream]
+        let order = try Order.folding(old, event)
+        orders.put(event.stream, order)
+        var writes: [ReadWrite] = [.put(table: "orders", key: order.orderID, columns: [
+            "user_id": order.userID.isEmpty ? .null : .text(order.userID), "status": .text(order.status.rawValue),
+            "created_ms": .int(order.createdMs), "updated_ms": .int(order.updatedMs),
+        ], document: order.json)]
+        if let old {
+            writes.append(.count("orders.status.\(old.status.rawValue)", by: -1))
+        } else {
+            writes.append(.count("orders.total", by: 1))
+            if !order.userID.isEmpty { writes.append(.count("user_orders.\(order.userID)", by: 1, onCreate: "orders.users")) }
         }
-        counts[order.status, default: 0] += 1
-        if order.status == .confirmed { confirmedCents += order.totalCents }
-        orders[order.orderID] = order
+        writes.append(.count("orders.status.\(order.status.rawValue)", by: 1))
+        if order.status == .confirmed { writes.append(.count("orders.confirmed_cents", by: order.totalCents)) }
+        return writes
     }
+
+    public mutating func trim() { orders.trim() }
+
+    public mutating func forget(_ stream: String) { orders.remove(stream) }
 
     // MARK: Queries
 
-    public func query(_ query: Query, now: Int64) throws(WireError) -> JSON {
+    public func query(_ query: Query, reader: some ReadModelReader, now: Int64) throws(WireError) -> JSON {
         let body = try Fields(query.body, path: "body")
         switch query.type {
         case "order.GetOrder":
             let orderID = try body.identifier("order_id", maxBytes: Limits.idBytes)
-            guard let order = orders[orderID] else { throw WireError(.notFound, "no order \(orderID)", field: "body.order_id") }
-            return ["order": order.json]
+            guard let order = try reader.document("orders", key: orderID) else {
+                throw WireError(.notFound, "no order \(orderID)", field: "body.order_id")
+            }
+            return ["order": order]
         case "order.OrdersByUser":
             let userID = try body.identifier("user_id", maxBytes: Limits.idBytes)
-            let ids = byUser[userID] ?? []
             let limit = Int(try body.optionalInt("limit", in: 1...Limits.maxPage) ?? 100)
-            return ["user_id": .string(userID), "count": .int(Int64(ids.count)),
-                    "orders": .array(ids.suffix(limit).compactMap { orders[$0]?.json })]
+            // The newest `limit`, listed oldest first.
+            let rows = try reader.rows(ReadQuery(table: "orders", filter: ["user_id": .text(userID)], order: "created_ms",
+                                                 descending: true, limit: limit))
+            return ["user_id": .string(userID), "count": .int(try reader.counter("user_orders.\(userID)")),
+                    "orders": .array(rows.reversed().map(\.document))]
         case "order.ListOrders":
             let status = try body.optionalString("status", maxBytes: 32)
             if let status, Order.Status(rawValue: status) == nil {
                 throw WireError(.invalidArgument, "must be one of created, confirmed, cancelled, voided", field: "body.status")
             }
-            let page = try Page(body)
-            let wanted = status.flatMap(Order.Status.init(rawValue:))
-            let (slice, next) = wanted.map { wanted in page.select(orders.lazy.filter { $0.value.status == wanted }.map { $0.key }) }
-                ?? page.select(orders.keys)
-            return ["orders": .array(slice.map { orders[$0]!.json }), "next": next.map { .string($0) } ?? .null]
+            let (orders, next) = try reader.page("orders", filter: status.map { ["status": .text($0)] } ?? [:], try Page(body))
+            return ["orders": .array(orders), "next": next.map { .string($0) } ?? .null]
         case "order.Stats":
+            let counters = try reader.counters(prefix: "orders.")
             var byStatus: [String: JSON] = [:]
-            for status in Order.Status.allCases { byStatus[status.rawValue] = .int(counts[status, default: 0]) }
-            return ["total": .int(Int64(orders.count)), "by_status": .object(byStatus),
-                    "confirmed_total_cents": .int(confirmedCents), "users": .int(Int64(byUser.count))]
+            for status in Order.Status.allCases { byStatus[status.rawValue] = .int(counters["orders.status.\(status.rawValue)", default: 0]) }
+            return ["total": .int(counters["orders.total", default: 0]), "by_status": .object(byStatus),
+                    "confirmed_total_cents": .int(counters["orders.confirmed_cents", default: 0]),
+                    "users": .int(counters["orders.users", default: 0])]
         default:
             throw unknownType(query.type, service: Self.serviceName)
         }
@@ -150,12 +165,9 @@ public struct OrderCore: ServiceCore {
 
     // MARK: Snapshots
 
-    public func snapshot(stream: String) -> JSON? {
-        guard stream.hasPrefix("order-") else { return nil }
-        return orders[String(stream.dropFirst(6))]?.json
-    }
+    /// Orders are loaded on demand: nothing of them is part of the working set.
+    public func snapshot(stream: String) -> JSON? { nil }
 
-    public mutating func restore(stream: String, snapshot: JSON) throws(DomainError) {
-        put(try Order(json: snapshot))
-    }
+    /// Snapshots of earlier versions (one per order) are not needed: ignored.
+    public mutating func restore(stream: String, snapshot: JSON) throws(DomainError) {}
 }

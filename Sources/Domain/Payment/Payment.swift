@@ -1,4 +1,5 @@
 import SagaWire
+import ServiceModel
 
 /// The payment of one order (stream `payment-<order_id>`).
 public struct Payment: Sendable, Equatable {
@@ -38,6 +39,41 @@ public struct Payment: Sendable, Equatable {
         self.status = status
         self.version = version
         self.updatedMs = updatedMs
+    }
+
+    /// The payment after `event`, from the one before it (`nil`: none yet). Strict: a second
+    /// charge for an order, a refund without a charge or of another amount, … are a
+    /// ``DomainError`` naming the stream, the version and the rule.
+    public static func folding(_ payment: Payment?, _ event: Event) throws(DomainError) -> Payment {
+        let r = Recorded(event.data, "\(event.stream) v\(event.version) (\(event.type) #\(event.seq))")
+        func refuse(_ rule: String) -> DomainError { DomainError("\(event.stream) v\(event.version) \(event.type): \(rule)") }
+        let orderID = try r.string("order_id")
+        guard event.stream == stream(orderID) else { throw refuse("the event names order \(orderID)") }
+        let time = event.metadata.timeMs
+        switch event.type {
+        case "PaymentCharged", "PaymentDeclined":
+            if let payment { throw refuse("the order has a payment already (\(payment.status.rawValue))") }
+            let amount = try r.int("amount_cents")
+            guard amount > 0 else { throw refuse("the amount \(amount) is not positive") }
+            return Payment(orderID: orderID, paymentID: try r.string("payment_id"), userID: try r.string("user_id"),
+                           amountCents: amount, status: event.type == "PaymentCharged" ? .charged : .declined,
+                           version: event.version, updatedMs: time)
+        case "PaymentVoided":
+            if let payment { throw refuse("the order has a payment already (\(payment.status.rawValue))") }
+            return Payment(orderID: orderID, paymentID: "", userID: "", amountCents: 0, status: .voided, version: event.version,
+                           updatedMs: time)
+        case "PaymentRefunded":
+            guard var payment else { throw refuse("the order has no payment") }
+            guard payment.status == .charged else { throw refuse("the payment is \(payment.status.rawValue), not charged") }
+            let amount = try r.int("amount_cents")
+            guard amount == payment.amountCents else { throw refuse("refunds \(amount), but \(payment.amountCents) was charged") }
+            payment.status = .refunded
+            payment.version = event.version
+            payment.updatedMs = time
+            return payment
+        default:
+            throw refuse("payment-service has no event type \(event.type)")
+        }
     }
 
     init(json: JSON) throws(DomainError) {

@@ -1,4 +1,5 @@
 import SagaWire
+import ServiceModel
 
 /// payment-service's core: payments charged, declined, refunded.
 ///
@@ -9,25 +10,34 @@ public struct PaymentCore: ServiceCore {
     public static let serviceName = "payment"
     public static let commandTypes = ["payment.ChargePayment", "payment.RefundPayment"]
     public static let queryTypes = ["payment.PaymentsByOrder", "payment.ListPayments", "payment.Totals"]
+    public static let readModel = ReadModelSchema([
+        ReadTable("payments", columns: ["status", "updated_ms"], indexes: [["status"], ["status", "updated_ms"]]),
+    ])
+    /// A payment's every status is settled as far as retention goes: a saga old enough to see
+    /// it retired is `expired` anyway.
+    public static let retentionRules = [
+        RetentionRule(table: "payments", settledStatuses: ["charged", "declined", "refunded", "voided"], streamPrefix: "payment-"),
+    ]
 
-    /// Payments by order id.
-    public private(set) var payments: [String: Payment] = [:]
+    /// Payments loaded from their streams, by stream (`nil`: none).
+    private var payments: AggregateCache<Payment>
     /// Which payments are declined.
     public let declinePolicy: DeclinePolicy
-    private var chargedCents: Int64 = 0
-    private var refundedCents: Int64 = 0
-    private var counts: [Payment.Status: Int64] = [:]
-    private var refunds: Int64 = 0
 
-    public init(declinePolicy: DeclinePolicy = DeclinePolicy(rate: 0.3)) {
+    public init(declinePolicy: DeclinePolicy = DeclinePolicy(rate: 0.3), cacheCapacity: Int = 20_000) {
         self.declinePolicy = declinePolicy
+        payments = AggregateCache(capacity: cacheCapacity)
+    }
+
+    public func streams(for command: Command) throws(WireError) -> [String] {
+        [Payment.stream(try command.fields().identifier("order_id", maxBytes: Limits.idBytes))]
     }
 
     public func decide(_ command: Command, now: Int64) throws(WireError) -> Decision {
         let body = try command.fields()
         let orderID = try body.identifier("order_id", maxBytes: Limits.idBytes)
         let stream = Payment.stream(orderID)
-        let existing = payments[orderID]
+        let existing = payments[stream]
         switch command.type {
         case "payment.ChargePayment":
             let userID = try body.identifier("user_id", maxBytes: Limits.idBytes)
@@ -71,78 +81,70 @@ public struct PaymentCore: ServiceCore {
         }
     }
 
-    public mutating func apply(_ event: Event) throws(DomainError) {
-        let r = Recorded(event.data, "\(event.type) #\(event.seq)")
-        let orderID = try r.string("order_id")
-        let time = event.metadata.timeMs
-        switch event.type {
-        case "PaymentCharged", "PaymentDeclined":
-            let charged = event.type == "PaymentCharged"
-            put(Payment(orderID: orderID, paymentID: try r.string("payment_id"), userID: try r.string("user_id"),
-                        amountCents: try r.int("amount_cents"), status: charged ? .charged : .declined,
-                        version: event.version, updatedMs: time))
-        case "PaymentVoided":
-            put(Payment(orderID: orderID, paymentID: "", userID: "", amountCents: 0, status: .voided,
-                        version: event.version, updatedMs: time))
-        case "PaymentRefunded":
-            guard var payment = payments[orderID], payment.status == .charged else {
-                throw DomainError("PaymentRefunded for order \(orderID) without a charge")
-            }
-            payment.status = .refunded
-            payment.version = event.version
-            payment.updatedMs = time
-            put(payment)
-        default:
-            throw DomainError("payment-service cannot apply event type \(event.type)")
-        }
+    public func holds(_ stream: String) -> Bool { payments.holds(stream) }
+
+    public mutating func load(_ stream: String, events: [Event]) throws(DomainError) {
+        var payment: Payment?
+        for event in events { payment = try Payment.folding(payment, event) }
+        payments.put(stream, payment)
     }
 
-    private mutating func put(_ payment: Payment) {
-        if let old = payments[payment.orderID] { counts[old.status, default: 0] -= 1 }
-        counts[payment.status, default: 0] += 1
-        // Money moves on a charge and on a refund; a refunded payment counts in both totals.
-        switch (payments[payment.orderID]?.status, payment.status) {
-        case (nil, .charged): chargedCents += payment.amountCents
-        case (.charged, .refunded): refundedCents += payment.amountCents; refunds += 1
-        case (nil, .refunded): chargedCents += payment.amountCents; refundedCents += payment.amountCents; refunds += 1
-        default: break
+    /// Money moves on a charge and on a refund; the running totals (`payments.charged_cents`,
+    /// `payments.refunded_cents`) count every one, whatever retention later removes.
+    public mutating func apply(_ event: Event) throws(DomainError) -> [ReadWrite] {
+        let old = payments[event.stream]
+        let payment = try Payment.folding(old, event)
+        payments.put(event.stream, payment)
+        var writes: [ReadWrite] = [.put(table: "payments", key: payment.orderID, columns: [
+            "status": .text(payment.status.rawValue), "updated_ms": .int(payment.updatedMs),
+        ], document: payment.json)]
+        if let old { writes.append(.count("payments.status.\(old.status.rawValue)", by: -1)) }
+        else { writes.append(.count("payments.total", by: 1)) }
+        writes.append(.count("payments.status.\(payment.status.rawValue)", by: 1))
+        switch payment.status {
+        case .charged:
+            writes += [.count("payments.charged_cents", by: payment.amountCents), .count("payments.charges", by: 1)]
+        case .refunded:
+            writes += [.count("payments.refunded_cents", by: payment.amountCents), .count("payments.refunds", by: 1)]
+        case .declined, .voided:
+            break
         }
-        payments[payment.orderID] = payment
+        return writes
     }
 
-    public func query(_ query: Query, now: Int64) throws(WireError) -> JSON {
+    public mutating func trim() { payments.trim() }
+
+    public mutating func forget(_ stream: String) { payments.remove(stream) }
+
+    public func query(_ query: Query, reader: some ReadModelReader, now: Int64) throws(WireError) -> JSON {
         let body = try Fields(query.body, path: "body")
         switch query.type {
         case "payment.PaymentsByOrder":
             let orderID = try body.identifier("order_id", maxBytes: Limits.idBytes)
-            return ["order_id": .string(orderID), "payments": .array(payments[orderID].map { [$0.json] } ?? [])]
+            return ["order_id": .string(orderID), "payments": .array(try reader.document("payments", key: orderID).map { [$0] } ?? [])]
         case "payment.ListPayments":
             let status = try body.optionalString("status", maxBytes: 32)
             if let status, Payment.Status(rawValue: status) == nil {
                 throw WireError(.invalidArgument, "must be one of charged, declined, refunded, voided", field: "body.status")
             }
-            let page = try Page(body)
-            let wanted = status.flatMap(Payment.Status.init(rawValue:))
-            let (slice, next) = wanted.map { wanted in page.select(payments.lazy.filter { $0.value.status == wanted }.map { $0.key }) }
-                ?? page.select(payments.keys)
-            return ["payments": .array(slice.map { payments[$0]!.json }), "next": next.map { .string($0) } ?? .null]
+            let (payments, next) = try reader.page("payments", filter: status.map { ["status": .text($0)] } ?? [:], try Page(body))
+            return ["payments": .array(payments), "next": next.map { .string($0) } ?? .null]
         case "payment.Totals":
+            let counters = try reader.counters(prefix: "payments.")
             var byStatus: [String: JSON] = [:]
-            for status in Payment.Status.allCases { byStatus[status.rawValue] = .int(counts[status, default: 0]) }
-            return ["charged_cents": .int(chargedCents), "refunded_cents": .int(refundedCents),
-                    "net_cents": .int(chargedCents - refundedCents), "payments": .int(Int64(payments.count)),
-                    "refunds": .int(refunds), "by_status": .object(byStatus)]
+            for status in Payment.Status.allCases { byStatus[status.rawValue] = .int(counters["payments.status.\(status.rawValue)", default: 0]) }
+            let charged = counters["payments.charged_cents", default: 0], refunded = counters["payments.refunded_cents", default: 0]
+            return ["charged_cents": .int(charged), "refunded_cents": .int(refunded), "net_cents": .int(charged - refunded),
+                    "payments": .int(counters["payments.total", default: 0]), "charges": .int(counters["payments.charges", default: 0]),
+                    "refunds": .int(counters["payments.refunds", default: 0]), "by_status": .object(byStatus)]
         default:
             throw unknownType(query.type, service: Self.serviceName)
         }
     }
 
-    public func snapshot(stream: String) -> JSON? {
-        guard stream.hasPrefix("payment-") else { return nil }
-        return payments[String(stream.dropFirst(8))]?.json
-    }
+    /// Payments are loaded on demand: nothing of them is part of the working set.
+    public func snapshot(stream: String) -> JSON? { nil }
 
-    public mutating func restore(stream: String, snapshot: JSON) throws(DomainError) {
-        put(try Payment(json: snapshot))
-    }
+    /// Snapshots of earlier versions (one per payment) are not needed: ignored.
+    public mutating func restore(stream: String, snapshot: JSON) throws(DomainError) {}
 }

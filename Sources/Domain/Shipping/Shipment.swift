@@ -1,4 +1,5 @@
 import SagaWire
+import ServiceModel
 
 /// The shipment of one order (stream `shipment-<order_id>`).
 public struct Shipment: Sendable, Equatable {
@@ -33,6 +34,35 @@ public struct Shipment: Sendable, Equatable {
         self.status = status
         self.version = version
         self.updatedMs = updatedMs
+    }
+
+    /// The shipment after `event`, from the one before it (`nil`: none yet). Strict: a second
+    /// shipment for an order, a cancellation of none, … are a ``DomainError`` naming the
+    /// stream, the version and the rule.
+    public static func folding(_ shipment: Shipment?, _ event: Event) throws(DomainError) -> Shipment {
+        let r = Recorded(event.data, "\(event.stream) v\(event.version) (\(event.type) #\(event.seq))")
+        func refuse(_ rule: String) -> DomainError { DomainError("\(event.stream) v\(event.version) \(event.type): \(rule)") }
+        let orderID = try r.string("order_id")
+        guard event.stream == stream(orderID) else { throw refuse("the event names order \(orderID)") }
+        let time = event.metadata.timeMs
+        switch event.type {
+        case "ShipmentCreated":
+            if let shipment { throw refuse("the order has a shipment already (\(shipment.status.rawValue))") }
+            return Shipment(orderID: orderID, shipmentID: try r.string("shipment_id"), userID: try r.string("user_id"),
+                            status: .created, version: event.version, updatedMs: time)
+        case "ShipmentVoided":
+            if let shipment { throw refuse("the order has a shipment already (\(shipment.status.rawValue))") }
+            return Shipment(orderID: orderID, shipmentID: "", userID: "", status: .voided, version: event.version, updatedMs: time)
+        case "ShipmentCancelled":
+            guard var shipment else { throw refuse("the order has no shipment") }
+            guard shipment.status == .created else { throw refuse("the shipment is \(shipment.status.rawValue), not created") }
+            shipment.status = .cancelled
+            shipment.version = event.version
+            shipment.updatedMs = time
+            return shipment
+        default:
+            throw refuse("shipping-service has no event type \(event.type)")
+        }
     }
 
     init(json: JSON) throws(DomainError) {

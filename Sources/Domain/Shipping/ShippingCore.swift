@@ -1,4 +1,5 @@
 import SagaWire
+import ServiceModel
 
 /// shipping-service's core: shipments created and cancelled.
 ///
@@ -9,18 +10,30 @@ public struct ShippingCore: ServiceCore {
     public static let serviceName = "shipping"
     public static let commandTypes = ["shipping.CreateShipment", "shipping.CancelShipment"]
     public static let queryTypes = ["shipping.ShipmentsByOrder", "shipping.ListShipments", "shipping.Stats"]
+    public static let readModel = ReadModelSchema([
+        ReadTable("shipments", columns: ["status", "updated_ms"], indexes: [["status"], ["status", "updated_ms"]]),
+    ])
+    /// A shipment's every status is settled as far as retention goes.
+    public static let retentionRules = [
+        RetentionRule(table: "shipments", settledStatuses: ["created", "cancelled", "voided"], streamPrefix: "shipment-"),
+    ]
 
-    /// Shipments by order id.
-    public private(set) var shipments: [String: Shipment] = [:]
-    private var counts: [Shipment.Status: Int64] = [:]
+    /// Shipments loaded from their streams, by stream (`nil`: none).
+    private var shipments: AggregateCache<Shipment>
 
-    public init() {}
+    public init(cacheCapacity: Int = 20_000) {
+        shipments = AggregateCache(capacity: cacheCapacity)
+    }
+
+    public func streams(for command: Command) throws(WireError) -> [String] {
+        [Shipment.stream(try command.fields().identifier("order_id", maxBytes: Limits.idBytes))]
+    }
 
     public func decide(_ command: Command, now: Int64) throws(WireError) -> Decision {
         let body = try command.fields()
         let orderID = try body.identifier("order_id", maxBytes: Limits.idBytes)
         let stream = Shipment.stream(orderID)
-        let existing = shipments[orderID]
+        let existing = shipments[stream]
         switch command.type {
         case "shipping.CreateShipment":
             let userID = try body.identifier("user_id", maxBytes: Limits.idBytes)
@@ -54,66 +67,57 @@ public struct ShippingCore: ServiceCore {
         }
     }
 
-    public mutating func apply(_ event: Event) throws(DomainError) {
-        let r = Recorded(event.data, "\(event.type) #\(event.seq)")
-        let orderID = try r.string("order_id")
-        let time = event.metadata.timeMs
-        switch event.type {
-        case "ShipmentCreated":
-            put(Shipment(orderID: orderID, shipmentID: try r.string("shipment_id"), userID: try r.string("user_id"),
-                         status: .created, version: event.version, updatedMs: time))
-        case "ShipmentVoided":
-            put(Shipment(orderID: orderID, shipmentID: "", userID: "", status: .voided, version: event.version, updatedMs: time))
-        case "ShipmentCancelled":
-            guard var shipment = shipments[orderID], shipment.status == .created else {
-                throw DomainError("ShipmentCancelled for order \(orderID) without a shipment")
-            }
-            shipment.status = .cancelled
-            shipment.version = event.version
-            shipment.updatedMs = time
-            put(shipment)
-        default:
-            throw DomainError("shipping-service cannot apply event type \(event.type)")
-        }
+    public func holds(_ stream: String) -> Bool { shipments.holds(stream) }
+
+    public mutating func load(_ stream: String, events: [Event]) throws(DomainError) {
+        var shipment: Shipment?
+        for event in events { shipment = try Shipment.folding(shipment, event) }
+        shipments.put(stream, shipment)
     }
 
-    private mutating func put(_ shipment: Shipment) {
-        if let old = shipments[shipment.orderID] { counts[old.status, default: 0] -= 1 }
-        counts[shipment.status, default: 0] += 1
-        shipments[shipment.orderID] = shipment
+    public mutating func apply(_ event: Event) throws(DomainError) -> [ReadWrite] {
+        let old = shipments[event.stream]
+        let shipment = try Shipment.folding(old, event)
+        shipments.put(event.stream, shipment)
+        var writes: [ReadWrite] = [.put(table: "shipments", key: shipment.orderID, columns: [
+            "status": .text(shipment.status.rawValue), "updated_ms": .int(shipment.updatedMs),
+        ], document: shipment.json)]
+        if let old { writes.append(.count("shipments.status.\(old.status.rawValue)", by: -1)) }
+        else { writes.append(.count("shipments.total", by: 1)) }
+        writes.append(.count("shipments.status.\(shipment.status.rawValue)", by: 1))
+        return writes
     }
 
-    public func query(_ query: Query, now: Int64) throws(WireError) -> JSON {
+    public mutating func trim() { shipments.trim() }
+
+    public mutating func forget(_ stream: String) { shipments.remove(stream) }
+
+    public func query(_ query: Query, reader: some ReadModelReader, now: Int64) throws(WireError) -> JSON {
         let body = try Fields(query.body, path: "body")
         switch query.type {
         case "shipping.ShipmentsByOrder":
             let orderID = try body.identifier("order_id", maxBytes: Limits.idBytes)
-            return ["order_id": .string(orderID), "shipments": .array(shipments[orderID].map { [$0.json] } ?? [])]
+            return ["order_id": .string(orderID), "shipments": .array(try reader.document("shipments", key: orderID).map { [$0] } ?? [])]
         case "shipping.ListShipments":
             let status = try body.optionalString("status", maxBytes: 32)
             if let status, Shipment.Status(rawValue: status) == nil {
                 throw WireError(.invalidArgument, "must be one of created, cancelled, voided", field: "body.status")
             }
-            let page = try Page(body)
-            let wanted = status.flatMap(Shipment.Status.init(rawValue:))
-            let (slice, next) = wanted.map { wanted in page.select(shipments.lazy.filter { $0.value.status == wanted }.map { $0.key }) }
-                ?? page.select(shipments.keys)
-            return ["shipments": .array(slice.map { shipments[$0]!.json }), "next": next.map { .string($0) } ?? .null]
+            let (shipments, next) = try reader.page("shipments", filter: status.map { ["status": .text($0)] } ?? [:], try Page(body))
+            return ["shipments": .array(shipments), "next": next.map { .string($0) } ?? .null]
         case "shipping.Stats":
+            let counters = try reader.counters(prefix: "shipments.")
             var byStatus: [String: JSON] = [:]
-            for status in Shipment.Status.allCases { byStatus[status.rawValue] = .int(counts[status, default: 0]) }
-            return ["shipments": .int(Int64(shipments.count)), "by_status": .object(byStatus)]
+            for status in Shipment.Status.allCases { byStatus[status.rawValue] = .int(counters["shipments.status.\(status.rawValue)", default: 0]) }
+            return ["shipments": .int(counters["shipments.total", default: 0]), "by_status": .object(byStatus)]
         default:
             throw unknownType(query.type, service: Self.serviceName)
         }
     }
 
-    public func snapshot(stream: String) -> JSON? {
-        guard stream.hasPrefix("shipment-") else { return nil }
-        return shipments[String(stream.dropFirst(9))]?.json
-    }
+    /// Shipments are loaded on demand: nothing of them is part of the working set.
+    public func snapshot(stream: String) -> JSON? { nil }
 
-    public mutating func restore(stream: String, snapshot: JSON) throws(DomainError) {
-        put(try Shipment(json: snapshot))
-    }
+    /// Snapshots of earlier versions (one per shipment) are not needed: ignored.
+    public mutating func restore(stream: String, snapshot: JSON) throws(DomainError) {}
 }

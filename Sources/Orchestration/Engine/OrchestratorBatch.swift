@@ -1,6 +1,7 @@
 import EventLog
 import SagaWire
 import ServiceKit
+import ServiceModel
 
 /// Everything one iteration of the orchestrator decided: the saga moves to commit at once, the
 /// effects to carry out, the answers to send.
@@ -24,12 +25,12 @@ struct OrchestratorBatch {
     /// replayed event may arrive together); the second move's commands then wait for the
     /// commit. So whatever the crashes, a service can be at most one step ahead of the log:
     /// the invariant recovery relies on (docs/FAULTS.md, "One step ahead, at most").
-    mutating func record(_ sagaID: String, versionBefore: Int64, _ transition: Transition) {
-        if !transition.events.isEmpty {
+    mutating func record(_ sagaID: String, versionBefore: Int64, _ transition: Transition, writes: [ReadWrite]) {
+        if !transition.events.isEmpty || !writes.isEmpty {
             units.append(LogBatch(appends: [StreamAppend(
                 stream: SagaState.stream(sagaID),
                 expectedVersion: versionBefore == 0 ? .noStream : .exact(versionBefore),
-                events: transition.events)]))
+                events: transition.events)], writes: writes))
         }
         guard !transition.effects.isEmpty else { return }
         let ahead = transition.sendsAhead && sentAhead.insert(sagaID).inserted

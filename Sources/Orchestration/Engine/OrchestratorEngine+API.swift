@@ -1,4 +1,4 @@
-import Domain
+import ServiceModel
 import SagaWire
 import ServiceKit
 
@@ -51,7 +51,7 @@ extension OrchestratorEngine {
                 throw WireError(.invalidArgument, "unknown item \(item)", field: "body.context.items[\(index)].item_id")
             }
         }
-        if let existing = book.summaries[sagaID] {
+        if let existing = try summary(of: sagaID) {
             guard existing.contentHash == sagaContentHash(type: type, context: context) else {
                 throw WireError(.conflict, "saga \(sagaID) already exists with a different type or context", field: "body.saga_id")
             }
@@ -67,8 +67,7 @@ extension OrchestratorEngine {
             throw WireError(.overloaded, "\(book.inFlight) sagas in flight, the limit is \(config.maxInFlight); retry later")
         }
         let (state, transition) = SagaMachine.start(id: sagaID, definition: definition, context: context, now: clock.wallClockMs())
-        book.update(state)
-        batch.record(sagaID, versionBefore: 0, transition)
+        batch.record(sagaID, versionBefore: 0, transition, writes: book.update(state))
         observer.count("zsaga_sagas_started_total", [("type", type)])
         if wait {
             waiters[sagaID, default: []].append((route, command.id))
@@ -80,7 +79,7 @@ extension OrchestratorEngine {
 
     private func retry(_ command: Command, _ body: Fields, route: [[UInt8]], _ batch: inout OrchestratorBatch) throws(WireError) {
         let sagaID = try body.identifier("saga_id", maxBytes: Limits.idBytes)
-        guard let summary = book.summaries[sagaID] else {
+        guard let summary = try summary(of: sagaID) else {
             throw WireError(.notFound, "no saga \(sagaID)", field: "body.saga_id")
         }
         func notStuck(_ status: SagaStatus) {
@@ -97,8 +96,7 @@ extension OrchestratorEngine {
             notStuck(state.status)
             return
         }
-        book.update(state)
-        batch.record(sagaID, versionBefore: before, transition)
+        batch.record(sagaID, versionBefore: before, transition, writes: book.update(state))
         batch.replies.append((route, .reply(Reply(inReplyTo: command.id, outcome: .ok,
                                                   body: ["saga_id": .string(sagaID), "status": .string(state.status.rawValue)]))))
     }
@@ -113,7 +111,7 @@ extension OrchestratorEngine {
     }
 
     func notifyWaiters(_ sagaID: String) {
-        guard let routes = waiters.removeValue(forKey: sagaID), let summary = book.summaries[sagaID] else { return }
+        guard let routes = waiters.removeValue(forKey: sagaID), let summary = try? summary(of: sagaID) else { return }
         for waiter in routes {
             io.reply(route: waiter.route, .reply(Reply(inReplyTo: waiter.requestID, outcome: .ok,
                                                        body: settledBody(summary, existing: false))))

@@ -46,8 +46,7 @@ extension OrchestratorEngine {
         let transition = SagaMachine.handle(&state, definition, commandID: commandID, outcome: outcome, attempt: attempt,
                                             now: clock.wallClockMs(), unit: random.nextUnit())
         guard !transition.events.isEmpty || !transition.effects.isEmpty else { return }
-        book.update(state)
-        batch.record(sagaID, versionBefore: before, transition)
+        batch.record(sagaID, versionBefore: before, transition, writes: book.update(state))
         observer.observe(transition, sagaID: sagaID, logger: logger)
     }
 }

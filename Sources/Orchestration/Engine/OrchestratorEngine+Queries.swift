@@ -1,4 +1,4 @@
-import Domain
+import ServiceModel
 import SagaWire
 import ServiceKit
 
@@ -16,15 +16,15 @@ extension OrchestratorEngine {
     private func answerBody(_ query: Query) throws(WireError) -> JSON {
         if SystemQueries.handles(query.type) {
             return try system.answer(query, log: log, now: clock.wallClockMs(), extra: [
-                "in_flight": .int(Int64(book.inFlight)), "sagas": .int(Int64(book.summaries.count)),
-                "faults": faults.json, "streams": io.streamStatus, "commit": stats.json,
+                "in_flight": .int(Int64(book.inFlight)), "sagas": .int(try log.counter("sagas.total")),
+                "faults": faults.json, "streams": io.streamStatus, "commit": committer.stats.json,
             ])
         }
         let body = try Fields(query.body, path: "body")
         switch query.type {
         case "saga.GetSaga":
             let sagaID = try body.identifier("saga_id", maxBytes: Limits.idBytes)
-            guard let summary = book.summaries[sagaID] else { throw WireError(.notFound, "no saga \(sagaID)", field: "body.saga_id") }
+            guard let summary = try summary(of: sagaID) else { throw WireError(.notFound, "no saga \(sagaID)", field: "body.saga_id") }
             let events: [Event]
             do { events = try log.read(stream: SagaState.stream(sagaID)) } catch {
                 throw WireError(.internal, "reading saga \(sagaID) failed: \(error)")
@@ -47,15 +47,14 @@ extension OrchestratorEngine {
                 throw WireError(.invalidArgument, "must be one of running, compensating, completed, compensated, stuck",
                                 field: "body.status")
             }
-            let page = try Page(body)
-            let wanted = status.flatMap(SagaStatus.init(rawValue:))
-            let (ids, next) = wanted.map { wanted in page.select(book.summaries.lazy.filter { $0.value.status == wanted }.map { $0.key }) }
-                ?? page.select(book.summaries.keys)
-            return ["sagas": .array(ids.map { book.summaries[$0]!.json }), "next": next.map { .string($0) } ?? .null]
+            let (sagas, next) = try log.page("sagas", filter: status.map { ["status": .text($0)] } ?? [:], try Page(body))
+            return ["sagas": .array(sagas), "next": next.map { .string($0) } ?? .null]
         case "saga.Stats":
+            let counters = try log.counters(prefix: "sagas.")
             var byStatus: [String: JSON] = [:]
-            for status in SagaStatus.allCases { byStatus[status.rawValue] = .int(Int64(book.counts[status, default: 0])) }
-            return ["total": .int(Int64(book.summaries.count)), "by_status": .object(byStatus),
+            for status in SagaStatus.allCases { byStatus[status.rawValue] = .int(counters["sagas.status.\(status.rawValue)", default: 0]) }
+            return ["total": .int(counters["sagas.total", default: 0]), "by_status": .object(byStatus),
+                    "completed_cents": .int(counters["sagas.completed_cents", default: 0]),
                     "in_flight": .int(Int64(book.inFlight)), "max_in_flight": .int(Int64(config.maxInFlight))]
         case "saga.Definitions":
             return ["definitions": .array(current.keys.sorted().map { type in

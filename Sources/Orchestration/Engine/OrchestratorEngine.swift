@@ -21,7 +21,7 @@ package final class OrchestratorEngine {
     let clock: any HostClock
     let io: any OrchestratorIO
     var book = SagaBook()
-    var checkpoints: Checkpoints
+    var committer: Committer
     let system: SystemQueries
     /// The definition new sagas of each type run.
     var current: [String: SagaDefinition] = [:]
@@ -34,7 +34,6 @@ package final class OrchestratorEngine {
     var lastOffsetSave: Int64 = 0
     /// The faults this engine injects; the simulation sets them directly.
     package var faults: FaultInjector
-    var stats = CommitStats()
     let observer: OrchestratorObserver
 
     enum TimerKind {
@@ -59,7 +58,7 @@ package final class OrchestratorEngine {
         self.io = io
         self.logger = logger
         system = SystemQueries(service: "saga", startedMs: clock.wallClockMs())
-        checkpoints = Checkpoints(every: config.snapshotEvery)
+        committer = Committer(log: log, metrics: metrics, snapshotEvery: config.snapshotEvery)
         random = SplitMix64(seed: config.seed)
         faults = FaultInjector(config.faults)
         try recover()
@@ -73,12 +72,18 @@ package final class OrchestratorEngine {
     package var inFlight: Int { book.inFlight }
     /// When the next timer is due (monotonic ms), if any.
     package var nextTimerDue: Int64? { timers.nextDue }
-    /// Every saga the engine knows (for tests and the simulation's checks).
+    /// The working set: definitions and the sagas that can still move.
     package var sagas: SagaBook { book }
+
+    /// A saga's summary: from the working set when it can still move, else from the read side.
+    package func summary(of sagaID: String) throws(WireError) -> SagaSummary? {
+        if let state = book.active[sagaID] { return SagaSummary(state) }
+        return try log.document("sagas", key: sagaID).flatMap(SagaSummary.init(json:))
+    }
 
     private func recover() throws {
         let started = clock.monotonicMs()
-        let report = try checkpoints.recover(&book, from: log)
+        let report = try committer.recover(&book)
         var registrations: [StreamAppend] = []
         for definition in config.definitions {
             current[definition.type] = definition
@@ -90,8 +95,9 @@ package final class OrchestratorEngine {
         }
         if !registrations.isEmpty {
             let events = try log.commit(LogBatch(appends: registrations))
-            for event in events { try book.apply(event) }
-            checkpoints.committed(events)
+            for event in events { _ = try book.apply(event) }
+            var noFaults = FaultInjector()
+            try committer.committed(events, of: book, faults: &noFaults, logger: logger) { _ in }
         }
         let offsets = try log.offsets()
         for service in config.services.keys {
@@ -167,33 +173,16 @@ package final class OrchestratorEngine {
     /// Sends what may go ahead of the log, commits the batch, then carries out the other
     /// effects, the answers and the publications.
     private func finish(_ batch: OrchestratorBatch, now: Int64) throws {
-        var committed: [Event] = []
         // The next steps' actions: their services work while this commit syncs.
         for (sagaID, effects, ahead) in batch.effects where ahead { perform(effects, sagaID: sagaID, now: now) }
         if !batch.sentAhead.isEmpty && faults.crashes(at: .afterSendAhead) { throw InjectedCrash(point: .afterSendAhead) }
-        if !batch.units.isEmpty {
-            // (A crash here leaves sent-ahead actions the log does not show yet; recovery handles it.)
-            if faults.crashes(at: .beforeCommit) { throw InjectedCrash(point: .beforeCommit) }
-            let results: [Result<[Event], EventLogError>]
-            let started = monotonicMicros()
-            do { results = try log.commit(group: batch.units) } catch { throw HostError.fatalStorage("\(error)") }
-            let elapsed = monotonicMicros() - started
-            for result in results {
-                do { committed += try result.get() } catch { throw HostError.fatalStorage("saga batch refused: \(error)") }
-            }
-            stats.record(units: batch.units.count, events: committed.count, micros: elapsed)
-            observer.metrics.commit(units: batch.units.count, micros: elapsed)
-            // Logged, nothing sent yet: recovery must re-send every command of this batch.
-            if faults.crashes(at: .afterCommit) { throw InjectedCrash(point: .afterCommit) }
-        }
+        // (A crash at before-commit leaves sent-ahead actions the log does not show yet; recovery
+        // handles it. One at after-commit leaves a logged batch with nothing else sent.)
+        let committed = try committer.commit(batch.units, faults: &faults).flatMap { $0 }
         for (sagaID, effects, ahead) in batch.effects where !ahead { perform(effects, sagaID: sagaID, now: now) }
         for (route, message) in batch.replies where !faults.dropsReply() { io.reply(route: route, message) }
         for (query, route) in batch.queries { answer(query, route: route) }
-        if !committed.isEmpty {
-            io.publish(committed.filter { _ in !faults.dropsPublish() })
-            checkpoints.committed(committed)
-            if checkpoints.isDue { try checkpoints.write(book, to: log, logger: logger) }
-        }
+        try committer.committed(committed, of: book, faults: &faults, logger: logger) { io.publish($0) }
     }
 
     func perform(_ effects: [SagaEffect], sagaID: String, now: Int64) {

@@ -38,11 +38,3 @@ package struct OrchestratorInputs {
         self.positions = positions
     }
 }
-
-/// The engine reached an injected crash point (`crash=POINT:RATE`). The host aborts the
-/// process; a simulation drops the engine, as a crash would, and starts a new one on the log.
-package struct InjectedCrash: Error, Sendable, Equatable {
-    /// Where it happened.
-    package var point: FaultSpec.CrashPoint
-    package init(point: FaultSpec.CrashPoint) { self.point = point }
-}

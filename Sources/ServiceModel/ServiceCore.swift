@@ -44,24 +44,61 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// State that is a fold of a log: events apply to it, and each stream's part can be saved in a
-/// snapshot and restored from one.
+/// State that is a fold of a log, kept as a working set.
+///
+/// What decisions need all the time (stock per item, sagas that can still move) is held in
+/// memory and saved in snapshots, stream by stream. Everything else is loaded on demand: the
+/// host reads a stream's events from the log and folds them with ``load(_:events:)`` before it
+/// applies or decides anything on that stream, and the state may forget such streams again
+/// (``trim()``). History itself lives in the read side, written in the same commit as the
+/// events (``apply(_:)`` returns the writes).
 public protocol EventSourced: Sendable {
-    /// Applies a recorded event to the state.
-    mutating func apply(_ event: Event) throws(DomainError)
+    /// Applies a recorded event (new, or replayed at start) and returns the read-side writes it
+    /// makes (the host discards them on replay: they were committed with the event). The
+    /// event's stream is loaded (``holds(_:)``) when this is called.
+    mutating func apply(_ event: Event) throws(DomainError) -> [ReadWrite]
 
-    /// The state of one stream, for a snapshot; `nil` when there is none for it.
+    /// Whether the state of `stream` is in memory; when not, the host loads it first.
+    func holds(_ stream: String) -> Bool
+
+    /// Folds all of a stream's recorded events (in order; none for a stream never written)
+    /// into memory.
+    mutating func load(_ stream: String, events: [Event]) throws(DomainError)
+
+    /// Forgets loaded streams that the working set does not need, beyond the state's bound.
+    mutating func trim()
+
+    /// The state of one stream of the working set, for a snapshot; `nil` when the stream is
+    /// not part of the working set (its snapshot, if any, is then deleted).
     func snapshot(stream: String) -> JSON?
 
     /// Restores one stream's state from a snapshot.
     mutating func restore(stream: String, snapshot: JSON) throws(DomainError)
+
+    /// Pseudo-streams snapshotted at every snapshot, whatever changed: state that events of
+    /// other streams change (inventory's stock, which reservations move).
+    static var alwaysSnapshotted: [String] { get }
+
+    /// Forgets a stream retention removed from the log.
+    mutating func forget(_ stream: String)
 }
 
-/// The pure core of a service: its aggregates and read models.
+extension EventSourced {
+    public func holds(_ stream: String) -> Bool { true }
+    public mutating func load(_ stream: String, events: [Event]) throws(DomainError) {}
+    public mutating func trim() {}
+    public static var alwaysSnapshotted: [String] { [] }
+    public mutating func forget(_ stream: String) {}
+}
+
+/// The pure core of a service: its aggregates, its decisions, and its read side.
 ///
 /// `decide` never changes state; the host applies the decided events with `apply` (both when
 /// they are new and when replaying the log at start), so state is always a fold of the log.
-/// No sockets, clocks or files: time comes in as `now` (milliseconds since the epoch).
+/// Before deciding, the host loads the streams a command touches (``streams(for:)``), as
+/// Eventuate's and Axon's repositories load aggregates. No sockets, clocks or files: time comes
+/// in as `now` (milliseconds since the epoch), and queries read the read side through a
+/// ``ReadModelReader``.
 public protocol ServiceCore: EventSourced {
     /// The service's name: the prefix of its command and query types and of its PUB topics.
     static var serviceName: String { get }
@@ -69,20 +106,46 @@ public protocol ServiceCore: EventSourced {
     static var commandTypes: [String] { get }
     /// The query types this core answers, e.g. `order.GetOrder`.
     static var queryTypes: [String] { get }
+    /// The tables of its read side.
+    static var readModel: ReadModelSchema { get }
+
+    /// The streams a command's decision reads; the host loads those the core does not hold.
+    func streams(for command: Command) throws(WireError) -> [String]
 
     /// Decides what a command does. Throws ``WireError`` (`invalid_argument`, `unknown_type`…)
     /// for input that is refused before anything is recorded.
     func decide(_ command: Command, now: Int64) throws(WireError) -> Decision
 
-    /// Answers a query from the read models.
-    func query(_ query: Query, now: Int64) throws(WireError) -> JSON
+    /// Answers a query from the read side (and the working set).
+    func query(_ query: Query, reader: some ReadModelReader, now: Int64) throws(WireError) -> JSON
 
     /// Events to append when the service starts (initial stock, say), given the restored state.
     func bootstrap(now: Int64) -> [StreamAppend]
+
+    /// What retention may retire: settled aggregates, found in the read side.
+    static var retentionRules: [RetentionRule] { get }
 }
 
 extension ServiceCore {
     public func bootstrap(now: Int64) -> [StreamAppend] { [] }
+    public static var retentionRules: [RetentionRule] { [] }
+}
+
+/// How retention finds what a process may retire: the rows of a read-side table in a settled
+/// status whose column `updated_ms` is older than the window. Each row goes with its stream
+/// (`streamPrefix` + the row's key), whole. The table needs an index on `status, updated_ms`.
+public struct RetentionRule: Sendable, Equatable {
+    public let table: String
+    /// The statuses in which an aggregate no longer changes (as far as a saga in the window can tell).
+    public let settledStatuses: [String]
+    /// The stream of a row: this prefix and its key.
+    public let streamPrefix: String
+
+    public init(table: String, settledStatuses: [String], streamPrefix: String) {
+        self.table = table
+        self.settledStatuses = settledStatuses
+        self.streamPrefix = streamPrefix
+    }
 }
 
 extension Command {

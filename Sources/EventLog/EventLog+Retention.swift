@@ -1,0 +1,123 @@
+import Foundation
+import GRDB
+import SagaWire
+import ServiceModel
+
+/// One batch of retention: what to remove from a log, and what it counted.
+public struct Retirement: Sendable, Equatable {
+    /// Streams removed whole (settled aggregates, sagas).
+    public var streams: [String] = []
+    /// Every event with one of these correlation ids (the monitor's copies of a saga).
+    public var correlations: [String] = []
+    /// Events of a stream older than a time (the monitor's alerts).
+    public var olderEvents: [(stream: String, beforeMs: Int64)] = []
+    /// Command records older than this time (ms since the epoch); at most `commandLimit` a batch.
+    public var commandsBeforeMs: Int64?
+    public var commandLimit = 2000
+    /// Read-side writes that go with it (the removed rows' deletes).
+    public var writes: [ReadWrite] = []
+    /// What the removed events counted, by counter name.
+    public var totals: [String: Int64] = [:]
+    /// The window's start: everything last active before it may be removed.
+    public var throughMs: Int64 = 0
+
+    public init() {}
+
+    /// Whether it removes nothing.
+    public var isEmpty: Bool { streams.isEmpty && correlations.isEmpty && olderEvents.isEmpty && commandsBeforeMs == nil }
+
+    public static func == (a: Retirement, b: Retirement) -> Bool {
+        a.streams == b.streams && a.correlations == b.correlations && a.olderEvents.map(\.stream) == b.olderEvents.map(\.stream)
+            && a.olderEvents.map(\.beforeMs) == b.olderEvents.map(\.beforeMs) && a.commandsBeforeMs == b.commandsBeforeMs
+            && a.writes == b.writes && a.totals == b.totals && a.throughMs == b.throughMs
+    }
+}
+
+extension EventLog {
+    /// The stream of the `HistoryRetired` events.
+    public static let retiredStream = "$retired"
+
+    /// The events a retirement removes, in log order: to archive them (and count them) first.
+    public func events(of retirement: Retirement) throws(EventLogError) -> [Event] {
+        let service = self.service
+        return try read { db in
+            try Self.selection(retirement, in: db).map { try Self.event(from: $0, service: service) }
+        }
+    }
+
+    /// Removes what `retirement` names, in one transaction with its read-side writes, and
+    /// appends the new, cumulative `HistoryRetired` event (retiring the one before it).
+    ///
+    /// - Returns: the `HistoryRetired` event appended.
+    @discardableResult
+    public func retire(_ retirement: Retirement, now: Int64) throws(EventLogError) -> Event {
+        var history = retired ?? RetiredHistory()
+        let previous = retiredSeq
+        let start = head
+        let service = self.service
+        let known = knownVersions
+        do {
+            let (event, removedStreams) = try database.write { db -> (Event, [String]) in
+                let rows = try Self.selection(retirement, in: db)
+                var seqs: [Int64] = rows.map { $0["seq"] }
+                if let previous { seqs.append(previous) }
+                let streams = Set(rows.map { $0["stream"] as String })
+                var commands = 0
+                if let before = retirement.commandsBeforeMs {
+                    try db.execute(sql: """
+                        DELETE FROM commands WHERE command_id IN
+                            (SELECT command_id FROM commands WHERE time_ms < ? ORDER BY time_ms LIMIT ?)
+                        """, arguments: [before, retirement.commandLimit])
+                    commands = db.changesCount
+                }
+                try ReadSide.write(retirement.writes, in: db)
+                history.add(seqs)
+                history.events += Int64(rows.count)
+                history.streams += Int64(retirement.streams.count + retirement.correlations.count)
+                history.commands += Int64(commands)
+                history.throughMs = max(history.throughMs, retirement.throughMs)
+                for (name, value) in retirement.totals { history.totals[name, default: 0] += value }
+                // The new HistoryRetired goes in before the previous one goes out, so that its
+                // stream's versions keep counting.
+                var writer = GroupWriter(db: db, next: start + 1, service: service, known: known)
+                let appended = try writer.write(LogBatch(appends: [StreamAppend(
+                    stream: Self.retiredStream, expectedVersion: .any,
+                    events: [NewEvent(type: "HistoryRetired", data: history.json, timeMs: now)])])).get()
+                for chunk in stride(from: 0, to: seqs.count, by: 500).map({ Array(seqs[$0..<min($0 + 500, seqs.count)]) }) {
+                    let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                    try db.execute(sql: "DELETE FROM events WHERE seq IN (\(marks))", arguments: StatementArguments(chunk))
+                }
+                return (appended[0], Array(streams))
+            }
+            head = event.seq
+            retired = history
+            retiredSeq = event.seq
+            for stream in removedStreams { knownVersions.removeValue(forKey: stream) }
+            remember([Self.retiredStream: event.version])
+            return event
+        } catch let error as EventLogError {
+            throw error
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    /// The rows of the events a retirement removes, in log order.
+    private static func selection(_ retirement: Retirement, in db: Database) throws -> [Row] {
+        var rows: [Row] = []
+        func select(_ sql: String, _ values: [String]) throws {
+            for chunk in stride(from: 0, to: values.count, by: 500).map({ Array(values[$0..<min($0 + 500, values.count)]) }) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                rows += try Row.fetchAll(db, sql: sql.replacingOccurrences(of: "(?)", with: "(\(marks))"), arguments: StatementArguments(chunk))
+            }
+        }
+        try select("SELECT * FROM events WHERE stream IN (?)", retirement.streams)
+        try select("SELECT * FROM events WHERE correlation_id IN (?)", retirement.correlations)
+        for (stream, before) in retirement.olderEvents {
+            rows += try Row.fetchAll(db, sql: "SELECT * FROM events WHERE stream = ? AND time_ms < ? ORDER BY version LIMIT 5000",
+                                     arguments: [stream, before])
+        }
+        var seen: Set<Int64> = []
+        return rows.filter { seen.insert($0["seq"]).inserted }.sorted { ($0["seq"] as Int64) < ($1["seq"] as Int64) }
+    }
+}

@@ -1,0 +1,80 @@
+import EventLog
+import Logging
+import SagaWire
+import ServiceModel
+
+/// The one commit path of every ZSaga host: the orchestrator, the services and the monitor.
+///
+/// A batch's units (events, command records, read-side writes, offsets) go into one
+/// transaction with its crash points around it, its figures (commit stats and metrics), and
+/// after it the publication of the committed events (less those the faults drop) and the
+/// checkpoint when one is due. Nothing is published before it is committed.
+package struct Committer {
+    package let log: EventLog
+    package private(set) var stats = CommitStats()
+    private let metrics: HostMetrics
+    private var checkpoints: Checkpoints
+
+    /// - Parameter alwaysSnapshot: streams written at every snapshot (a process-wide working set).
+    package init(log: EventLog, metrics: HostMetrics, snapshotEvery: Int, alwaysSnapshot: [String] = []) {
+        self.log = log
+        self.metrics = metrics
+        checkpoints = Checkpoints(every: snapshotEvery, always: alwaysSnapshot)
+    }
+
+    /// Rebuilds `state` from the log (see ``Checkpoints/recover(_:from:rebuildReadSide:)``),
+    /// rebuilding the read side too when the log's is new.
+    package mutating func recover<State: EventSourced>(_ state: inout State) throws -> Checkpoints.Report {
+        try checkpoints.recover(&state, from: log, rebuildReadSide: log.readSideIsNew)
+    }
+
+    /// Commits `units` in one transaction, crashing at `before-commit` and `after-commit` when
+    /// the faults say so. Returns each unit's events, in order.
+    ///
+    /// - Throws: ``InjectedCrash`` at a crash point; ``HostError/fatalStorage(_:)`` when the log
+    ///   fails or refuses a unit (the host's memory is then ahead of its log: stop, and let a
+    ///   restart rebuild from the log).
+    package mutating func commit(_ units: [LogBatch], faults: inout FaultInjector) throws -> [[Event]] {
+        guard !units.isEmpty else { return [] }
+        if faults.crashes(at: .beforeCommit) { throw InjectedCrash(point: .beforeCommit) }
+        let started = monotonicMicros()
+        let results: [Result<[Event], EventLogError>]
+        do { results = try log.commit(group: units) } catch { throw HostError.fatalStorage("\(error)") }
+        let elapsed = monotonicMicros() - started
+        var committed: [[Event]] = []
+        committed.reserveCapacity(results.count)
+        for result in results {
+            do { committed.append(try result.get()) } catch { throw HostError.fatalStorage("a batch was refused: \(error)") }
+        }
+        stats.record(units: units.count, events: committed.reduce(0) { $0 + $1.count }, micros: elapsed)
+        metrics.commit(units: units.count, micros: elapsed)
+        // Committed, nothing replied, published or sent yet.
+        if faults.crashes(at: .afterCommit) { throw InjectedCrash(point: .afterCommit) }
+        return committed
+    }
+
+    /// After a commit: publishes its events (less those the faults drop), notes them for the
+    /// next snapshot, and writes that snapshot of `state` when it is due.
+    package mutating func committed<State: EventSourced>(_ events: [Event], of state: State, faults: inout FaultInjector,
+                                                          logger: Logger, publish: ([Event]) -> Void) throws {
+        try committed(events, snapshot: state.snapshot(stream:), faults: &faults, logger: logger, publish: publish)
+    }
+
+    /// The same, with the working set's snapshots from `snapshot`.
+    package mutating func committed(_ events: [Event], snapshot: (String) -> JSON?, faults: inout FaultInjector,
+                                    logger: Logger, publish: ([Event]) -> Void) throws {
+        guard !events.isEmpty else { return }
+        publish(events.filter { _ in !faults.dropsPublish() })
+        checkpoints.committed(events)
+        if checkpoints.isDue { try checkpoints.write(snapshot, to: log, logger: logger) }
+    }
+}
+
+/// A host reached an injected crash point (`crash=POINT:RATE`). A process aborts
+/// (``crashNow(_:process:)``); an embedded host or a simulation drops its state, as a crash
+/// would, and starts again on the log.
+package struct InjectedCrash: Error, Sendable, Equatable {
+    /// Where it happened.
+    package var point: FaultSpec.CrashPoint
+    package init(point: FaultSpec.CrashPoint) { self.point = point }
+}
