@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         // The C boundary: libzmq, and nothing else imports it but `ZeroMQ`.
@@ -50,7 +52,10 @@ let package = Package(
         .target(name: "Domain", dependencies: ["SagaWire", "ServiceModel"]),
         .target(
             name: "EventLog",
-            dependencies: ["SagaWire", "ServiceModel", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "SagaWire", "ServiceModel", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .target(
             name: "ServiceKit",
@@ -114,6 +119,7 @@ let package = Package(
         ]),
         .testTarget(name: "ServiceKitTests", dependencies: [
             "ServiceKit", "SagaWire", "EventLog", "ServiceModel", .product(name: "Logging", package: "swift-log"),
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "MonitorTests", dependencies: ["Monitor", "SagaWire"]),
         .testTarget(name: "OrchestrationTests", dependencies: ["Orchestration", "Domain", "SagaWire"]),

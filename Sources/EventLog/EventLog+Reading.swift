@@ -129,6 +129,11 @@ extension EventLog {
         }
     }
 
+    /// When the oldest recorded command was processed (ms since the epoch), if there is one.
+    public func oldestCommand() throws(EventLogError) -> Int64? {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT MIN(time_ms) FROM commands") }
+    }
+
     /// The number of recorded command ids.
     public func commandCount() throws(EventLogError) -> Int64 {
         try read { db in try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM commands") ?? 0 }

@@ -38,10 +38,17 @@ extension EventLog {
     public static let retiredStream = "$retired"
 
     /// The events a retirement removes, in log order: to archive them (and count them) first.
+    /// The last `HistoryRetired` event, which the next one replaces, is among them.
     public func events(of retirement: Retirement) throws(EventLogError) -> [Event] {
         let service = self.service
+        let previous = retiredSeq
         return try read { db in
-            try Self.selection(retirement, in: db).map { try Self.event(from: $0, service: service) }
+            var rows = try Self.selection(retirement, in: db)
+            if let previous, let row = try Row.fetchOne(db, sql: "SELECT * FROM events WHERE seq = ?", arguments: [previous]) {
+                rows.append(row)
+                rows.sort { ($0["seq"] as Int64) < ($1["seq"] as Int64) }
+            }
+            return try rows.map { try Self.event(from: $0, service: service) }
         }
     }
 

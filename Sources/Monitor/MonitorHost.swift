@@ -27,6 +27,8 @@ public final class MonitorHost {
     private let metrics = HostMetrics(service: "monitor")
     /// The monitor injects no faults; its commits go through the same committer as every host.
     private var faults = FaultInjector()
+    private var retainer: Retainer
+    private let archive: ArchiveWriter?
 
     static let core = "$monitor"
 
@@ -40,6 +42,8 @@ public final class MonitorHost {
                                readModel: MonitorState.readModel)
         try log.indexCorrelations()
         committer = Committer(log: log, metrics: metrics, snapshotEvery: config.snapshotEvery, alwaysSnapshot: [Self.core])
+        retainer = Retainer(settings: config.retention, rules: MonitorState.retentionRules)
+        archive = try config.retention.archiveDirectory.map { try ArchiveWriter(directory: $0, service: "monitor") }
         state = MonitorState(patterns: config.patterns)
         system = SystemQueries(service: "monitor", startedMs: wallClockMs())
         let context = try ZMQContext()
@@ -67,8 +71,9 @@ public final class MonitorHost {
         while true {
             let page = try log.read(from: from, limit: 5000)
             guard let last = page.last else { break }
-            try loadViews(for: page)
-            for event in page { _ = state.apply(event) }
+            let replayable = page.filter { $0.stream != EventLog.retiredStream }
+            try loadViews(for: replayable)
+            for event in replayable { _ = state.apply(event) }
             let writes = state.takeChangedViews()
             if rebuild && !writes.isEmpty { try log.commit(LogBatch(writes: writes)) }
             state.trim()
@@ -113,6 +118,7 @@ public final class MonitorHost {
             if poller.isReadable(wake) && mailbox.takeStop() { stopping = true }
             sockets.serveAuthentication()
             try iterate()
+            if retainer.isDue(now: monotonicMs()) { try retire() }
         }
         logger.info("stopping", metadata: ["head": "\(log.head)"])
         streams.close()
@@ -142,9 +148,10 @@ public final class MonitorHost {
                                  metadata: event.metadata)
             for alert in state.apply(recorded) {
                 logger.notice("alert", metadata: ["name": "\(alert.name)", "group": "\(alert.group ?? "-")"])
-                appends.append(StreamAppend(stream: "alerts", expectedVersion: alertsVersion == 0 ? .noStream : .exact(alertsVersion),
+                // Numbered on from the last alert, whatever retention removed of the older ones.
+                appends.append(StreamAppend(stream: "alerts", expectedVersion: .any,
                                             events: [NewEvent(type: alert.name, data: alert.data, correlationID: alert.group,
-                                                              timeMs: alert.timeMs)]))
+                                                              timeMs: alert.timeMs)], firstVersion: alertsVersion + 1))
                 alertsVersion += 1
                 _ = state.apply(Event(seq: 0, stream: "alerts", version: alertsVersion, type: alert.name, data: alert.data,
                                       metadata: EventMetadata(service: "monitor", timeMs: alert.timeMs)))
@@ -168,6 +175,36 @@ public final class MonitorHost {
         state.trim()
     }
 
+    /// One retention batch: views of sagas that settled before the window, with the monitor's
+    /// copies of those sagas' events (archived first when configured), and alerts older than
+    /// the window.
+    private func retire() throws {
+        let now = wallClockMs()
+        let through = config.retention.window.start(at: now)
+        let candidates: [Retainer.Candidate]
+        do { candidates = try retainer.candidates(log, through: through, statusColumn: "saga_status") } catch {
+            throw HostError.fatalStorage("retention: \(error)")
+        }
+        var retirement = Retirement()
+        retirement.correlations = candidates.compactMap { $0.document["saga_id"]?.stringValue }
+        retirement.writes = candidates.map { .delete(table: $0.table, key: $0.key) }
+        retirement.olderEvents = [("alerts", through)]
+        retirement.throughMs = through
+        let events = try log.events(of: retirement)
+        guard events.contains(where: { $0.stream != EventLog.retiredStream }) || !candidates.isEmpty else {
+            retainer.ran(retired: 0, moreCommands: false, now: monotonicMs())
+            return
+        }
+        if let last = events.last?.seq {
+            try committer.checkpoint(covering: last, snapshot: { $0 == Self.core ? state.coreJSON : nil }, logger: logger)
+        }
+        try archive?.write(events)
+        let summary = try log.retire(retirement, now: now)
+        for candidate in candidates { state.forget(order: candidate.key) }
+        retainer.ran(retired: candidates.count, moreCommands: false, now: monotonicMs())
+        try committer.committed([summary], snapshot: { $0 == Self.core ? state.coreJSON : nil }, faults: &faults, logger: logger) { _ in }
+    }
+
     // MARK: Queries
 
     private func answer(_ query: Query, route: [[UInt8]]) {
@@ -181,7 +218,8 @@ public final class MonitorHost {
     private func answerBody(_ query: Query) throws(WireError) -> JSON {
         let now = wallClockMs()
         if SystemQueries.handles(query.type) {
-            return try system.answer(query, log: log, now: now, extra: ["streams": streams.status, "commit": committer.stats.json])
+            return try system.answer(query, log: log, now: now, extra: ["streams": streams.status, "commit": committer.stats.json,
+                                                                    "retention": retainer.json(log)])
         }
         let body = try Fields(query.body, path: "body")
         let limit = Int(try body.optionalInt("limit", in: 1...1000) ?? 100)

@@ -12,9 +12,14 @@ import ServiceModel
 public struct MonitorState: Sendable {
     /// The read side.
     public static let readModel = ReadModelSchema([
-        ReadTable("orders", columns: ["user_id", "saga_id", "saga_status", "saga_started_ms", "created_ms"],
-                  indexes: [["user_id", "created_ms"], ["saga_id"], ["saga_started_ms"], ["saga_status", "saga_started_ms"]]),
+        ReadTable("orders", columns: ["user_id", "saga_id", "saga_status", "saga_started_ms", "created_ms", "updated_ms"],
+                  indexes: [["user_id", "created_ms"], ["saga_id"], ["saga_started_ms"], ["saga_status", "saga_started_ms"],
+                            ["saga_status", "updated_ms"]]),
     ])
+    /// A view whose saga settled is retired with the monitor's copies of that saga's events.
+    public static let retentionRules = [
+        RetentionRule(table: "orders", settledStatuses: ["completed", "compensated"], streamPrefix: ""),
+    ]
 
     /// A saga that can still move: its status and its order.
     public struct ActiveSaga: Sendable, Equatable {
@@ -98,6 +103,7 @@ public struct MonitorState: Sendable {
                     "user_id": view.userID.isEmpty ? .null : .text(view.userID), "saga_id": view.sagaID.map(ReadValue.text) ?? .null,
                     "saga_status": view.sagaStatus.map(ReadValue.text) ?? .null,
                     "saga_started_ms": view.sagaStartedMs.map(ReadValue.int) ?? .null, "created_ms": .int(view.createdMs),
+                    "updated_ms": .int(view.updatedMs),
                 ], document: view.json)
             }
         }
@@ -109,6 +115,9 @@ public struct MonitorState: Sendable {
 
     /// Forgets cached views beyond the cache's bound.
     public mutating func trim() { views.trim() }
+
+    /// Forgets a view retention removed.
+    public mutating func forget(order id: String) { views.remove(id) }
 
     private mutating func store(_ view: OrderView, time: Int64, wasNew: Bool) {
         var view = view

@@ -109,6 +109,8 @@ public struct SagaState: Sendable, Equatable {
         }
         var body = context.objectValue ?? [:]
         body["saga_id"] = .string(id)
+        // Lets a participant with retention tell a command of a saga older than its window.
+        body["saga_started_ms"] = .int(startedMs)
         let command = Command(id: commandID(role), type: "\(service).\(action)", correlationID: id,
                               causationID: id, body: .object(body))
         return SagaCommand(role: role, command: command, service: service, retry: Self.retry(role, definition))

@@ -41,9 +41,11 @@ public final class ChaosRun {
         report.sagas = options.sagas
         let started = Date()
         try prepareDirectory()
-        let cluster = try ManagedCluster(
-            directory: options.directory, binDirectory: options.binDirectory,
-            extraArguments: ["inventory": ["--stock", "item1:10000000,item2:10000000,item3:10000000"]])
+        var arguments: [String: [String]] = ["inventory": ["--stock", "item1:10000000,item2:10000000,item3:10000000"]]
+        if let retention = options.retention {
+            for name in ManagedCluster.names { arguments[name, default: []] += ["--retention", retention] }
+        }
+        let cluster = try ManagedCluster(directory: options.directory, binDirectory: options.binDirectory, extraArguments: arguments)
         defer { cluster.killAll() }
         try cluster.startAll()
         try cluster.waitUntilUp()
@@ -127,22 +129,43 @@ public final class ChaosRun {
         // Check every invariant at the services.
         let checker = Checker(client: try ClusterClient(timeoutMs: 30_000), endpoints: cluster.endpoints)
         let check = try checker.run()
-        report.completed = check.byStatus["completed", default: 0]
-        report.compensated = check.byStatus["compensated", default: 0]
-        report.stuck = check.byStatus["stuck", default: 0]
+        let reader = try ClusterClient(timeoutMs: 30_000)
+        // From the counters: they count every saga, retired or not.
+        let stats = try reader.query(cluster.router("saga"), "saga.Stats")
+        func counted(_ status: String) -> Int { Int(stats["by_status"]?[status]?.intValue ?? 0) }
+        report.completed = counted("completed")
+        report.compensated = counted("compensated")
+        report.stuck = counted("stuck")
         report.violations += check.violations
-        if check.sagas != options.sagas {
-            report.violations.append(Violation(sagaID: nil, check: "saga_count", detail: "\(check.sagas) sagas recorded, \(options.sagas) started"))
+        if stats["total"]?.intValue != Int64(options.sagas) {
+            report.violations.append(Violation(sagaID: nil, check: "saga_count",
+                                               detail: "\(stats["total"]?.intValue ?? 0) sagas recorded, \(options.sagas) started"))
         }
-        report.paths = try RecoveryPaths.read(try ClusterClient(timeoutMs: 30_000), orchestrator: cluster.router("saga"))
+        report.paths = try RecoveryPaths.read(reader, orchestrator: cluster.router("saga"))
         report.crashesByPoint = cluster.injectedCrashes
-        // What the client was told must be what the cluster recorded.
-        let sagas = try ClusterClient(timeoutMs: 30_000).all(cluster.router("saga"), "saga.ListSagas", key: "sagas")
+        // What the client was told must be what the cluster recorded: saga by saga for those the
+        // orchestrator still holds; for those retention retired, by the retired history's tally.
+        let sagas = try reader.all(cluster.router("saga"), "saga.ListSagas", key: "sagas")
         let recorded = Dictionary(uniqueKeysWithValues: sagas.compactMap { saga in
             saga["saga_id"]?.stringValue.map { ($0, saga["status"]?.stringValue ?? "") } })
-        for (saga, told) in summary.outcomes where told != "failed" && recorded[saga] != told {
-            report.violations.append(Violation(sagaID: saga, check: "client_outcome",
-                                               detail: "client was told \(told), the orchestrator recorded \(recorded[saga] ?? "nothing")"))
+        var toldOfRetired: [String: Int64] = [:]
+        for (saga, told) in summary.outcomes where told != "failed" {
+            guard let status = recorded[saga] else {
+                toldOfRetired[told, default: 0] += 1
+                continue
+            }
+            if status != told {
+                report.violations.append(Violation(sagaID: saga, check: "client_outcome",
+                                                   detail: "client was told \(told), the orchestrator recorded \(status)"))
+            }
+        }
+        let history = try reader.query(cluster.router("saga"), "sys.Ping")["retention"]?["retired"] ?? [:]
+        report.retiredSagas = Int(history["streams"]?.intValue ?? 0)
+        let retired = history["totals"] ?? [:]
+        for status in ["completed", "compensated", "stuck"] where toldOfRetired[status, default: 0] != retired["sagas.status.\(status)"]?.intValue ?? 0 {
+            report.violations.append(Violation(sagaID: nil, check: "client_outcome", detail:
+                "clients were told \(toldOfRetired[status, default: 0]) sagas \(status) that the orchestrator no longer holds; "
+                + "its retired history counts \(retired["sagas.status.\(status)"]?.intValue ?? 0)"))
         }
         // A clean shutdown after all that.
         for (name, exit) in cluster.stopAll().sorted(by: { $0.key < $1.key }) where !exit.isClean {

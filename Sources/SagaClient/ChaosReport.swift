@@ -15,6 +15,8 @@ public struct ChaosOptions: Sendable {
     public var binDirectory: URL
     /// Seconds to wait, after the chaos, for every saga to settle.
     public var settleTimeout = 240.0
+    /// The processes' retention window (`--retention`), e.g. `30s`; `nil` keeps their default.
+    public var retention: String?
 
     public init(directory: URL, binDirectory: URL) {
         self.directory = directory
@@ -44,6 +46,8 @@ public struct ChaosReport: Sendable {
     public var longFreezesWithRestart = 0
     /// How often each recovery path ran, from the orchestrator's log.
     public var paths = RecoveryPaths()
+    /// Sagas retention retired during the run (the orchestrator's retired history).
+    public var retiredSagas = 0
     public var violations: [Violation] = []
     public var durationSeconds = 0.0
     public var seed: UInt64 = 0
@@ -56,7 +60,7 @@ public struct ChaosReport: Sendable {
          "kills_by_process": .object(killsByProcess.mapValues { .int(Int64($0)) }),
          "crashes_by_point": .object(crashesByPoint.mapValues { .int(Int64($0)) }),
          "long_freezes": .int(Int64(longFreezes)), "long_freezes_with_restart": .int(Int64(longFreezesWithRestart)),
-         "paths": paths.json,
+         "paths": paths.json, "retired_sagas": .int(Int64(retiredSagas)),
          "violations": .array(violations.map(\.json)), "duration_s": .double(durationSeconds), "seed": .int(Int64(bitPattern: seed))]
     }
 

@@ -64,6 +64,18 @@ public struct Checker {
         func violation(_ sagaID: String?, _ check: String, _ detail: String) {
             found.append(Violation(sagaID: sagaID, check: check, detail: detail))
         }
+        // Retention: what each process removed (its HistoryRetired totals), and the horizon after
+        // which every process still holds all of a saga (per-saga checks look at those only).
+        var windowMs: Int64 = 0
+        var retiredTotals: [String: [String: Int64]] = [:]
+        for name in ["saga", "order", "inventory", "payment", "shipping"] {
+            guard let endpoint = endpoints.routers[name] else { continue }
+            let retention = try client.query(endpoint, "sys.Ping")["retention"] ?? [:]
+            windowMs = max(windowMs, retention["window_ms"]?.intValue ?? 0)
+            retiredTotals[name] = (retention["retired"]?["totals"]?.objectValue?.dictionary ?? [:]).compactMapValues(\.intValue)
+        }
+        let horizon = windowMs > 0 ? Int64(Date().timeIntervalSince1970 * 1000) - windowMs + 5_000 : Int64.min
+        func retired(_ service: String, _ counter: String) -> Int64 { retiredTotals[service]?[counter] ?? 0 }
         let sagas = try client.all(endpoints.orchestrator, "saga.ListSagas", key: "sagas")
         let orders = try keyed(client.all(endpoints.routers["order"]!, "order.ListOrders", key: "orders"))
         let reservations = try keyed(client.all(endpoints.routers["inventory"]!, "inventory.ListReservations", key: "reservations"))
@@ -80,7 +92,9 @@ public struct Checker {
         for saga in sagas {
             guard let id = saga["saga_id"]?.stringValue, let status = saga["status"]?.stringValue else { continue }
             report.byStatus[status, default: 0] += 1
-            guard saga["type"]?.stringValue == "order" else { continue }
+            // A saga near the retention horizon may have been retired by one process and not yet
+            // by another: only sagas every process still holds whole are checked one by one.
+            guard saga["type"]?.stringValue == "order", (saga["updated_ms"]?.intValue ?? .max) >= horizon else { continue }
             let order = orderBySaga[id]
             let orderID = order?["order_id"]?.stringValue ?? id
             let orderStatus = order?["status"]?.stringValue
@@ -110,7 +124,7 @@ public struct Checker {
             }
         }
         let completedSagas = Set(sagas.filter { $0["status"]?.stringValue == "completed" }.compactMap { $0["saga_id"]?.stringValue })
-        for order in orders.values where order["status"]?.stringValue == "confirmed" {
+        for order in orders.values where order["status"]?.stringValue == "confirmed" && (order["updated_ms"]?.intValue ?? .max) >= horizon {
             let saga = order["saga_id"]?.stringValue ?? ""
             if !completedSagas.contains(saga) {
                 violation(saga, "confirmed_without_saga", "order \(order["order_id"]?.stringValue ?? "?") is confirmed but its saga did not complete")
@@ -141,17 +155,21 @@ public struct Checker {
             if reserved != heldByItem[id, default: 0] {
                 violation(nil, "stock_reserved", "item \(id): \(reserved) reserved, but active reservations hold \(heldByItem[id, default: 0])")
             }
-            if committed != takenByItem[id, default: 0] {
-                violation(nil, "stock_committed", "item \(id): \(committed) committed, but committed reservations took \(takenByItem[id, default: 0])")
+            let retiredTaken = retired("inventory", "stock.committed.\(id)")
+            if committed != takenByItem[id, default: 0] + retiredTaken {
+                violation(nil, "stock_committed", "item \(id): \(committed) committed, but committed reservations took "
+                          + "\(takenByItem[id, default: 0]) (and \(retiredTaken) in retired history)")
             }
         }
 
-        // Money: charges minus refunds equal the totals of confirmed orders.
+        // Money: charges minus refunds equal the totals of confirmed orders, counting the retired
+        // history through its running totals.
         let confirmedTotal = orders.values.filter { $0["status"]?.stringValue == "confirmed" }
-            .reduce(Int64(0)) { $0 + ($1["total_cents"]?.intValue ?? 0) }
+            .reduce(Int64(0)) { $0 + ($1["total_cents"]?.intValue ?? 0) } + retired("order", "orders.confirmed_cents")
         let net = totals["net_cents"]?.intValue ?? -1
         let netFromPayments = payments.values.filter { $0["status"]?.stringValue == "charged" }
             .reduce(Int64(0)) { $0 + ($1["amount_cents"]?.intValue ?? 0) }
+            + retired("payment", "payments.charged_cents") - retired("payment", "payments.refunded_cents")
         if net != confirmedTotal || netFromPayments != confirmedTotal {
             violation(nil, "money", "charges minus refunds are \(net) cents (\(netFromPayments) by payment), confirmed orders total \(confirmedTotal)")
         }
@@ -185,6 +203,7 @@ public struct Checker {
 
     private struct LogScan {
         var events: Int64 = 0
+        var retired: Int64 = 0
         var head: Int64 = 0
         var gaps: [String] = []
         var repeatedCommands: [String] = []
@@ -201,9 +220,18 @@ public struct Checker {
             let page = try client.query(endpoint, "sys.Replay", ["from": .int(expected), "limit": 1000])
             scan.head = page["head"]?.intValue ?? scan.head
             let events = page["events"]?.arrayValue ?? []
+            let retiredRanges = (page["retired"]?.arrayValue ?? []).compactMap { pair -> ClosedRange<Int64>? in
+                guard let low = pair.arrayValue?.first?.intValue, let high = pair.arrayValue?.last?.intValue, low <= high else { return nil }
+                return low...high
+            }
             if events.isEmpty { break }
             for event in events {
                 guard let seq = event["seq"]?.intValue else { continue }
+                // Sequence numbers retention removed (and named) are not gaps.
+                while let range = retiredRanges.first(where: { $0.contains(expected) }) {
+                    scan.retired += range.upperBound - expected + 1
+                    expected = range.upperBound + 1
+                }
                 if seq != expected { scan.gaps.append("expected seq \(expected), found \(seq)") }
                 expected = seq + 1
                 scan.events += 1
@@ -215,7 +243,9 @@ public struct Checker {
                 }
             }
         }
-        if scan.events != scan.head { scan.gaps.append("\(scan.events) events for head \(scan.head)") }
+        if scan.events + scan.retired != scan.head {
+            scan.gaps.append("\(scan.events) events and \(scan.retired) retired for head \(scan.head)")
+        }
         scan.repeatedCommands = repeated.sorted()
         return scan
     }

@@ -189,7 +189,9 @@ public final class ManagedCluster {
             for name in waiting.sorted() {
                 if (try? client.query(router(name), "sys.Ping")) != nil { waiting.remove(name) }
                 if let process = processes[name], !process.isRunning {
-                    throw SupervisorError("\(Self.executable(name)) \(process.exit!) during start; see \(logPath(name))")
+                    let tail = ((try? String(contentsOfFile: logPath(name), encoding: .utf8)) ?? "").split(separator: "\n").suffix(3)
+                    throw SupervisorError("\(Self.executable(name)) \(process.exit!) during start; see \(logPath(name)), which ends: "
+                                          + tail.joined(separator: " | "))
                 }
             }
             if Date() > deadline { throw SupervisorError("no answer from \(waiting.sorted()) within \(timeout) s") }

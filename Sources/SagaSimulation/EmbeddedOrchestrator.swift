@@ -31,6 +31,7 @@ package final class EmbeddedOrchestrator {
             routerEndpoint: "inproc://unused", pubEndpoint: "inproc://unused", dataDirectory: directory,
             services: Dictionary(uniqueKeysWithValues: services.map { ($0, (router: "inproc://\($0)", pub: "inproc://\($0)-pub")) }),
             definitions: definitions, maxInFlight: 1_000_000, snapshotEvery: snapshotEvery, seed: seed)
+        config.retention = .off
         logger = Logger(label: "zsaga.embedded", factory: { _ in SwiftLogNoOpLogHandler() })
     }
 

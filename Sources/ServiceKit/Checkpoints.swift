@@ -26,6 +26,8 @@ public struct Checkpoints {
     private var eventsSince = 0
     /// Streams that have a snapshot in the log now.
     private var stored: Set<String> = []
+    /// The sequence number the last checkpoint covers (0: none).
+    public private(set) var covered: Int64 = 0
 
     public init(every: Int, always: [String] = []) {
         self.every = every
@@ -55,6 +57,7 @@ public struct Checkpoints {
         stored = Set(snapshots.map(\.stream))
         if let checkpoint, checkpoint.data["format"]?.intValue == Self.format, !rebuildReadSide {
             report.checkpoint = checkpoint.seq
+            covered = checkpoint.seq
             for snapshot in snapshots where snapshot.stream != Self.checkpointStream {
                 do { try state.restore(stream: snapshot.stream, snapshot: snapshot.data) } catch {
                     throw HostError.recovery("snapshot of \(snapshot.stream): \(error)")
@@ -73,7 +76,8 @@ public struct Checkpoints {
         while true {
             let page = try log.read(from: next, limit: 2000)
             guard let last = page.last else { break }
-            for event in page {
+            // Retention's summaries are the log's, not the state's.
+            for event in page where event.stream != EventLog.retiredStream {
                 do {
                     if !state.holds(event.stream) {
                         try state.load(event.stream, events: log.read(streams: [event.stream], beforeSeq: event.seq)[event.stream] ?? [])
@@ -139,5 +143,6 @@ public struct Checkpoints {
         logger.debug("snapshot written", metadata: ["streams": "\(snapshots.count - 1)", "dropped": "\(dropped.count)", "seq": "\(head)"])
         dirty.removeAll(keepingCapacity: true)
         eventsSince = 0
+        covered = head
     }
 }

@@ -60,6 +60,14 @@ package struct Committer {
         try committed(events, snapshot: state.snapshot(stream:), faults: &faults, logger: logger, publish: publish)
     }
 
+    /// Makes sure a checkpoint covers `seq`, writing one of `snapshot` now if needed. Retention
+    /// calls it before removing events: state that those events moved (stock, say) must be in
+    /// a snapshot before they leave the log, or a replay from an older checkpoint would miss them.
+    package mutating func checkpoint(covering seq: Int64, snapshot: (String) -> JSON?, logger: Logger) throws {
+        guard seq > checkpoints.covered else { return }
+        try checkpoints.write(snapshot, to: log, logger: logger)
+    }
+
     /// The same, with the working set's snapshots from `snapshot`.
     package mutating func committed(_ events: [Event], snapshot: (String) -> JSON?, faults: inout FaultInjector,
                                     logger: Logger, publish: ([Event]) -> Void) throws {

@@ -1,5 +1,6 @@
 import Foundation
 import ArgumentParser
+import SagaWire
 
 /// How long a process keeps the history of settled sagas: `--retention DURATION`, env
 /// `ZSAGA_RETENTION` (`7d`, `12h`, `30m`, `90s`, `500ms`; `off` keeps everything).
@@ -43,6 +44,17 @@ public struct RetentionWindow: Sendable, Equatable, ExpressibleByArgument, Custo
     /// The start of the window at `now` (ms since the epoch): what was last active before it
     /// is retired, and a saga that started before it is `expired`.
     public func start(at now: Int64) -> Int64 { now - milliseconds }
+
+    /// The `expired` refusal of a saga's command whose saga started before the window at `now`:
+    /// its records may be retired, so it must not be taken as new (docs/FAULTS.md,
+    /// "Retention"). A command that is not a saga's (no saga command id) or carries no
+    /// `saga_started_ms` (not sent by an orchestrator) is not judged; `nil` when it may go on.
+    public func refusal(of command: Command, now: Int64) -> WireError? {
+        guard isOn, let started = command.body["saga_started_ms"]?.intValue, started < start(at: now),
+              SagaCommandID(parsing: command.id) != nil else { return nil }
+        return WireError(.expired, "saga \(command.correlationID ?? "?") started at \(started), before the retention window "
+                         + "(\(self)); its records may be gone, so the command is refused", field: "body.saga_started_ms")
+    }
 
     public var description: String {
         guard isOn else { return "off" }

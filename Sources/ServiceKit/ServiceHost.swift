@@ -22,6 +22,8 @@ public final class ServiceHost<Core: ServiceCore> {
     private var router: RouterServer { sockets.router }
     private var publisher: EventPublisher { sockets.publisher }
     private let system: SystemQueries
+    private var retainer: Retainer
+    private let archive: ArchiveWriter?
 
     /// The endpoints actually bound (wildcard ports resolved).
     public var endpoints: (router: String, pub: String) { (router.endpoint, publisher.endpoint) }
@@ -42,6 +44,8 @@ public final class ServiceHost<Core: ServiceCore> {
         system = SystemQueries(service: service, startedMs: wallClockMs())
         metrics = HostMetrics(service: service)
         committer = Committer(log: log, metrics: metrics, snapshotEvery: config.snapshotEvery, alwaysSnapshot: Core.alwaysSnapshotted)
+        retainer = Retainer(settings: config.retention, rules: Core.retentionRules)
+        archive = try config.retention.archiveDirectory.map { try ArchiveWriter(directory: $0, service: service) }
         sockets = try BoundSockets(context: context, config: config, source: service, metrics: metrics, logger: logger)
         try recover()
     }
@@ -115,12 +119,13 @@ public final class ServiceHost<Core: ServiceCore> {
         var stopping = false
         while !stopping {
             let nextHeartbeat = sockets.heartbeatIfDue(head: log.head, now: monotonicMs())
-            let until = min(nextHeartbeat, delayed.map(\.due).min() ?? nextHeartbeat)
+            let until = min(nextHeartbeat, delayed.map(\.due).min() ?? nextHeartbeat, monotonicMs() + (config.retention.window.isOn ? 1000 : 60_000))
             guard try poller.pollUnlessInterrupted(timeout: Int(max(0, until - monotonicMs()))) else { continue }
             if poller.isReadable(1) && mailbox.takeStop() { stopping = true }
             sockets.serveAuthentication()
             do {
                 try processBatch()
+                if retainer.isDue(now: monotonicMs()) { try retire() }
             } catch let crash as InjectedCrash {
                 crashNow(crash.point, process: Core.serviceName)
             }
@@ -217,6 +222,11 @@ public final class ServiceHost<Core: ServiceCore> {
             if !faults.dropsReply() { router.send(route: route, recorded) }
             return
         }
+        if let expired = expiry(command, now: now) {
+            metrics.command(command.type, "expired")
+            router.send(route: route, .error(ErrorReply(inReplyTo: command.id, expired)))
+            return
+        }
         if !released {
             let delay = faults.delay(command.type)
             if delay > 0 {
@@ -272,6 +282,53 @@ public final class ServiceHost<Core: ServiceCore> {
                                     commands: [ProcessedCommand(commandID: command.id, reply: reply, timeMs: now)], writes: writes))
     }
 
+    private func expiry(_ command: Command, now: Int64) -> WireError? {
+        config.retention.window.refusal(of: command, now: now)
+    }
+
+    // MARK: Retention
+
+    /// One retention batch: the settled aggregates older than the window, with their events
+    /// (archived first when configured), read rows and the command records older than the
+    /// window; what they counted goes into the log's `HistoryRetired` summary.
+    private func retire() throws {
+        let now = wallClockMs()
+        let through = config.retention.window.start(at: now)
+        let candidates: [Retainer.Candidate]
+        do { candidates = try retainer.candidates(log, through: through) } catch { throw HostError.fatalStorage("retention: \(error)") }
+        var retirement = Retirement()
+        retirement.streams = candidates.map(\.stream)
+        retirement.writes = candidates.map { .delete(table: $0.table, key: $0.key) }
+        retirement.commandsBeforeMs = through
+        retirement.throughMs = through
+        let events = try log.events(of: retirement)
+        // What the retired events counted: their fold's counter writes, from nothing.
+        var fold = core
+        var writes: [ReadWrite] = []
+        for stream in retirement.streams {
+            fold.forget(stream)
+            try fold.load(stream, events: [])
+        }
+        for event in events where event.stream != EventLog.retiredStream { writes += try fold.apply(event) }
+        retirement.totals = Retainer.totals(of: writes)
+        let commandsBefore = log.retired?.commands ?? 0
+        let staleCommands = try log.oldestCommand().map { $0 < through } ?? false
+        guard !candidates.isEmpty || staleCommands else {
+            retainer.ran(retired: 0, moreCommands: false, now: monotonicMs())
+            return
+        }
+        if let last = events.last?.seq { try committer.checkpoint(covering: last, snapshot: core.snapshot(stream:), logger: logger) }
+        try archive?.write(events)
+        let summary = try log.retire(retirement, now: now)
+        for stream in retirement.streams { core.forget(stream) }
+        let removedCommands = (log.retired?.commands ?? 0) - commandsBefore
+        retainer.ran(retired: candidates.count, moreCommands: removedCommands >= Int64(retirement.commandLimit), now: monotonicMs())
+        logger.debug("retired", metadata: ["streams": "\(candidates.count)", "events": "\(events.count)",
+                                           "commands": "\(removedCommands)", "through_ms": "\(through)"])
+        var noFaults = FaultInjector()
+        try committer.committed([summary], of: core, faults: &noFaults, logger: logger) { publisher.publish($0) }
+    }
+
     /// Control commands (`sys.SetFault`): never recorded in the business log.
     private func control(_ command: Command) -> WireMessage {
         switch command.type {
@@ -311,7 +368,7 @@ public final class ServiceHost<Core: ServiceCore> {
             if SystemQueries.handles(query.type) {
                 body = try system.answer(query, log: log, now: now, extra: [
                     "published": .int(Int64(publisher.published)), "dropped_replies": .int(Int64(router.droppedReplies)),
-                    "faults": faults.json, "commit": committer.stats.json])
+                    "faults": faults.json, "commit": committer.stats.json, "retention": retainer.json(log)])
             } else {
                 body = try core.query(query, reader: log, now: now)
             }

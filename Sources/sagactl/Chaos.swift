@@ -13,6 +13,7 @@ struct Chaos: ParsableCommand {
     @Option(help: "Seed of every random choice.") var seed: UInt64 = 1
     @Option(help: "Directory for the run's cluster (emptied first if it holds an earlier run).") var dataDir: String
     @Option(help: "Sagas in flight at once.") var concurrency: Int = 32
+    @Option(help: "Every process's retention window (e.g. 30s), so that retirement runs during the chaos.") var retention: String?
     @Flag(help: "Print the report as one JSON object on the last line.") var json = false
 
     func validate() throws {
@@ -25,6 +26,7 @@ struct Chaos: ParsableCommand {
         options.duration = duration
         options.seed = seed
         options.concurrency = concurrency
+        options.retention = retention
         let report: ChaosReport
         do {
             report = try ChaosRun(options: options).run()

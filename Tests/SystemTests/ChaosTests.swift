@@ -34,3 +34,27 @@ import TestSupport
         }
     }
 }
+
+/// Chaos with a short retention window: settled sagas are retired from every log while
+/// processes are killed and faulted, and the check over what remains, with the retired
+/// history's running totals, finds nothing wrong. The window (60 s) is longer than the longest
+/// saga of a chaos run (a freeze past a step's budget, then its compensations): a saga must
+/// settle within the window, or its commands are refused `expired`.
+@Suite struct ChaosWithRetentionTests {
+    @Test func chaosWithRetentionBreaksNoInvariant() throws {
+        let directory = try TempDirectory("chaos-retention")
+        defer { directory.remove() }
+        let chaos = try ChildProcess(try Binaries.path("sagactl"), [
+            "chaos", "--sagas", "300", "--duration", "100", "--seed", "23", "--retention", "60s",
+            "--data-dir", directory.file("run"), "--json",
+        ])
+        let status = chaos.wait(seconds: 600)
+        #expect(status != nil, "chaos did not finish in 10 minutes")
+        let report = try JSONParser.parse(try #require(chaos.stdoutLines.last, "no report: \(chaos.stderrLines.suffix(5))"))
+        #expect(report["violations"] == [], "\(chaos.stdoutLines.joined(separator: "\n"))")
+        #expect(status == 0)
+        #expect((report["completed"]?.intValue ?? 0) + (report["compensated"]?.intValue ?? 0) == 300)
+        #expect(report["kills"]?.intValue ?? 0 >= 5)
+        #expect(report["retired_sagas"]?.intValue ?? 0 > 0, "retention retired nothing during the run")
+    }
+}

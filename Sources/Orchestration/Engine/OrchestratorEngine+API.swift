@@ -92,6 +92,10 @@ extension OrchestratorEngine {
             return
         }
         let before = state.version
+        if config.retention.window.isOn, state.startedMs < config.retention.window.start(at: clock.wallClockMs()) {
+            throw WireError(.expired, "saga \(sagaID) started before the retention window (\(config.retention.window)): its "
+                            + "participants refuse its commands as expired; it cannot be retried", field: "body.saga_id")
+        }
         guard let transition = SagaMachine.resume(&state, definition, now: clock.wallClockMs()) else {
             notStuck(state.status)
             return

@@ -17,7 +17,7 @@ extension OrchestratorEngine {
         if SystemQueries.handles(query.type) {
             return try system.answer(query, log: log, now: clock.wallClockMs(), extra: [
                 "in_flight": .int(Int64(book.inFlight)), "sagas": .int(try log.counter("sagas.total")),
-                "faults": faults.json, "streams": io.streamStatus, "commit": committer.stats.json,
+                "faults": faults.json, "streams": io.streamStatus, "commit": committer.stats.json, "retention": retainer.json(log),
             ])
         }
         let body = try Fields(query.body, path: "body")

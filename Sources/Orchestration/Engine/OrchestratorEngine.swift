@@ -1,4 +1,5 @@
 import EventLog
+import ServiceModel
 import Logging
 import SagaWire
 import ServiceKit
@@ -35,6 +36,8 @@ package final class OrchestratorEngine {
     /// The faults this engine injects; the simulation sets them directly.
     package var faults: FaultInjector
     let observer: OrchestratorObserver
+    var retainer: Retainer
+    let archive: ArchiveWriter?
 
     enum TimerKind {
         case send(sagaID: String, SagaCommand, attempt: Int)
@@ -59,6 +62,8 @@ package final class OrchestratorEngine {
         self.logger = logger
         system = SystemQueries(service: "saga", startedMs: clock.wallClockMs())
         committer = Committer(log: log, metrics: metrics, snapshotEvery: config.snapshotEvery)
+        retainer = Retainer(settings: config.retention, rules: SagaBook.retentionRules)
+        archive = try config.retention.archiveDirectory.map { try ArchiveWriter(directory: $0, service: "saga") }
         random = SplitMix64(seed: config.seed)
         faults = FaultInjector(config.faults)
         try recover()
@@ -70,8 +75,12 @@ package final class OrchestratorEngine {
     package var eventLog: EventLog { log }
     /// Sagas running or compensating.
     package var inFlight: Int { book.inFlight }
-    /// When the next timer is due (monotonic ms), if any.
-    package var nextTimerDue: Int64? { timers.nextDue }
+    /// When the next timer is due (monotonic ms), if any; retention wakes the engine once a
+    /// second at least.
+    package var nextTimerDue: Int64? {
+        guard config.retention.window.isOn else { return timers.nextDue }
+        return min(timers.nextDue ?? .max, clock.monotonicMs() + 1000)
+    }
     /// The working set: definitions and the sagas that can still move.
     package var sagas: SagaBook { book }
 
@@ -147,9 +156,38 @@ package final class OrchestratorEngine {
             }
         }
         if let query = catalog.requestIfDue(now: now) { io.send(query, to: "inventory") }
-        guard !batch.isEmpty else { return }
-        try finish(batch, now: now)
-        observer.batchDone(inFlight: book.inFlight, timers: timers.count)
+        if !batch.isEmpty {
+            try finish(batch, now: now)
+            observer.batchDone(inFlight: book.inFlight, timers: timers.count)
+        }
+        if retainer.isDue(now: now) { try retire() }
+    }
+
+    /// One retention batch: settled sagas whose last change is older than the window, with
+    /// their events (archived first when configured) and summary rows; what they counted goes
+    /// into the log's `HistoryRetired` summary.
+    private func retire() throws {
+        let through = config.retention.window.start(at: clock.wallClockMs())
+        let candidates: [Retainer.Candidate]
+        do { candidates = try retainer.candidates(log, through: through) } catch { throw HostError.fatalStorage("retention: \(error)") }
+        guard !candidates.isEmpty else {
+            retainer.ran(retired: 0, moreCommands: false, now: clock.monotonicMs())
+            return
+        }
+        var retirement = Retirement()
+        retirement.streams = candidates.map(\.stream)
+        retirement.writes = candidates.map { .delete(table: $0.table, key: $0.key) }
+        retirement.throughMs = through
+        let events = try log.events(of: retirement)
+        var fold = book
+        var writes: [ReadWrite] = []
+        for event in events where event.stream != EventLog.retiredStream { writes += try fold.apply(event) }
+        retirement.totals = Retainer.totals(of: writes)
+        if let last = events.last?.seq { try committer.checkpoint(covering: last, snapshot: book.snapshot(stream:), logger: logger) }
+        try archive?.write(events)
+        let summary = try log.retire(retirement, now: clock.wallClockMs())
+        retainer.ran(retired: candidates.count, moreCommands: false, now: clock.monotonicMs())
+        try committer.committed([summary], of: book, faults: &faults, logger: logger) { io.publish($0) }
     }
 
     /// Saves where each stream was consumed up to, riding on a commit the iteration makes

@@ -1,0 +1,76 @@
+import EventLog
+import SagaWire
+import ServiceModel
+
+/// Plans and paces a process's retention: small batches of settled aggregates older than the
+/// window, found through the read side's `status, updated_ms` indexes, run between the
+/// reactor's other batches so that none holds it for long.
+///
+/// A batch that found a full load is followed by the next one soon; an idle one waits a second.
+package struct Retainer {
+    package let settings: RetentionSettings
+    private let rules: [RetentionRule]
+    /// Most aggregates a batch retires.
+    package var batchLimit = 250
+    private var nextRun: Int64 = 0
+    /// Retirement batches run so far, and what they removed.
+    package private(set) var batches = 0
+    package private(set) var retiredStreams = 0
+
+    package init(settings: RetentionSettings, rules: [RetentionRule]) {
+        self.settings = settings
+        self.rules = rules
+    }
+
+    /// Whether a batch is due at `now` (monotonic ms).
+    package func isDue(now: Int64) -> Bool { settings.window.isOn && now >= nextRun }
+
+    /// A settled row older than the window: its table, key and stream.
+    package struct Candidate: Sendable, Equatable {
+        package var table: String
+        package var key: String
+        package var stream: String
+        package var document: JSON
+    }
+
+    /// The settled rows last updated before `through` (ms since the epoch), oldest first, at
+    /// most ``batchLimit`` in all.
+    package func candidates(_ reader: some ReadModelReader, through: Int64, statusColumn: String = "status") throws(WireError) -> [Candidate] {
+        var found: [Candidate] = []
+        for rule in rules {
+            for status in rule.settledStatuses where found.count < batchLimit {
+                let rows = try reader.rows(ReadQuery(table: rule.table, filter: [statusColumn: .text(status)], order: "updated_ms",
+                                                     limit: batchLimit - found.count))
+                for row in rows {
+                    guard case .int(let updated) = row.orderValue, updated < through else { break }
+                    found.append(Candidate(table: rule.table, key: row.key, stream: rule.streamPrefix + row.key, document: row.document))
+                }
+            }
+        }
+        return found
+    }
+
+    /// Notes a batch that retired `count` aggregates (and whether command records were left
+    /// over) at `now` (monotonic ms), and paces the next.
+    package mutating func ran(retired count: Int, moreCommands: Bool, now: Int64) {
+        batches += 1
+        retiredStreams += count
+        nextRun = now + (count >= batchLimit || moreCommands ? 20 : 1000)
+    }
+
+    /// What `sys.Ping` says of retention: the window, the batches run, and what the log's
+    /// `HistoryRetired` summary holds (removed events, ranges, totals, the window's last start).
+    package func json(_ log: EventLog) -> JSON {
+        var members: [String: JSON] = ["window_ms": .int(settings.window.milliseconds), "window": .string(settings.window.description),
+                                       "batches": .int(Int64(batches)), "archive": settings.archiveDirectory.map(JSON.string) ?? .null]
+        if let retired = log.retired { members["retired"] = retired.json }
+        return .object(JSONObject(members))
+    }
+
+    /// The counters a batch of events counted: the sum of the `.count` writes their fold makes.
+    package static func totals(of writes: [ReadWrite]) -> [String: Int64] {
+        var totals: [String: Int64] = [:]
+        for case .count(let name, let delta, _) in writes { totals[name, default: 0] += delta }
+        return totals.filter { $0.value != 0 }
+    }
+}
