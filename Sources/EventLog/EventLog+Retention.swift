@@ -66,7 +66,7 @@ extension EventLog {
         do {
             let (event, removedStreams) = try database.write { db -> (Event, [String]) in
                 let rows = try Self.selection(retirement, in: db)
-                var seqs: [Int64] = rows.map { $0["seq"] }
+                var seqs: [Int64] = rows.map { $0[0] }
                 if let previous { seqs.append(previous) }
                 let streams = Set(rows.map { $0["stream"] as String })
                 var commands = 0
@@ -90,6 +90,7 @@ extension EventLog {
                 let appended = try writer.write(LogBatch(appends: [StreamAppend(
                     stream: Self.retiredStream, expectedVersion: .any,
                     events: [NewEvent(type: "HistoryRetired", data: history.json, timeMs: now)])])).get()
+                try writer.flush()
                 for chunk in stride(from: 0, to: seqs.count, by: 500).map({ Array(seqs[$0..<min($0 + 500, seqs.count)]) }) {
                     let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
                     try db.execute(sql: "DELETE FROM events WHERE seq IN (\(marks))", arguments: StatementArguments(chunk))
@@ -124,7 +125,8 @@ extension EventLog {
             rows += try Row.fetchAll(db, sql: "SELECT * FROM events WHERE stream = ? AND time_ms < ? ORDER BY version LIMIT 5000",
                                      arguments: [stream, before])
         }
+        // The sequence number is column 0 of `SELECT *`: read by index, once a row.
         var seen: Set<Int64> = []
-        return rows.filter { seen.insert($0["seq"]).inserted }.sorted { ($0["seq"] as Int64) < ($1["seq"] as Int64) }
+        return rows.map { ($0[0] as Int64, $0) }.filter { seen.insert($0.0).inserted }.sorted { $0.0 < $1.0 }.map(\.1)
     }
 }

@@ -161,6 +161,7 @@ public final class EventLog {
                         results.append(try writer.write(batch))
                     }
                 }
+                try writer.flush()
                 return (results, writer.next - 1, writer.written)
             }
             head = newHead

@@ -16,6 +16,9 @@ struct GroupWriter {
     var versions: [String: Int64] = [:]
     var written: [String: Int64] = [:]
     var commands: Set<String> = []
+    /// Counter deltas of the whole group, written once at the end (one statement a counter, not
+    /// one an event), with the counter each one counts on its creation.
+    var counts: [String: (delta: Int64, onCreate: String?)] = [:]
 
     init(db: Database, next: Int64, service: String, known: [String: Int64]) {
         self.db = db
@@ -110,7 +113,16 @@ struct GroupWriter {
             let delete = try db.cachedStatement(sql: "DELETE FROM snapshots WHERE stream = ?")
             for stream in batch.droppedSnapshots { try delete.execute(arguments: [stream]) }
         }
-        try ReadSide.write(batch.writes, in: db)
+        var writes: [ReadWrite] = []
+        writes.reserveCapacity(batch.writes.count)
+        for change in batch.writes {
+            if case .count(let name, let delta, let onCreate) = change {
+                counts[name, default: (0, onCreate)].delta += delta
+            } else {
+                writes.append(change)
+            }
+        }
+        try ReadSide.write(writes, in: db)
         if !batch.offsets.isEmpty {
             let upsert = try db.cachedStatement(sql: """
                 INSERT INTO offsets (consumer, position) VALUES (?, ?)
@@ -119,6 +131,12 @@ struct GroupWriter {
             for (consumer, position) in batch.offsets { try upsert.execute(arguments: [consumer, position]) }
         }
         return .success(events)
+    }
+
+    /// Writes the group's counter deltas; the transaction's last writes.
+    mutating func flush() throws {
+        try ReadSide.write(counts.sorted { $0.key < $1.key }.map { .count($0.key, by: $0.value.delta, onCreate: $0.value.onCreate) }, in: db)
+        counts.removeAll()
     }
 }
 

@@ -14,9 +14,12 @@ enum ReadSide {
             try check(table.name)
             if try !db.tableExists(table.name) { created = true }
             for column in table.columns { try check(column) }
-            let columns = (["id TEXT PRIMARY KEY NOT NULL"] + table.columns.map { "\"\($0)\"" } + ["doc TEXT NOT NULL"])
+            // A rowid table, with the key in a unique index: new rows are appended, so a commit
+            // writes few pages of the table itself (a WITHOUT ROWID table keyed by random ids would
+            // touch a random leaf per row), and an update changes its row in place.
+            let columns = (["id TEXT NOT NULL UNIQUE"] + table.columns.map { "\"\($0)\"" } + ["doc TEXT NOT NULL"])
                 .joined(separator: ", ")
-            try db.execute(sql: "CREATE TABLE IF NOT EXISTS \"\(table.name)\" (\(columns)) WITHOUT ROWID")
+            try db.execute(sql: "CREATE TABLE IF NOT EXISTS \"\(table.name)\" (\(columns))")
             for index in table.indexes {
                 let name = "\(table.name)_by_\(index.joined(separator: "_"))"
                 let list = (index + ["id"]).map { "\"\($0)\"" }.joined(separator: ", ")
@@ -34,7 +37,10 @@ enum ReadSide {
                 let names = columns.keys.sorted()
                 let list = (["id"] + names.map { "\"\($0)\"" } + ["doc"]).joined(separator: ", ")
                 let marks = Array(repeating: "?", count: names.count + 2).joined(separator: ", ")
-                let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO \"\(table)\" (\(list)) VALUES (\(marks))")
+                let updates = (names.map { "\"\($0)\" = excluded.\"\($0)\"" } + ["doc = excluded.doc"]).joined(separator: ", ")
+                let statement = try db.cachedStatement(sql: """
+                    INSERT INTO "\(table)" (\(list)) VALUES (\(marks)) ON CONFLICT (id) DO UPDATE SET \(updates)
+                    """)
                 var arguments: [(any DatabaseValueConvertible)?] = [key]
                 for name in names { arguments.append(columns[name]!.database) }
                 arguments.append(String(decoding: JSONWriter.encode(document), as: UTF8.self))
@@ -66,6 +72,7 @@ enum ReadSide {
             conditions.append("\"\(column)\" = ?")
             arguments.append(value.database)
         }
+        if query.nonNull && order != "id" { conditions.append("\"\(order)\" IS NOT NULL") }
         if let after = query.after {
             let comparison = query.descending ? "<" : ">"
             if order == "id" {

@@ -235,7 +235,7 @@ public final class MonitorHost {
             return ["user_id": .string(user), "count": .int(Int64(rows.count)), "orders": .array(rows.reversed().map(\.document))]
         case "monitor.Search":
             let text = try body.string("text", maxBytes: 128)
-            let rows = try log.rows(ReadQuery(table: "orders", limit: limit, search: (["id", "user_id", "saga_id"], text)))
+            let rows = try log.rows(ReadQuery(table: "orders", limit: limit, search: (["id", "user_id"], text)))
             return ["text": .string(text), "count": .int(Int64(rows.count)), "orders": .array(rows.map(\.document))]
         case "monitor.Stats":
             return try state.statistics(reader: log, nowMs: now)
@@ -248,7 +248,7 @@ public final class MonitorHost {
                                   descending: true, limit: limit)
             if !text.isEmpty {
                 query = ReadQuery(table: "orders", filter: status.map { ["saga_status": .text($0)] } ?? [:], limit: limit,
-                                  search: (["id", "user_id", "saga_id"], text))
+                                  search: (["id", "user_id"], text))
             }
             let rows = try log.rows(query).filter { $0.document["saga_id"] != nil }
             let counters = try log.counters(prefix: "monitor.sagas.")
@@ -264,7 +264,8 @@ public final class MonitorHost {
             let events: [Event]
             do { events = try log.read(correlationID: saga) } catch { throw WireError(.internal, "reading the log failed: \(error)") }
             guard !events.isEmpty else { throw WireError(.notFound, "no events of saga \(saga)", field: "body.saga_id") }
-            let order = try log.rows(ReadQuery(table: "orders", filter: ["saga_id": .text(saga)], limit: 1)).first?.document
+            let orderID = events.first { $0.stream == "saga" && $0.type == "SagaStarted" }?.data["context"]?["order_id"]?.stringValue
+            let order = try orderID.flatMap { id throws(WireError) in try log.document("orders", key: id) }
             return ["saga_id": .string(saga), "order": order ?? .null,
                     "timeline": .array(Timeline.build(events.filter { $0.stream != "alerts" }))]
         case "monitor.Analytics":

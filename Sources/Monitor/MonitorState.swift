@@ -12,13 +12,13 @@ import ServiceModel
 public struct MonitorState: Sendable {
     /// The read side.
     public static let readModel = ReadModelSchema([
-        ReadTable("orders", columns: ["user_id", "saga_id", "saga_status", "saga_started_ms", "created_ms", "updated_ms"],
-                  indexes: [["user_id", "created_ms"], ["saga_id"], ["saga_started_ms"], ["saga_status", "saga_started_ms"],
-                            ["saga_status", "updated_ms"]]),
+        ReadTable("orders", columns: ["user_id", "saga_id", "saga_status", "saga_started_ms", "created_ms", "saga_ended_ms"],
+                  indexes: [["user_id", "created_ms"], ["saga_started_ms"], ["saga_status", "saga_started_ms"], ["saga_ended_ms"]]),
     ])
-    /// A view whose saga settled is retired with the monitor's copies of that saga's events.
+    /// A view whose saga settled (completed or compensated: it has an end) is retired with the
+    /// monitor's copies of that saga's events.
     public static let retentionRules = [
-        RetentionRule(table: "orders", settledStatuses: ["completed", "compensated"], streamPrefix: ""),
+        RetentionRule(table: "orders", settledStatuses: [], streamPrefix: "", timeColumn: "saga_ended_ms"),
     ]
 
     /// A saga that can still move: its status and its order.
@@ -103,7 +103,7 @@ public struct MonitorState: Sendable {
                     "user_id": view.userID.isEmpty ? .null : .text(view.userID), "saga_id": view.sagaID.map(ReadValue.text) ?? .null,
                     "saga_status": view.sagaStatus.map(ReadValue.text) ?? .null,
                     "saga_started_ms": view.sagaStartedMs.map(ReadValue.int) ?? .null, "created_ms": .int(view.createdMs),
-                    "updated_ms": .int(view.updatedMs),
+                    "saga_ended_ms": view.sagaEndedMs.map(ReadValue.int) ?? .null,
                 ], document: view.json)
             }
         }

@@ -17,8 +17,7 @@ public struct SagaSummary: Sendable, Equatable {
 
     public init(_ state: SagaState) {
         self.init(id: state.id, type: state.type, status: state.status, startedMs: state.startedMs, updatedMs: state.updatedMs,
-                  failure: state.failure, stuckReason: state.stuckReason,
-                  contentHash: sagaContentHash(type: state.type, context: state.context))
+                  failure: state.failure, stuckReason: state.stuckReason, contentHash: state.contentHash)
     }
 
     public init(id: String, type: String, status: SagaStatus, startedMs: Int64, updatedMs: Int64, failure: String?,
@@ -72,7 +71,7 @@ public func sagaContentHash(type: String, context: JSON) -> UInt64 {
 public struct SagaBook: EventSourced {
     /// The read side: one row per saga, indexed by status.
     public static let readModel = ReadModelSchema([
-        ReadTable("sagas", columns: ["status", "type", "started_ms", "updated_ms"], indexes: [["status"], ["status", "updated_ms"]]),
+        ReadTable("sagas", columns: ["status", "type", "started_ms", "updated_ms"], indexes: [["status", "updated_ms"]]),
     ])
     /// Completed and compensated sagas are settled; running, compensating and stuck ones stay.
     public static let retentionRules = [

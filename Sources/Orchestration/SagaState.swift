@@ -62,6 +62,9 @@ public struct SagaState: Sendable, Equatable {
     public var updatedMs: Int64
     /// The version of the saga's stream.
     public var version: Int64
+    /// A hash of the saga's type and context (``sagaContentHash(type:context:)``), to tell a
+    /// repeated start from a conflicting one; computed once.
+    public var contentHash: UInt64
     /// The recovery fence: set by ``SagaMachine/recover(_:_:)`` on a saga recovered waiting for
     /// the action of this step, whose next step's action an earlier incarnation may have sent
     /// ahead of its log (``Transition/sendsAhead``). Should the step now run out of attempts,
@@ -228,6 +231,7 @@ public struct SagaState: Sendable, Equatable {
         startedMs = event.metadata.timeMs
         updatedMs = event.metadata.timeMs
         version = event.version
+        contentHash = sagaContentHash(type: type, context: context)
         attempts = [commandID(.action(step: 0)): 1]
     }
 
@@ -285,5 +289,6 @@ public struct SagaState: Sendable, Equatable {
         startedMs = try int("started_ms")
         updatedMs = try int("updated_ms")
         version = try int("version")
+        contentHash = sagaContentHash(type: type, context: context)
     }
 }

@@ -158,10 +158,15 @@ public struct FaultInjector: Sendable {
 }
 
 /// Aborts the process at an injected crash point, after saying so on standard error.
+///
+/// The default SIGABRT action is restored first: an injected crash is expected, so the Swift
+/// runtime's backtracer (which would otherwise be spawned, and outlive a process the harness
+/// kills while it symbolicates) is not wanted, and the process dies of SIGABRT at once.
 public func crashNow(_ point: FaultSpec.CrashPoint, process: String) -> Never {
     let message = "\(process): injected crash at \(point.rawValue)\n"
     message.utf8CString.withUnsafeBufferPointer { buffer in
         _ = write(2, buffer.baseAddress, buffer.count - 1)
     }
+    signal(SIGABRT, SIG_DFL)
     abort()
 }

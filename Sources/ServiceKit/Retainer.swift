@@ -38,9 +38,10 @@ package struct Retainer {
     package func candidates(_ reader: some ReadModelReader, through: Int64, statusColumn: String = "status") throws(WireError) -> [Candidate] {
         var found: [Candidate] = []
         for rule in rules {
-            for status in rule.settledStatuses where found.count < batchLimit {
-                let rows = try reader.rows(ReadQuery(table: rule.table, filter: [statusColumn: .text(status)], order: "updated_ms",
-                                                     limit: batchLimit - found.count))
+            let filters: [[String: ReadValue]] = rule.settledStatuses.isEmpty ? [[:]] : rule.settledStatuses.map { [statusColumn: .text($0)] }
+            for filter in filters where found.count < batchLimit {
+                let rows = try reader.rows(ReadQuery(table: rule.table, filter: filter, order: rule.timeColumn,
+                                                     limit: batchLimit - found.count, nonNull: true))
                 for row in rows {
                     guard case .int(let updated) = row.orderValue, updated < through else { break }
                     found.append(Candidate(table: rule.table, key: row.key, stream: rule.streamPrefix + row.key, document: row.document))

@@ -4,60 +4,62 @@
 ///
 /// It is a cache, not a source of truth: the host applies every committed event to it, so an
 /// entry is always the fold of its stream, and a forgotten one is read again when needed.
+///
+/// Two generations approximate LRU at O(1) a use: entries go into the young generation; a hit
+/// in the old one moves the entry to the young; when the young one holds half the capacity it
+/// becomes the old one, and the old one is forgotten. So at most `capacity` entries are held,
+/// and an entry used in the last `capacity / 2` insertions is never forgotten.
 public struct AggregateCache<Value: Sendable>: Sendable {
-    private struct Entry: Sendable {
-        var value: Value?
-        var used: UInt64
-    }
-
-    private var entries: [String: Entry] = [:]
-    private var clock: UInt64 = 0
-    /// Most entries kept after ``trim()``.
+    private var young: [String: Value?] = [:]
+    private var old: [String: Value?] = [:]
+    /// Most entries held.
     public let capacity: Int
 
     public init(capacity: Int) {
-        precondition(capacity > 0, "a cache holds at least one aggregate")
+        precondition(capacity > 1, "a cache holds at least two aggregates")
         self.capacity = capacity
     }
 
     /// Entries held.
-    public var count: Int { entries.count }
+    public var count: Int { young.count + old.count }
 
     /// Whether the stream is loaded (exists or is known not to).
-    public func holds(_ stream: String) -> Bool { entries[stream] != nil }
+    public func holds(_ stream: String) -> Bool { young[stream] != nil || old[stream] != nil }
 
     /// The loaded aggregate of a stream (`nil`: not loaded, or known not to exist).
     public subscript(stream: String) -> Value? {
-        get { entries[stream]?.value }
+        if let entry = young[stream] { return entry }
+        return old[stream] ?? nil
     }
 
     /// Stores a stream's aggregate (`nil`: it has no events).
     public mutating func put(_ stream: String, _ value: Value?) {
-        clock += 1
-        entries[stream] = Entry(value: value, used: clock)
+        old.removeValue(forKey: stream)
+        young[stream] = .some(value)
+        if young.count >= capacity / 2 {
+            old = young
+            young = [:]
+            young.reserveCapacity(capacity / 2)
+        }
     }
 
-    /// Marks a stream as just used.
+    /// Marks a stream as just used (moves it to the young generation).
     public mutating func touch(_ stream: String) {
-        clock += 1
-        entries[stream]?.used = clock
+        guard young[stream] == nil, let entry = old[stream] else { return }
+        put(stream, entry)
     }
 
     /// Forgets an entry.
     public mutating func remove(_ stream: String) {
-        entries.removeValue(forKey: stream)
+        young.removeValue(forKey: stream)
+        old.removeValue(forKey: stream)
     }
 
-    /// Forgets the least recently used entries beyond ``capacity`` (in one pass, and only once
-    /// the cache is a quarter over, so trimming stays cheap).
-    public mutating func trim() {
-        guard entries.count > capacity + capacity / 4 else { return }
-        let cut = entries.values.map(\.used).sorted()[entries.count - capacity]
-        entries = entries.filter { $0.value.used >= cut }
-    }
+    /// Nothing to do: the generations bound the cache as it goes. Kept for the cores' `trim()`.
+    public mutating func trim() {}
 
-    /// Every loaded aggregate (for snapshots of what the cache must not lose).
+    /// Every loaded aggregate.
     public var values: [(stream: String, value: Value)] {
-        entries.compactMap { key, entry in entry.value.map { (key, $0) } }
+        (old.merging(young) { $1 }).compactMap { key, entry in entry.map { (key, $0) } }
     }
 }

@@ -64,9 +64,13 @@ public struct ReadQuery: Sendable, Equatable {
     /// Rows with a value in one of `search.columns` that starts with `search.text` (from the
     /// columns' indexes), if set.
     public var search: (columns: [String], text: String)?
+    /// Only rows whose `order` column is set.
+    public var nonNull: Bool
 
     public init(table: String, filter: [String: ReadValue] = [:], order: String? = nil, descending: Bool = false,
-                after: (value: ReadValue, key: String)? = nil, limit: Int, search: (columns: [String], text: String)? = nil) {
+                after: (value: ReadValue, key: String)? = nil, limit: Int, search: (columns: [String], text: String)? = nil,
+                nonNull: Bool = false) {
+        self.nonNull = nonNull
         self.table = table
         self.filter = filter
         self.order = order
@@ -79,7 +83,7 @@ public struct ReadQuery: Sendable, Equatable {
     public static func == (a: ReadQuery, b: ReadQuery) -> Bool {
         a.table == b.table && a.filter == b.filter && a.order == b.order && a.descending == b.descending
             && a.after?.value == b.after?.value && a.after?.key == b.after?.key && a.limit == b.limit
-            && a.search?.columns == b.search?.columns && a.search?.text == b.search?.text
+            && a.search?.columns == b.search?.columns && a.search?.text == b.search?.text && a.nonNull == b.nonNull
     }
 }
 
@@ -112,11 +116,34 @@ public protocol ReadModelReader {
 }
 
 extension ReadModelReader {
-    /// One page of a list query keyed by the table's key: the documents and the cursor of the
-    /// next page (`nil` on the last), read from the index as `limit + 1` rows.
-    public func page(_ table: String, filter: [String: ReadValue] = [:], _ page: Page) throws(WireError) -> (documents: [JSON], next: String?) {
-        let rows = try rows(ReadQuery(table: table, filter: filter, after: page.after.map { (.text($0), $0) }, limit: page.limit + 1))
+    /// One page of a list query and the cursor of the next page (`nil` on the last), read from
+    /// an index as `limit + 1` rows. Without a filter the rows come in key order and the cursor is
+    /// the last key; with one (a status, say) they come by `order` (the table's `updated_ms`:
+    /// its index on `status, updated_ms` serves both the page and retention) and the cursor is
+    /// `<value>:<key>`. Cursors are opaque to clients: they pass `next` back as `after`.
+    public func page(_ table: String, filter: [String: ReadValue] = [:], order: String = "updated_ms",
+                     _ page: Page) throws(WireError) -> (documents: [JSON], next: String?) {
+        let ordered = !filter.isEmpty
+        var after: (value: ReadValue, key: String)?
+        if let cursor = page.after {
+            if ordered {
+                guard let colon = cursor.firstIndex(of: ":"), let value = Int64(cursor[..<colon]) else {
+                    throw WireError(.invalidArgument, "not a cursor of this list (pass back the previous page's next)", field: "body.after")
+                }
+                after = (.int(value), String(cursor[cursor.index(after: colon)...]))
+            } else {
+                after = (.text(cursor), cursor)
+            }
+        }
+        let rows = try rows(ReadQuery(table: table, filter: filter, order: ordered ? order : nil, after: after, limit: page.limit + 1))
         let shown = rows.prefix(page.limit)
-        return (shown.map(\.document), rows.count > page.limit ? shown.last?.key : nil)
+        guard rows.count > page.limit, let last = shown.last else { return (shown.map(\.document), nil) }
+        guard ordered else { return (shown.map(\.document), last.key) }
+        let value: String
+        switch last.orderValue {
+        case .int(let number): value = String(number)
+        case .text, .null: value = "0"
+        }
+        return (shown.map(\.document), "\(value):\(last.key)")
     }
 }

@@ -132,19 +132,24 @@ extension ServiceCore {
 }
 
 /// How retention finds what a process may retire: the rows of a read-side table in a settled
-/// status whose column `updated_ms` is older than the window. Each row goes with its stream
-/// (`streamPrefix` + the row's key), whole. The table needs an index on `status, updated_ms`.
+/// status whose `timeColumn` (by default `updated_ms`) is older than the window; with no
+/// statuses, every row whose `timeColumn` is set. Each row goes with its stream
+/// (`streamPrefix` + the row's key), whole. The table needs an index on `status, updated_ms`
+/// (or on the time column).
 public struct RetentionRule: Sendable, Equatable {
     public let table: String
     /// The statuses in which an aggregate no longer changes (as far as a saga in the window can tell).
     public let settledStatuses: [String]
     /// The stream of a row: this prefix and its key.
     public let streamPrefix: String
+    /// The column of the time of the row's last change.
+    public let timeColumn: String
 
-    public init(table: String, settledStatuses: [String], streamPrefix: String) {
+    public init(table: String, settledStatuses: [String], streamPrefix: String, timeColumn: String = "updated_ms") {
         self.table = table
         self.settledStatuses = settledStatuses
         self.streamPrefix = streamPrefix
+        self.timeColumn = timeColumn
     }
 }
 

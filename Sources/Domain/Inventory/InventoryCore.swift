@@ -16,7 +16,7 @@ public struct InventoryCore: ServiceCore {
     public static let queryTypes = ["inventory.Stock", "inventory.GetReservation", "inventory.ListReservations",
                                     "inventory.Stats"]
     public static let readModel = ReadModelSchema([
-        ReadTable("reservations", columns: ["status", "updated_ms"], indexes: [["status"], ["status", "updated_ms"]]),
+        ReadTable("reservations", columns: ["status", "updated_ms"], indexes: [["status", "updated_ms"]]),
     ])
     /// A reservation that holds stock is in flight; every other status is settled.
     public static let retentionRules = [

@@ -15,7 +15,7 @@ public struct OrderCore: ServiceCore {
     public static let queryTypes = ["order.GetOrder", "order.OrdersByUser", "order.ListOrders", "order.Stats"]
     public static let readModel = ReadModelSchema([
         ReadTable("orders", columns: ["user_id", "status", "created_ms", "updated_ms"],
-                  indexes: [["status"], ["user_id", "created_ms"], ["status", "updated_ms"]]),
+                  indexes: [["status", "updated_ms"], ["user_id", "created_ms"]]),
     ])
     /// A created order waits for its saga; every other status is settled.
     public static let retentionRules = [

@@ -11,7 +11,7 @@ public struct PaymentCore: ServiceCore {
     public static let commandTypes = ["payment.ChargePayment", "payment.RefundPayment"]
     public static let queryTypes = ["payment.PaymentsByOrder", "payment.ListPayments", "payment.Totals"]
     public static let readModel = ReadModelSchema([
-        ReadTable("payments", columns: ["status", "updated_ms"], indexes: [["status"], ["status", "updated_ms"]]),
+        ReadTable("payments", columns: ["status", "updated_ms"], indexes: [["status", "updated_ms"]]),
     ])
     /// A payment's every status is settled as far as retention goes: a saga old enough to see
     /// it retired is `expired` anyway.

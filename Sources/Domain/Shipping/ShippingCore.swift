@@ -11,7 +11,7 @@ public struct ShippingCore: ServiceCore {
     public static let commandTypes = ["shipping.CreateShipment", "shipping.CancelShipment"]
     public static let queryTypes = ["shipping.ShipmentsByOrder", "shipping.ListShipments", "shipping.Stats"]
     public static let readModel = ReadModelSchema([
-        ReadTable("shipments", columns: ["status", "updated_ms"], indexes: [["status"], ["status", "updated_ms"]]),
+        ReadTable("shipments", columns: ["status", "updated_ms"], indexes: [["status", "updated_ms"]]),
     ])
     /// A shipment's every status is settled as far as retention goes.
     public static let retentionRules = [
