@@ -61,6 +61,8 @@ extension EventLog {
                 }
             }
         }
+        // A whole stream read tells its version: the commit that appends to it next need not ask.
+        if beforeSeq == .max { remember(result.mapValues { $0.last?.version ?? 0 }) }
         return result
     }
 

@@ -63,6 +63,7 @@ extension EventLog {
         let start = head
         let service = self.service
         let known = knownVersions
+        let statements = readStatements
         do {
             let (event, removedStreams) = try database.write { db -> (Event, [String]) in
                 let rows = try Self.selection(retirement, in: db)
@@ -77,7 +78,7 @@ extension EventLog {
                         """, arguments: [before, retirement.commandLimit])
                     commands = db.changesCount
                 }
-                try ReadSide.write(retirement.writes, in: db)
+                try ReadSide.write(retirement.writes, in: db, using: statements)
                 history.add(seqs)
                 history.events += Int64(rows.count)
                 history.streams += Int64(retirement.streams.count + retirement.correlations.count)
@@ -86,7 +87,7 @@ extension EventLog {
                 for (name, value) in retirement.totals { history.totals[name, default: 0] += value }
                 // The new HistoryRetired goes in before the previous one goes out, so that its
                 // stream's versions keep counting.
-                var writer = GroupWriter(db: db, next: start + 1, service: service, known: known)
+                var writer = GroupWriter(db: db, next: start + 1, service: service, known: known, statements: statements)
                 let appended = try writer.write(LogBatch(appends: [StreamAppend(
                     stream: Self.retiredStream, expectedVersion: .any,
                     events: [NewEvent(type: "HistoryRetired", data: history.json, timeMs: now)])])).get()

@@ -17,6 +17,8 @@ public final class EventLog {
     /// The database file.
     public let path: String
     let database: DatabaseQueue
+    /// The read model's write statements.
+    let readStatements: ReadSideStatements
     /// The sequence number of the last committed event (0 for an empty log).
     public internal(set) var head: Int64
     /// Whether opening the log created read-side tables (a log written before them has a read
@@ -50,6 +52,7 @@ public final class EventLog {
                 readModel: ReadModelSchema = .none) throws(EventLogError) {
         self.service = service
         self.path = path
+        self.readStatements = ReadSideStatements(readModel)
         var config = Configuration()
         config.label = "eventlog.\(service)"
         // Not `config.journalMode = .wal`: GRDB then lowers `synchronous` to NORMAL, which can
@@ -61,6 +64,9 @@ public final class EventLog {
             guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
                 throw EventLogError.storage("could not switch \(path) to WAL mode")
             }
+            // 16 MiB of page cache (SQLite's default is 2 MiB): the read side's indexes are
+            // written at random keys, and a commit should find their pages in memory.
+            try db.execute(sql: "PRAGMA cache_size = -16384")
             switch durability {
             case .synchronous: try db.execute(sql: "PRAGMA synchronous = FULL")
             case .processOnly: try db.execute(sql: "PRAGMA synchronous = OFF")
@@ -149,9 +155,10 @@ public final class EventLog {
         let start = head
         let service = self.service
         let known = knownVersions
+        let statements = readStatements
         do {
             let (results, newHead, versions) = try database.write { db -> ([Result<[Event], EventLogError>], Int64, [String: Int64]) in
-                var writer = GroupWriter(db: db, next: start + 1, service: service, known: known)
+                var writer = GroupWriter(db: db, next: start + 1, service: service, known: known, statements: statements)
                 var results: [Result<[Event], EventLogError>] = []
                 results.reserveCapacity(batches.count)
                 for batch in batches {

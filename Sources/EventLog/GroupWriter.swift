@@ -12,6 +12,7 @@ struct GroupWriter {
     let service: String
     /// Versions known before this transaction (from the log's cache).
     let known: [String: Int64]
+    let statements: ReadSideStatements
     /// Stream versions and command ids written (or read) in this transaction.
     var versions: [String: Int64] = [:]
     var written: [String: Int64] = [:]
@@ -20,8 +21,9 @@ struct GroupWriter {
     /// one an event), with the counter each one counts on its creation.
     var counts: [String: (delta: Int64, onCreate: String?)] = [:]
 
-    init(db: Database, next: Int64, service: String, known: [String: Int64]) {
+    init(db: Database, next: Int64, service: String, known: [String: Int64], statements: ReadSideStatements) {
         self.db = db
+        self.statements = statements
         self.next = next
         self.service = service
         self.known = known
@@ -122,7 +124,7 @@ struct GroupWriter {
                 writes.append(change)
             }
         }
-        try ReadSide.write(writes, in: db)
+        try ReadSide.write(writes, in: db, using: statements)
         if !batch.offsets.isEmpty {
             let upsert = try db.cachedStatement(sql: """
                 INSERT INTO offsets (consumer, position) VALUES (?, ?)
@@ -135,7 +137,7 @@ struct GroupWriter {
 
     /// Writes the group's counter deltas; the transaction's last writes.
     mutating func flush() throws {
-        try ReadSide.write(counts.sorted { $0.key < $1.key }.map { .count($0.key, by: $0.value.delta, onCreate: $0.value.onCreate) }, in: db)
+        try ReadSide.write(counts.sorted { $0.key < $1.key }.map { .count($0.key, by: $0.value.delta, onCreate: $0.value.onCreate) }, in: db, using: statements)
         counts.removeAll()
     }
 }

@@ -30,21 +30,30 @@ enum ReadSide {
     }
 
     /// Carries out read-side writes inside the current transaction.
-    static func write(_ writes: [ReadWrite], in db: Database) throws {
+    static func write(_ writes: [ReadWrite], in db: Database, using statements: ReadSideStatements) throws {
         for change in writes {
             switch change {
             case .put(let table, let key, let columns, let document):
-                let names = columns.keys.sorted()
-                let list = (["id"] + names.map { "\"\($0)\"" } + ["doc"]).joined(separator: ", ")
-                let marks = Array(repeating: "?", count: names.count + 2).joined(separator: ", ")
-                let updates = (names.map { "\"\($0)\" = excluded.\"\($0)\"" } + ["doc = excluded.doc"]).joined(separator: ", ")
-                let statement = try db.cachedStatement(sql: """
-                    INSERT INTO "\(table)" (\(list)) VALUES (\(marks)) ON CONFLICT (id) DO UPDATE SET \(updates)
-                    """)
-                var arguments: [(any DatabaseValueConvertible)?] = [key]
-                for name in names { arguments.append(columns[name]!.database) }
-                arguments.append(String(decoding: JSONWriter.encode(document), as: UTF8.self))
-                try statement.execute(arguments: StatementArguments(arguments))
+                guard let put = statements.puts[table] else { throw EventLogError.storage("no read-side table \(table)") }
+                var values: [DatabaseValue] = []
+                values.reserveCapacity(put.columns.count + 2)
+                values.append(key.databaseValue)
+                var named = 0
+                for name in put.columns {
+                    if let value = columns[name] {
+                        values.append(value.databaseValue)
+                        named += 1
+                    } else {
+                        values.append(.null)
+                    }
+                }
+                if named != columns.count {
+                    throw EventLogError.storage("a write to \(table) names a column it does not have: \(columns.keys.sorted())")
+                }
+                values.append(String(decoding: JSONWriter.encode(document), as: UTF8.self).databaseValue)
+                let statement = try db.cachedStatement(sql: put.sql)
+                statement.setUncheckedArguments(StatementArguments(values))
+                try statement.execute()
             case .delete(let table, let key):
                 try db.cachedStatement(sql: "DELETE FROM \"\(table)\" WHERE id = ?").execute(arguments: [key])
             case .count(let name, let delta, nil):
@@ -54,7 +63,7 @@ enum ReadSide {
                     """).execute(arguments: [name, delta])
             case .count(let name, let delta, let onCreate?):
                 try db.cachedStatement(sql: "INSERT OR IGNORE INTO counters (name, value) VALUES (?, 0)").execute(arguments: [name])
-                if db.changesCount > 0 { try Self.write([.count(onCreate, by: 1)], in: db) }
+                if db.changesCount > 0 { try Self.write([.count(onCreate, by: 1)], in: db, using: statements) }
                 try db.cachedStatement(sql: "UPDATE counters SET value = value + ? WHERE name = ?").execute(arguments: [delta, name])
             }
         }
@@ -120,6 +129,14 @@ extension ReadValue {
         case .int(let value): return value
         case .text(let value): return value
         case .null: return nil
+        }
+    }
+
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .int(let value): return value.databaseValue
+        case .text(let value): return value.databaseValue
+        case .null: return .null
         }
     }
 

@@ -69,13 +69,15 @@ public func sagaContentHash(type: String, context: JSON) -> UInt64 {
 /// its summary lives in the read side (table `sagas`, counters `sagas.*`), written in the
 /// commit of the move that changed its status.
 public struct SagaBook: EventSourced {
+    /// The read-side table of saga summaries.
+    public static let summaryTable = "sagas"
     /// The read side: one row per saga, indexed by status.
     public static let readModel = ReadModelSchema([
-        ReadTable("sagas", columns: ["status", "type", "started_ms", "updated_ms"], indexes: [["status", "updated_ms"]]),
+        ReadTable(summaryTable, columns: ["status", "type", "started_ms", "updated_ms"], indexes: [["status", "updated_ms"]]),
     ])
     /// Completed and compensated sagas are settled; running, compensating and stuck ones stay.
     public static let retentionRules = [
-        RetentionRule(table: "sagas", settledStatuses: ["completed", "compensated"], streamPrefix: "saga-"),
+        RetentionRule(table: summaryTable, settledStatuses: ["completed", "compensated"], streamPrefix: "saga-"),
     ]
 
     /// Definitions by fingerprint.
@@ -113,7 +115,7 @@ public struct SagaBook: EventSourced {
             activeCounts[state.status, default: 0] += 1
         }
         guard old != state.status else { return [] }
-        var writes: [ReadWrite] = [.put(table: "sagas", key: state.id, columns: [
+        var writes: [ReadWrite] = [.put(table: Self.summaryTable, key: state.id, columns: [
             "status": .text(state.status.rawValue), "type": .text(state.type), "started_ms": .int(state.startedMs),
             "updated_ms": .int(state.updatedMs),
         ], document: SagaSummary(state).json)]
@@ -138,7 +140,9 @@ public struct SagaBook: EventSourced {
         guard event.stream.hasPrefix("saga-") else { throw DomainError("unexpected stream \(event.stream)") }
         let id = String(event.stream.dropFirst(5))
         if event.type == "SagaStarted" {
-            guard active[id] == nil else { throw DomainError("\(event.stream) v\(event.version) SagaStarted: the saga is running already") }
+            guard active[id] == nil, event.version == 1 else {
+                throw DomainError("\(event.stream) v\(event.version) SagaStarted: the saga has started already")
+            }
             guard let fingerprint = event.data["definition"]?.stringValue, let definition = definitions[fingerprint] else {
                 throw DomainError("SagaStarted #\(event.seq) names an unregistered definition")
             }

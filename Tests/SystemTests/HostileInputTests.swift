@@ -190,7 +190,6 @@ import ZeroMQ
             status = (try? client.query(e.orchestrator, "saga.GetSaga", ["saga_id": "vanished"]))?["saga"]?["status"]?.stringValue ?? ""
             Thread.sleep(forTimeInterval: 0.1)
         }
-        #expect(["completed", "compensated"].contains(status), "the vanished client's saga is \(status)")
         // Generous timeouts: suites run side by side on two cores; a blocked reactor never answers.
         let pinged = try cluster.sagactl(["ping", "--timeout", "15000"])
         let checked = try cluster.sagactl(["check", "--timeout", "15000"])
@@ -201,6 +200,8 @@ import ZeroMQ
         // That upstream abort, and only it, is a known issue here (docs/SECURITY.md).
         let abortedInLibzmq = LocalCluster.names.contains { cluster.log($0).contains("Assertion failed: !_io_error") }
         withKnownIssue("libzmq aborts on a reset during a write (zeromq/libzmq#4841)", isIntermittent: true) {
+            // A service that aborted cannot answer the saga's step until it is restarted.
+            #expect(["completed", "compensated"].contains(status), "the vanished client's saga is \(status)")
             #expect(pinged.status == 0, "\(pinged.stdout) \(pinged.stderr)")
             #expect(checked.status == 0, "\(checked.stdout.suffix(5)) \(checked.stderr.suffix(5))")
         } when: {

@@ -10,6 +10,9 @@ struct OrchestratorBatch {
     var units: [LogBatch] = []
     /// Effects in decision order; those marked `ahead` go out before the commit.
     var effects: [(sagaID: String, effects: [SagaEffect], ahead: Bool)] = []
+    /// The summaries of the sagas this batch settles, as their rows are written (so a waiter is
+    /// answered without reading the row back).
+    var settled: [String: SagaSummary] = [:]
     var replies: [(route: [[UInt8]], message: WireMessage)] = []
     var queries: [(query: Query, route: [[UInt8]])] = []
     /// Sagas that already have a command going ahead of this batch's commit.
@@ -33,6 +36,11 @@ struct OrchestratorBatch {
                 events: transition.events)], writes: writes))
         }
         guard !transition.effects.isEmpty else { return }
+        if transition.effects.contains(where: { if case .settled = $0 { true } else { false } }) {
+            for case .put(SagaBook.summaryTable, sagaID, _, let document) in writes {
+                settled[sagaID] = SagaSummary(json: document)
+            }
+        }
         let ahead = transition.sendsAhead && sentAhead.insert(sagaID).inserted
         effects.append((sagaID, transition.effects, ahead))
     }

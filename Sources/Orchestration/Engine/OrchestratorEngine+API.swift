@@ -114,8 +114,8 @@ extension OrchestratorEngine {
         return .object(members)
     }
 
-    func notifyWaiters(_ sagaID: String) {
-        guard let routes = waiters.removeValue(forKey: sagaID), let summary = try? summary(of: sagaID) else { return }
+    func notifyWaiters(_ sagaID: String, settled: SagaSummary? = nil) {
+        guard let routes = waiters.removeValue(forKey: sagaID), let summary = settled ?? (try? summary(of: sagaID)) else { return }
         for waiter in routes {
             io.reply(route: waiter.route, .reply(Reply(inReplyTo: waiter.requestID, outcome: .ok,
                                                        body: settledBody(summary, existing: false))))

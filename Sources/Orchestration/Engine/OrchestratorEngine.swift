@@ -87,7 +87,7 @@ package final class OrchestratorEngine {
     /// A saga's summary: from the working set when it can still move, else from the read side.
     package func summary(of sagaID: String) throws(WireError) -> SagaSummary? {
         if let state = book.active[sagaID] { return SagaSummary(state) }
-        return try log.document("sagas", key: sagaID).flatMap(SagaSummary.init(json:))
+        return try log.document(SagaBook.summaryTable, key: sagaID).flatMap(SagaSummary.init(json:))
     }
 
     private func recover() throws {
@@ -217,13 +217,17 @@ package final class OrchestratorEngine {
         // (A crash at before-commit leaves sent-ahead actions the log does not show yet; recovery
         // handles it. One at after-commit leaves a logged batch with nothing else sent.)
         let committed = try committer.commit(batch.units, faults: &faults).flatMap { $0 }
-        for (sagaID, effects, ahead) in batch.effects where !ahead { perform(effects, sagaID: sagaID, now: now) }
+        for (sagaID, effects, ahead) in batch.effects where !ahead {
+            perform(effects, sagaID: sagaID, now: now, settled: batch.settled[sagaID])
+        }
         for (route, message) in batch.replies where !faults.dropsReply() { io.reply(route: route, message) }
         for (query, route) in batch.queries { answer(query, route: route) }
         try committer.committed(committed, of: book, faults: &faults, logger: logger) { io.publish($0) }
     }
 
-    func perform(_ effects: [SagaEffect], sagaID: String, now: Int64) {
+    /// Carries out a saga's effects; `settled` is its summary when they settle it and the batch
+    /// wrote it.
+    func perform(_ effects: [SagaEffect], sagaID: String, now: Int64, settled: SagaSummary? = nil) {
         for effect in effects {
             switch effect {
             case .send(let command, let attempt, let delay):
@@ -233,7 +237,7 @@ package final class OrchestratorEngine {
                     timers.schedule(at: now + delay, .send(sagaID: sagaID, command, attempt: attempt))
                 }
             case .settled:
-                notifyWaiters(sagaID)
+                notifyWaiters(sagaID, settled: settled)
             }
         }
     }
