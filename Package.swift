@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Domain", targets: ["Domain"]),
         .library(name: "ServiceKit", targets: ["ServiceKit"]),
         .library(name: "Orchestration", targets: ["Orchestration"]),
+        .library(name: "LogCheck", targets: ["LogCheck"]),
         .library(name: "SagaClient", targets: ["SagaClient"]),
         .executable(name: "zsaga-log", targets: ["zsaga-log"]),
         .executable(name: "saga-orchestrator", targets: ["saga-orchestrator"]),
@@ -87,7 +88,10 @@ let package = Package(
             "Monitor", "ServiceKit", "SagaWire", argumentParser,
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .target(name: "SagaClient", dependencies: ["ZeroMQ", "SagaWire", "ServiceKit", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "LogCheck", dependencies: ["SagaWire", "EventLog", "ServiceModel", "Domain", "Orchestration"]),
+        .target(name: "SagaClient", dependencies: [
+            "ZeroMQ", "SagaWire", "ServiceKit", "LogCheck", .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "order-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(name: "inventory-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(name: "payment-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
@@ -103,10 +107,10 @@ let package = Package(
         .executableTarget(name: "zsaga-sim", dependencies: ["SagaSimulation", "SagaWire", argumentParser]),
         .target(name: "Bench", dependencies: ["SagaClient", "SagaWire", "ZeroMQ"]),
         .executableTarget(name: "zsaga-bench", dependencies: ["Bench", "SagaClient", "SagaWire", argumentParser]),
-        .executableTarget(name: "sagactl", dependencies: ["SagaClient", "SagaWire", "ServiceKit", argumentParser]),
+        .executableTarget(name: "sagactl", dependencies: ["SagaClient", "SagaWire", "ServiceKit", "LogCheck", "Domain", argumentParser]),
         .executableTarget(
             name: "zsaga-log",
-            dependencies: ["EventLog", "SagaWire", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["EventLog", "SagaWire", "LogCheck", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "SagaWireTests", dependencies: ["SagaWire"]),
@@ -115,7 +119,7 @@ let package = Package(
             "Domain", "SagaWire", "ServiceModel", "EventLog", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "SystemTests", dependencies: [
-            "SagaClient", "SagaWire", "TestSupport", "ServiceKit", "ZeroMQ", "Domain", .product(name: "Logging", package: "swift-log"),
+            "SagaClient", "SagaWire", "TestSupport", "ServiceKit", "ZeroMQ", "Domain", "LogCheck", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ServiceKitTests", dependencies: [
             "ServiceKit", "SagaWire", "EventLog", "ServiceModel", .product(name: "Logging", package: "swift-log"),

@@ -27,6 +27,16 @@ extension EventLog {
         }
     }
 
+    /// Recorded commands in id order, after `id` (`nil`: from the first), at most `limit`: the
+    /// id, the recorded reply and when it was processed. A checker pages through them all.
+    public func commands(after id: String?, limit: Int) throws(EventLogError) -> [CommandRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT command_id, reply, time_ms FROM commands WHERE command_id > ? ORDER BY command_id LIMIT ?",
+                             arguments: [id ?? "", limit])
+                .map { CommandRecord(id: $0[0], reply: Array(($0[1] as String).utf8), timeMs: $0[2]) }
+        }
+    }
+
     /// The current version of a stream (0 when it has no events).
     public func version(ofStream stream: String) throws(EventLogError) -> Int64 {
         try read { db in try Self.streamVersion(stream, in: db) }

@@ -124,3 +124,16 @@ public struct LogVerification: Sendable, Equatable {
     /// Whether the log is gap-free (retired sequence numbers aside) and every stream is in order.
     public var isClean: Bool { sequenceGaps.isEmpty && streamsOutOfOrder.isEmpty && resurrected.isEmpty }
 }
+
+/// A recorded command: its id, the reply it got (encoded as on the wire) and when.
+public struct CommandRecord: Sendable, Equatable {
+    public var id: String
+    public var reply: [UInt8]
+    public var timeMs: Int64
+
+    public init(id: String, reply: [UInt8], timeMs: Int64) {
+        self.id = id
+        self.reply = reply
+        self.timeMs = timeMs
+    }
+}

@@ -170,6 +170,21 @@ extension EventLog: ReadModelReader {
         }
     }
 
+    /// Every row of a read-side table, by key: for verifying the read side against a fold of
+    /// the log (`zsaga-log verify`), not for serving.
+    public func documents(_ table: String) throws(WireError) -> [String: JSON] {
+        try readSide { db in
+            try ReadSide.check(table)
+            var found: [String: JSON] = [:]
+            let cursor = try Row.fetchCursor(db, sql: "SELECT id, doc FROM \"\(table)\"")
+            while let row = try cursor.next() {
+                let key: String = row[0]
+                found[key] = try Self.parseStored(row[1], "\(table) row \(key)")
+            }
+            return found
+        }
+    }
+
     public func counter(_ name: String) throws(WireError) -> Int64 {
         try readSide { db in
             try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM counters WHERE name = ?"), arguments: [name]) ?? 0

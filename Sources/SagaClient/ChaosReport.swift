@@ -1,4 +1,5 @@
 import Foundation
+import LogCheck
 import SagaWire
 
 /// Settings of a chaos run.

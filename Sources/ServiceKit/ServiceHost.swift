@@ -368,7 +368,8 @@ public final class ServiceHost<Core: ServiceCore> {
             if SystemQueries.handles(query.type) {
                 body = try system.answer(query, log: log, now: now, extra: [
                     "published": .int(Int64(publisher.published)), "dropped_replies": .int(Int64(router.droppedReplies)),
-                    "faults": faults.json, "commit": committer.stats.json, "retention": retainer.json(log)])
+                    "faults": faults.json, "commit": committer.stats.json, "retention": retainer.json(log),
+                    "configuration": core.configuration])
             } else {
                 body = try core.query(query, reader: log, now: now)
             }

@@ -3,7 +3,7 @@ import Foundation
 import SagaWire
 
 /// The `sys.*` queries every ZSaga process answers: `sys.Ping`, `sys.Head`, `sys.Replay`,
-/// `sys.Metrics`.
+/// `sys.Commands`, `sys.Metrics`.
 public struct SystemQueries {
     /// The process's service name.
     public let service: String
@@ -53,8 +53,35 @@ public struct SystemQueries {
                                           "events": .array(events.map { WireCodec.envelope(.event($0)) })]
             if !skipped.isEmpty { answer["retired"] = .array(skipped.map { [.int($0.lowerBound), .int($0.upperBound)] }) }
             return .object(JSONObject(answer))
+        case "sys.Commands":
+            return try commands(body, log: log)
         default:
             throw WireError(.unknownType, "unknown system query \(query.type)", field: "type")
         }
+    }
+
+    /// `sys.Commands`: the recorded commands in id order after `after`, with the outcome each
+    /// got and the sequence numbers of the events it appended, so a checker can confirm every
+    /// claim the orchestrator makes about a command against its owner's record.
+    private func commands(_ body: Fields, log: EventLog) throws(WireError) -> JSON {
+        let after = try body.optionalString("after", maxBytes: 1024)
+        let limit = try body.optionalInt("limit", in: 1...Self.maxReplay) ?? Self.maxReplay
+        let records: [CommandRecord]
+        do { records = try log.commands(after: after, limit: Int(limit)) } catch {
+            throw WireError(.internal, "reading the command records failed: \(error)")
+        }
+        let entries: [JSON] = records.map { record in
+            var entry: [String: JSON] = ["command_id": .string(record.id), "time_ms": .int(record.timeMs)]
+            if case .reply(let reply)? = try? WireCodec.decode(record.reply) {
+                entry["outcome"] = .string(reply.outcome.rawValue)
+                entry["events"] = .array(reply.events.map { .int($0) })
+                if let reason = reply.reason { entry["reason"] = .string(reason) }
+            } else {
+                entry["outcome"] = "unreadable"
+            }
+            return .object(JSONObject(entry))
+        }
+        return ["service": .string(service), "commands": .array(entries),
+                "next": records.count == Int(limit) ? records.last.map { .string($0.id) } ?? .null : .null]
     }
 }

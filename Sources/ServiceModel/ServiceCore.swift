@@ -124,11 +124,16 @@ public protocol ServiceCore: EventSourced {
 
     /// What retention may retire: settled aggregates, found in the read side.
     static var retentionRules: [RetentionRule] { get }
+
+    /// The configuration the core was started with that its log must bear out (inventory's
+    /// starting stock), reported by `sys.Ping` as `configuration` for checkers.
+    var configuration: JSON { get }
 }
 
 extension ServiceCore {
     public func bootstrap(now: Int64) -> [StreamAppend] { [] }
     public static var retentionRules: [RetentionRule] { [] }
+    public var configuration: JSON { [:] }
 }
 
 /// How retention finds what a process may retire: the rows of a read-side table in a settled

@@ -41,20 +41,3 @@ struct Run: ParsableCommand {
         }
     }
 }
-
-struct Check: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Check every invariant against the services' own records; exit 1 on any violation.")
-
-    @OptionGroup var cluster: ClusterOptions
-    @Flag(help: "Print the report as one JSON object on the last line.") var json = false
-
-    func run() throws {
-        try reporting {
-            let report = try Checker(client: try cluster.client(), endpoints: cluster.endpoints).run()
-            Formatting.check(report).forEach { print($0) }
-            if json { print(Formatting.line(report.json)) }
-            if !report.isClean { throw ExitCode.failure }
-        }
-    }
-}

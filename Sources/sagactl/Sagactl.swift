@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LogCheck
 import SagaClient
 import SagaWire
 import ServiceKit
@@ -52,6 +53,8 @@ func reporting<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch let error as ClientError {
+        throw fail(error.description)
+    } catch let error as LogCheckError {
         throw fail(error.description)
     }
 }

@@ -1,19 +1,24 @@
 import ArgumentParser
 import EventLog
 import Foundation
+import LogCheck
 import SagaWire
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check that sequence numbers have no gaps and every stream is in order; exit 1 if not.",
+        abstract: "Check a log: no gaps, streams in order, a strict replay, and snapshots and read side equal to the fold of the events; exit 1 if not.",
         discussion: """
             Sequence numbers that retention removed are not gaps: the log's last HistoryRetired event names them. With \
             --archive, the archive must hold every one of them, the events it holds that are still live must be the \
-            same, and archive and log together must cover 1…head.
+            same, and archive and log together must cover 1…head. The log of a built-in process (saga, order, \
+            inventory, payment, shipping) is then folded from its first event with a fresh core, strictly (an \
+            impossible event is a problem), and the fold is compared with the snapshots at the checkpoint and with \
+            every read-side document and counter (--no-fold skips this).
             """)
 
     @Argument(help: "The log file.") var path: String
     @Option(help: "An archive directory (--archive-dir of the process) to check with the log.") var archive: String?
+    @Flag(help: "Skip the fold (strict replay, snapshots, read side).") var noFold = false
 
     func run() throws {
         let log = try EventLog(existingAt: path)
@@ -27,9 +32,16 @@ struct Verify: ParsableCommand {
             archived = check.archived
             problems += check.problems
         }
+        var foldSummary = ""
+        if !noFold, let fold = try StateVerifier.verify(log) {
+            problems += fold.problems
+            foldSummary = " folded=\(fold.folded) snapshots_compared=\(fold.snapshotsCompared) rows_compared=\(fold.rowsCompared) "
+                + "counters_compared=\(fold.countersCompared)"
+            for skipped in fold.skipped { print("not compared: \(skipped)") }
+        }
         print("service=\(log.service) events=\(report.events) head=\(report.head) commands=\(report.commands) "
               + "retired=\(report.retired) archived=\(archived) gaps=\(report.sequenceGaps.count) "
-              + "streams_out_of_order=\(report.streamsOutOfOrder.count)")
+              + "streams_out_of_order=\(report.streamsOutOfOrder.count)" + foldSummary)
         for problem in problems.prefix(100) { print(problem) }
         if !problems.isEmpty { throw ExitCode(1) }
     }

@@ -53,7 +53,13 @@ class Soak:
     samples: list[dict[str, Any]] = field(default_factory=list)
     restarts: list[dict[str, Any]] = field(default_factory=list)
     query_times: dict[str, float] = field(default_factory=dict)
+    query_times_under_load: dict[str, float] = field(default_factory=dict)
+    query_history: dict[str, int] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
+    #: Sagas settled before the soak's load began (the throughput probe's); sample counts start after them.
+    base: int = 0
+    #: The load generator, paused while the queries are timed.
+    load: subprocess.Popen[str] | None = None
 
     # The cluster
 
@@ -118,14 +124,14 @@ class Soak:
         now = time.monotonic() - self.started
         stats = self.stats()
         by = stats["by_status"]
-        settled = by["completed"] + by["compensated"]
+        settled = by["completed"] + by["compensated"] - self.base
         latency: dict[str, Any] = {}
         try:
             latency = self.client.query(router("monitor"), "monitor.Analytics", {"window": "1m"})["sagas"]["latency_ms"]
         except (WireError, KeyError):
             pass
         sample = {
-            "t": round(now, 1), "sagas": stats["total"], "settled": settled, "in_flight": stats["in_flight"],
+            "t": round(now, 1), "sagas": stats["total"] - self.base, "settled": settled, "in_flight": stats["in_flight"],
             "rate": round((settled - last["settled"]) / max(now - last["t"], 0.001), 1) if last else 0.0,
             "p50_ms": latency.get("p50"), "p99_ms": latency.get("p99"),
             "rss_mb": {name: self.rss_mb(name) for name in PROCESSES},
@@ -162,7 +168,29 @@ class Soak:
                 "until_ping_s": round(answered, 3), "at_sagas": self.stats()["total"]}
 
     def time_queries(self) -> None:
-        """Times every dashboard API call and list query at this size of history (the slowest of 3)."""
+        """Times every dashboard API call and list query at this size of history (the slowest of
+        3): once under the load, and once with the load paused and the monitor caught up."""
+        self.query_times = self.timed_queries()
+        self.query_times_under_load = dict(self.query_times)
+        assert self.load is not None
+        self.load.send_signal(signal.SIGSTOP)
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and (self.stats()["in_flight"] > 0 or self.monitor_lag() > 0):
+                time.sleep(0.2)
+            self.query_times = self.timed_queries()
+            self.query_history = {"sagas": self.stats()["total"], "retained_sagas_listed": self.retained_sagas()}
+        finally:
+            self.load.send_signal(signal.SIGCONT)
+
+    def retained_sagas(self) -> int:
+        """How many sagas the orchestrator still holds (retention keeps the window only): all it
+        ever ran less the saga streams retired."""
+        retired = self.client.query(router("saga"), "sys.Ping").get("retention", {}).get("retired", {}).get("streams", 0)
+        return int(self.stats()["total"]) - int(retired)
+
+    def timed_queries(self) -> dict[str, float]:
+        times_by_query: dict[str, float] = {}
         some = self.client.query(router("saga"), "saga.ListSagas", {"limit": 1})["sagas"]
         saga = some[0]["saga_id"] if some else "none"
         queries: list[tuple[str, str, dict[str, Any]]] = [
@@ -185,7 +213,7 @@ class Soak:
                 except WireError:
                     pass
                 times.append((time.monotonic() - began) * 1000)
-            self.query_times[f"{process} {type_} {json.dumps(body, sort_keys=True)}"] = round(max(times), 2)
+            times_by_query[f"{process} {type_} {json.dumps(body, sort_keys=True)}"] = round(max(times), 2)
         for path in ["/api/summary", "/api/sagas?limit=50", "/api/sagas?status=compensated&limit=50", f"/api/sagas/{saga}",
                      "/api/series?seconds=300", "/api/alerts?limit=50", "/api/health", "/metrics"]:
             times = []
@@ -196,7 +224,8 @@ class Soak:
                 except OSError:
                     pass
                 times.append((time.monotonic() - began) * 1000)
-            self.query_times[f"GET {path}"] = round(max(times), 2)
+            times_by_query[f"GET {path}"] = round(max(times), 2)
+        return times_by_query
 
     # The run
 
@@ -208,7 +237,9 @@ class Soak:
             top = probe["sagas_per_s"]
             rate = round(top * 0.75, 1)
             print(f"top throughput {top:.0f} sagas/s; soak at {rate:.0f}/s", file=sys.stderr)
-            load = subprocess.Popen([str(self.bin / "sagactl"), "run", "--sagas", str(self.sagas), "--concurrency",
+            by = self.stats()["by_status"]
+            self.base = by["completed"] + by["compensated"]
+            self.load = load = subprocess.Popen([str(self.bin / "sagactl"), "run", "--sagas", str(self.sagas), "--concurrency",
                                      str(self.concurrency), "--rate", str(rate), "--prefix", "soak", "--json"],
                                     env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
             last: dict[str, Any] | None = None
@@ -245,6 +276,7 @@ class Soak:
             check = self.sagactl("check", timeout=7200)
             return {"sagas": self.sagas, "retention": self.retention, "top_sagas_per_s": top, "rate": rate,
                     "load": summary, "samples": self.samples, "restarts": self.restarts, "query_ms": self.query_times,
+                    "query_ms_under_load": self.query_times_under_load, "query_history": self.query_history, "probe_sagas": self.base,
                     "monitor_caught_up_s": caught_up, "monitor_lag_events_1s_after": lag_after_1s,
                     "check": {"violations": check["violations"], "sagas": check["sagas"]}}
         finally:

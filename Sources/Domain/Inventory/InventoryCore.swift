@@ -40,6 +40,11 @@ public struct InventoryCore: ServiceCore {
         settled = AggregateCache(capacity: cacheCapacity)
     }
 
+    /// The starting stock, which the log's bootstrap `StockInitialized` events must match.
+    public var configuration: JSON {
+        ["stock": .object(JSONObject(initialStock.mapValues { .int($0) }))]
+    }
+
     /// A reservation, when loaded (`nil`: none, or not loaded).
     public func reservation(_ orderID: String) -> Reservation? {
         active[orderID] ?? settled[Reservation.stream(orderID)]
@@ -178,6 +183,7 @@ public struct InventoryCore: ServiceCore {
             let orderID = String(event.stream.dropFirst(12))
             let old = reservation(orderID)
             let new = try Reservation.folding(old, event)
+            if old == nil { try checkStock(new, event) }
             var writes: [ReadWrite] = []
             if old?.status == .reserved {
                 adjust(old!.lines, reserved: -1, committed: 0, into: &writes)
@@ -200,6 +206,38 @@ public struct InventoryCore: ServiceCore {
                 "status": .text(new.status.rawValue), "updated_ms": .int(new.updatedMs),
             ], document: new.json))
             return writes
+        }
+    }
+
+    /// A new reservation against the stock as it stands: one that holds stock must find every
+    /// unit available, and a rejection must be true (the item unstocked, or short of what was
+    /// wanted). Either is what `decide` did; a log that says otherwise was not written by it.
+    private func checkStock(_ reservation: Reservation, _ event: Event) throws(DomainError) {
+        func refuse(_ rule: String) -> DomainError { DomainError("\(event.stream) v\(event.version) \(event.type): \(rule)") }
+        switch reservation.status {
+        case .reserved:
+            for line in reservation.lines {
+                let available = items[line.itemID].map { $0.available } ?? 0
+                guard items[line.itemID] != nil, available >= line.quantity else {
+                    throw refuse("reserves \(line.quantity) of \(line.itemID), but \(available) are available")
+                }
+            }
+        case .rejected:
+            let itemID = event.data["item_id"]?.stringValue ?? ""
+            let wanted = reservation.lines.first { $0.itemID == itemID }?.quantity
+            switch reservation.reason {
+            case "insufficient_stock":
+                guard let wanted, let item = items[itemID], item.available < wanted else {
+                    throw refuse("insufficient stock of \(itemID), but \(items[itemID].map { "\($0.available)" } ?? "none") "
+                                 + "were available for \(wanted.map { "\($0)" } ?? "no line")")
+                }
+            case "unknown_item":
+                guard wanted != nil, items[itemID] == nil else { throw refuse("item \(itemID) is stocked, or not in the order") }
+            default:
+                break
+            }
+        case .committed, .released, .voided:
+            break
         }
     }
 

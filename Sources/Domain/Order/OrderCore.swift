@@ -117,7 +117,11 @@ public struct OrderCore: ServiceCore {
             if !order.userID.isEmpty { writes.append(.count("user_orders.\(order.userID)", by: 1, onCreate: "orders.users")) }
         }
         writes.append(.count("orders.status.\(order.status.rawValue)", by: 1))
-        if order.status == .confirmed { writes.append(.count("orders.confirmed_cents", by: order.totalCents)) }
+        if order.status == .confirmed {
+            writes.append(.count("orders.confirmed_cents", by: order.totalCents))
+            // The units confirmed orders bought, per item: what inventory's committed stock must match.
+            for line in order.lines { writes.append(.count("orders.confirmed_units.\(line.itemID)", by: line.quantity)) }
+        }
         return writes
     }
 

@@ -1,0 +1,70 @@
+import EventLog
+import SagaWire
+
+/// One page of a process's log: the live events from a sequence number on, the ranges retention
+/// removed among them, and the log's head.
+public struct LogPage: Sendable {
+    public var events: [Event]
+    public var retired: [ClosedRange<Int64>]
+    public var head: Int64
+
+    public init(events: [Event], retired: [ClosedRange<Int64>], head: Int64) {
+        self.events = events
+        self.retired = retired
+        self.head = head
+    }
+}
+
+/// A command as its owner recorded it: the outcome of its reply and the events it appended.
+public struct RecordedCommand: Sendable, Equatable {
+    public var id: String
+    /// `ok`, `rejected`, or `unreadable` for a record that is not a reply.
+    public var outcome: String
+    public var reason: String?
+    /// Sequence numbers of the events the command appended.
+    public var events: [Int64]
+    public var timeMs: Int64
+
+    public init(id: String, outcome: String, reason: String?, events: [Int64], timeMs: Int64) {
+        self.id = id
+        self.outcome = outcome
+        self.reason = reason
+        self.events = events
+        self.timeMs = timeMs
+    }
+
+    /// A command record read from a log file.
+    public init(_ record: CommandRecord) {
+        if case .reply(let reply)? = try? WireCodec.decode(record.reply) {
+            self.init(id: record.id, outcome: reply.outcome.rawValue, reason: reply.reason, events: reply.events, timeMs: record.timeMs)
+        } else {
+            self.init(id: record.id, outcome: "unreadable", reason: nil, events: [], timeMs: record.timeMs)
+        }
+    }
+}
+
+/// Where a checker reads the logs: a running cluster's processes (`sys.Replay`,
+/// `sys.Commands`) or their log files (offline). Nothing but the logs themselves: no state a
+/// process rebuilt, no read model, no snapshot stands between the checker and the events.
+public protocol LogSource {
+    /// Live events of `process`'s log from `seq`, at most `limit`.
+    func page(of process: String, from seq: Int64, limit: Int) throws -> LogPage
+    /// Recorded commands of `process` in id order after `id`, with the id to continue after
+    /// (`nil`: that was the last page).
+    func commands(of process: String, after id: String?, limit: Int) throws -> (records: [RecordedCommand], next: String?)
+}
+
+/// Why logs could not be read.
+public enum LogCheckError: Error, CustomStringConvertible {
+    /// A process's log file is not where it should be.
+    case missingLog(process: String, path: String)
+    /// Reading a log failed.
+    case unreadable(process: String, cause: any Error)
+
+    public var description: String {
+        switch self {
+        case .missingLog(let process, let path): return "no log for \(process) at \(path)"
+        case .unreadable(let process, let cause): return "reading \(process)'s log failed: \(cause)"
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import EventLog
+import Orchestration
+import SagaWire
+import ServiceModel
+
+/// What one saga's stream in the orchestrator's log says happened.
+struct SagaRecord {
+    /// What the orchestrator recorded about one of the saga's commands.
+    struct Claim {
+        enum Kind: String { case succeeded, failed, compensated, completed }
+        var kind: Kind
+        var commandID: String
+        var service: String
+        var exhausted = false
+    }
+
+    var id: String
+    var type: String
+    var orderID: String?
+    var amountCents: Int64
+    var status = "running"
+    var startedMs: Int64
+    var updatedMs: Int64
+    var lastSeq: Int64 = 0
+    var claims: [Claim] = []
+}
+
+/// The orchestrator's log read as facts: every saga with its claims, each saga's stream folded
+/// strictly (``SagaBook``) so an impossible history is a violation.
+struct SagaFacts {
+    var sagas: [String: SagaRecord] = [:]
+    var problems: [Violation] = []
+    private var book = SagaBook()
+    private var definitions: [String: SagaDefinition] = [:]
+    /// Streams whose strict fold failed: later events of them are not folded again.
+    private var broken: Set<String> = []
+
+    mutating func read(_ event: Event) {
+        if event.type == "DefinitionRegistered", let fingerprint = event.data["fingerprint"]?.stringValue, let json = event.data["definition"] {
+            definitions[fingerprint] = try? SagaDefinition.parse(json, path: "definition")
+        }
+        if !broken.contains(event.stream) {
+            do { _ = try book.apply(event) } catch {
+                broken.insert(event.stream)
+                problems.append(Violation(sagaID: sagaID(event), check: "replay_strict", detail: "saga log: \(error)"))
+            }
+        }
+        guard let id = sagaID(event) else { return }
+        let d = event.data
+        if event.type == "SagaStarted" {
+            let context = d["context"] ?? [:]
+            sagas[id] = SagaRecord(id: id, type: d["type"]?.stringValue ?? "?", orderID: context["order_id"]?.stringValue,
+                                   amountCents: context["amount_cents"]?.intValue ?? 0, startedMs: event.metadata.timeMs,
+                                   updatedMs: event.metadata.timeMs, lastSeq: event.seq)
+            definitionOf[id] = d["definition"]?.stringValue
+            return
+        }
+        guard var saga = sagas[id] else { return }
+        saga.updatedMs = event.metadata.timeMs
+        saga.lastSeq = event.seq
+        let commandID = d["command_id"]?.stringValue ?? ""
+        switch event.type {
+        case "StepSucceeded": saga.claims.append(claim(.succeeded, commandID, id))
+        case "StepFailed":
+            saga.status = "compensating"
+            var failed = claim(.failed, commandID, id)
+            failed.exhausted = d["exhausted"]?.boolValue ?? false
+            saga.claims.append(failed)
+        case "CompensationSucceeded": saga.claims.append(claim(.compensated, commandID, id))
+        case "CompletionSucceeded": saga.claims.append(claim(.completed, commandID, id))
+        case "SagaCompleted": saga.status = "completed"
+        case "SagaCompensated": saga.status = "compensated"
+        case "SagaStuck": saga.status = "stuck"
+        case "SagaResumed": saga.status = saga.claims.contains { $0.kind == .failed } ? "compensating" : "running"
+        default: break
+        }
+        sagas[id] = saga
+    }
+
+    private var definitionOf: [String: String] = [:]
+
+    /// Forgets the sagas retention removed while the log was read.
+    mutating func dropRetired(_ history: RetiredHistory) {
+        guard history.events > 0 else { return }
+        sagas = sagas.filter { !history.contains($0.value.lastSeq) }
+    }
+
+    private func sagaID(_ event: Event) -> String? {
+        event.stream.hasPrefix("saga-") ? String(event.stream.dropFirst(5)) : nil
+    }
+
+    /// A claim about a command, with the service that owns it (from the saga's definition).
+    private func claim(_ kind: SagaRecord.Claim.Kind, _ commandID: String, _ sagaID: String) -> SagaRecord.Claim {
+        var service = "?"
+        if let parsed = SagaCommandID(parsing: commandID), let definition = definitionOf[sagaID].flatMap({ definitions[$0] }) {
+            switch parsed.role {
+            case .action(let step), .compensation(let step):
+                if definition.steps.indices.contains(step) { service = definition.steps[step].service }
+            case .completion(let index):
+                if definition.onComplete.indices.contains(index) { service = definition.onComplete[index].service }
+            }
+        }
+        return SagaRecord.Claim(kind: kind, commandID: commandID, service: service)
+    }
+}
