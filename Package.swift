@@ -88,7 +88,7 @@ let package = Package(
             "Monitor", "ServiceKit", "SagaWire", argumentParser,
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .target(name: "LogCheck", dependencies: ["SagaWire", "EventLog", "ServiceModel", "Domain", "Orchestration"]),
+        .target(name: "LogCheck", dependencies: ["SagaWire", "EventLog", "ServiceModel", "ServiceKit", "Domain", "Orchestration"]),
         .target(name: "SagaClient", dependencies: [
             "ZeroMQ", "SagaWire", "ServiceKit", "LogCheck", .product(name: "Logging", package: "swift-log"),
         ]),

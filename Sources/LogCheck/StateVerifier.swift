@@ -1,141 +1,21 @@
 import Domain
 import EventLog
 import Orchestration
-import SagaWire
-import ServiceModel
+import ServiceKit
 
-/// Folds a process's whole log with a fresh core, strictly, and compares what it folds with
-/// what the process stored from the same events: the snapshots at the checkpoint and the read
-/// side (documents and counters) at the head. A snapshot or a read-side row that differs from
-/// the fold of its events was not written from them: a process restarted on it would serve a
-/// state its log does not bear out (`zsaga-log verify`, `--verify-snapshots`).
-public struct StateVerifier {
-    /// What the fold found.
-    public struct Report: Sendable {
-        public var folded = 0
-        public var snapshotsCompared = 0
-        public var rowsCompared = 0
-        public var countersCompared = 0
-        /// What could not be compared, and why (retention removed the history it depends on).
-        public var skipped: [String] = []
-        public var problems: [String] = []
-    }
-
+/// `zsaga-log verify`'s fold: the built-in processes' cores by service name, each verified with
+/// ``StateVerification`` (a strict fold from the first event, compared with the snapshots and
+/// the read side).
+public enum StateVerifier {
     /// The state a process of `service` folds, or `nil` for a service it has no core for.
-    public static func verify(_ log: EventLog) throws -> Report? {
+    public static func verify(_ log: EventLog) throws -> StateVerification.Report? {
         switch log.service {
-        case "order": return try verify(log, OrderCore(cacheCapacity: 1_000))
-        case "inventory": return try verify(log, InventoryCore(initialStock: [:], cacheCapacity: 1_000))
-        case "payment": return try verify(log, PaymentCore(cacheCapacity: 1_000))
-        case "shipping": return try verify(log, ShippingCore(cacheCapacity: 1_000))
-        case "saga": return try verify(log, SagaBook())
+        case "order": return try StateVerification.verify(log, OrderCore(cacheCapacity: 1_000))
+        case "inventory": return try StateVerification.verify(log, InventoryCore(initialStock: [:], cacheCapacity: 1_000))
+        case "payment": return try StateVerification.verify(log, PaymentCore(cacheCapacity: 1_000))
+        case "shipping": return try StateVerification.verify(log, ShippingCore(cacheCapacity: 1_000))
+        case "saga": return try StateVerification.verify(log, SagaBook())
         default: return nil
-        }
-    }
-
-    /// Folds `log` into `state` (fresh) and compares.
-    public static func verify<State: EventSourced>(_ log: EventLog, _ state: State) throws -> Report {
-        var state = state
-        var report = Report()
-        let snapshots = try log.snapshots()
-        let checkpoint = snapshots.first { $0.stream == "$checkpoint" }?.seq
-        let retired = (log.retired?.events ?? 0) > 0
-        var image = ReadSideImage()
-        var next: Int64 = 1
-        var compared = checkpoint == nil
-        func compareSnapshots() {
-            compared = true
-            for snapshot in snapshots where snapshot.stream != "$checkpoint" {
-                if retired && State.alwaysSnapshotted.contains(snapshot.stream) {
-                    report.skipped.append("snapshot of \(snapshot.stream): it folds events retention removed")
-                    continue
-                }
-                report.snapshotsCompared += 1
-                guard let folded = state.snapshot(stream: snapshot.stream) else {
-                    report.problems.append("snapshot of \(snapshot.stream) at seq \(snapshot.seq): the events leave no such state")
-                    continue
-                }
-                if JSONWriter.canonical(folded) != JSONWriter.canonical(snapshot.data) {
-                    report.problems.append("snapshot of \(snapshot.stream) differs from the fold of its events: "
-                                           + "stored \(JSONWriter.encode(snapshot.data).prefix(300)), folded \(JSONWriter.encode(folded).prefix(300))")
-                }
-            }
-        }
-        fold: while true {
-            let page = try log.read(from: next, limit: 2000)
-            guard let last = page.last else { break }
-            for event in page {
-                if let checkpoint, !compared, event.seq > checkpoint { compareSnapshots() }
-                next = event.seq + 1
-                guard event.stream != EventLog.retiredStream else { continue }
-                do {
-                    if !state.holds(event.stream) {
-                        try state.load(event.stream, events: log.read(streams: [event.stream], beforeSeq: event.seq)[event.stream] ?? [])
-                    }
-                    image.apply(try state.apply(event))
-                    report.folded += 1
-                } catch {
-                    report.problems.append("replay: event \(event.seq) (\(event.stream) v\(event.version) \(event.type)): \(error)")
-                    break fold
-                }
-            }
-            state.trim()
-            next = last.seq + 1
-        }
-        if !compared { compareSnapshots() }
-        try compareReadSide(log, image, retired: retired, into: &report)
-        return report
-    }
-
-    private static func compareReadSide(_ log: EventLog, _ image: ReadSideImage, retired: Bool, into report: inout Report) throws {
-        for (table, rows) in image.tables.sorted(by: { $0.key < $1.key }) {
-            let stored = try log.documents(table)
-            for (key, document) in rows.sorted(by: { $0.key < $1.key }) {
-                report.rowsCompared += 1
-                guard let storedDocument = stored[key] else {
-                    report.problems.append("read side \(table)/\(key): missing, the events put it")
-                    continue
-                }
-                if JSONWriter.canonical(storedDocument) != JSONWriter.canonical(document) {
-                    report.problems.append("read side \(table)/\(key) differs from the fold of its events: "
-                                           + "stored \(JSONWriter.encode(storedDocument).prefix(300)), folded \(JSONWriter.encode(document).prefix(300))")
-                }
-            }
-            for key in stored.keys.sorted() where rows[key] == nil {
-                report.problems.append("read side \(table)/\(key): no event puts it")
-            }
-        }
-        guard !retired else {
-            report.skipped.append("counters: they count events retention removed")
-            return
-        }
-        let stored = try log.counters(prefix: "")
-        for (name, value) in image.counters.sorted(by: { $0.key < $1.key }) {
-            report.countersCompared += 1
-            if stored[name, default: 0] != value {
-                report.problems.append("counter \(name) is \(stored[name, default: 0]), the events count \(value)")
-            }
-        }
-        for name in stored.keys.sorted() where image.counters[name] == nil && stored[name] != 0 {
-            report.problems.append("counter \(name) is \(stored[name]!), no event counts it")
-        }
-    }
-}
-
-/// The read side a fold writes, kept in memory: the last document per key, and the counters.
-struct ReadSideImage {
-    var tables: [String: [String: JSON]] = [:]
-    var counters: [String: Int64] = [:]
-
-    mutating func apply(_ writes: [ReadWrite]) {
-        for write in writes {
-            switch write {
-            case .put(let table, let key, _, let document): tables[table, default: [:]][key] = document
-            case .delete(let table, let key): tables[table, default: [:]][key] = nil
-            case .count(let name, let delta, let onCreate):
-                if counters[name] == nil, let onCreate { counters[onCreate, default: 0] += 1 }
-                counters[name, default: 0] += delta
-            }
         }
     }
 }

@@ -32,6 +32,8 @@ public struct OrchestratorConfiguration: Sendable, BoundSocketsConfiguration {
     public var clientRate: Double = 20_000
     /// How long settled sagas are kept, and where they are archived.
     public var retention = RetentionSettings()
+    /// Whether recovery first verifies the snapshots and read side against the whole log.
+    public var verifySnapshots = false
 
     public init(routerEndpoint: String, pubEndpoint: String, dataDirectory: String,
                 services: [String: (router: String, pub: String)], definitions: [SagaDefinition] = [.order],

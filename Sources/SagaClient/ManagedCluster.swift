@@ -19,6 +19,9 @@ public final class ManagedCluster {
     public var withMonitor = false
     /// Whether the processes accept runtime fault specs (chaos runs and tests need it).
     public var allowFaults = true
+    /// Whether every start first verifies the snapshots and read side against the whole log
+    /// (`--verify-snapshots`): on for tests and chaos, whose logs are short.
+    public var verifySnapshots = true
     /// When set, the cluster runs secured with CURVE keys written here (`keys/` under the directory).
     public private(set) var keysDirectory: String?
 
@@ -121,6 +124,7 @@ public final class ManagedCluster {
     var processEnvironment: [String: String] {
         var env = clientEnvironment
         if allowFaults { env["ZSAGA_ALLOW_FAULTS"] = "1" }
+        if verifySnapshots { env["ZSAGA_VERIFY_SNAPSHOTS"] = "1" }
         if transport == .ipc {
             for name in Self.names {
                 env["ZSAGA_\(name.uppercased())_ROUTER"] = ipc(name, "router")

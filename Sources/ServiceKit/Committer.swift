@@ -16,16 +16,32 @@ package struct Committer {
     private var checkpoints: Checkpoints
 
     /// - Parameter alwaysSnapshot: streams written at every snapshot (a process-wide working set).
-    package init(log: EventLog, metrics: HostMetrics, snapshotEvery: Int, alwaysSnapshot: [String] = []) {
+    /// Whether recovery first folds the whole log and compares it with the snapshots and the
+    /// read side (`--verify-snapshots`).
+    private let verifySnapshots: Bool
+
+    package init(log: EventLog, metrics: HostMetrics, snapshotEvery: Int, alwaysSnapshot: [String] = [], verifySnapshots: Bool = false) {
         self.log = log
         self.metrics = metrics
+        self.verifySnapshots = verifySnapshots
         checkpoints = Checkpoints(every: snapshotEvery, always: alwaysSnapshot)
     }
 
     /// Rebuilds `state` from the log (see ``Checkpoints/recover(_:from:rebuildReadSide:)``),
-    /// rebuilding the read side too when the log's is new.
+    /// rebuilding the read side too when the log's is new. With `verifySnapshots`, `state` (as
+    /// yet empty) is first folded from the log's first event and compared with the snapshots and
+    /// the read side (``StateVerification``): a process whose stored state its events do not
+    /// bear out refuses to start.
     package mutating func recover<State: EventSourced>(_ state: inout State) throws -> Checkpoints.Report {
-        try checkpoints.recover(&state, from: log, rebuildReadSide: log.readSideIsNew)
+        if verifySnapshots && !log.readSideIsNew {
+            let report: StateVerification.Report
+            do { report = try StateVerification.verify(log, state) } catch { throw HostError.recovery("verifying the snapshots: \(error)") }
+            guard report.problems.isEmpty else {
+                throw HostError.recovery("the stored state differs from the fold of the log (\(report.problems.count) problems): "
+                                         + report.problems.prefix(3).joined(separator: "; "))
+            }
+        }
+        return try checkpoints.recover(&state, from: log, rebuildReadSide: log.readSideIsNew)
     }
 
     /// Commits `units` in one transaction, crashing at `before-commit` and `after-commit` when

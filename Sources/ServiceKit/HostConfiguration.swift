@@ -24,6 +24,8 @@ public struct HostConfiguration: Sendable, BoundSocketsConfiguration {
     public var clientRate: Double
     /// How long settled history is kept, and where it is archived.
     public var retention: RetentionSettings
+    /// Whether recovery first verifies the snapshots and read side against the whole log.
+    public var verifySnapshots = false
 
     public init(routerEndpoint: String, pubEndpoint: String, dataDirectory: String, snapshotEvery: Int = 10_000,
                 heartbeatMs: Int = 1000, maxBatch: Int = 512, faults: FaultSpec = FaultSpec(), keys: CurveKeys? = nil,

@@ -43,7 +43,8 @@ public final class ServiceHost<Core: ServiceCore> {
         let log = try EventLog(path: path, service: service, readModel: Core.readModel)
         system = SystemQueries(service: service, startedMs: wallClockMs())
         metrics = HostMetrics(service: service)
-        committer = Committer(log: log, metrics: metrics, snapshotEvery: config.snapshotEvery, alwaysSnapshot: Core.alwaysSnapshotted)
+        committer = Committer(log: log, metrics: metrics, snapshotEvery: config.snapshotEvery, alwaysSnapshot: Core.alwaysSnapshotted,
+                              verifySnapshots: config.verifySnapshots)
         retainer = Retainer(settings: config.retention, rules: Core.retentionRules)
         archive = try config.retention.archiveDirectory.map { try ArchiveWriter(directory: $0, service: service) }
         sockets = try BoundSockets(context: context, config: config, source: service, metrics: metrics, logger: logger)

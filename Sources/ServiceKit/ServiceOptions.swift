@@ -39,6 +39,12 @@ public struct ServiceOptions: ParsableArguments {
     @Flag(name: .customLong("allow-faults"), help: "Accept runtime fault specs (sys.SetFault, sagactl fault). Env: ZSAGA_ALLOW_FAULTS=1.")
     public var allowFaults = false
 
+    @Flag(name: .customLong("verify-snapshots"), help: "At start, fold the whole log and refuse to start unless the snapshots and the read side equal the fold (slow on a long log; for tests and fault-injection runs). Env: ZSAGA_VERIFY_SNAPSHOTS=1.")
+    public var verifySnapshots = false
+
+    /// Whether `--verify-snapshots` (or its environment twin) is on.
+    public var snapshotsVerified: Bool { verifySnapshots || environment("ZSAGA_VERIFY_SNAPSHOTS") == "1" }
+
     @Option(name: .customLong("client-rate"), help: "Most requests per second from one client (0: no limit). Env: ZSAGA_CLIENT_RATE. Default: 20000.")
     public var clientRate: Double?
 
@@ -87,12 +93,14 @@ public struct ServiceOptions: ParsableArguments {
             }
             return value
         } ?? 10_000
-        return HostConfiguration(
+        var configuration = HostConfiguration(
             routerEndpoint: router ?? environment("ZSAGA_ROUTER") ?? DefaultEndpoints.router(service),
             pubEndpoint: pub ?? environment("ZSAGA_PUB") ?? DefaultEndpoints.pub(service),
             dataDirectory: dataDirectory ?? environment("ZSAGA_DATA_DIR") ?? "data/\(service)",
             snapshotEvery: snapshotEvery, faults: try faultSpec(), keys: try curveKeys(service: service),
             allowFaults: faultsAllowed, clientRate: try clientRateLimit(), retention: try retentionSettings())
+        configuration.verifySnapshots = snapshotsVerified
+        return configuration
     }
 
     /// The process's CURVE keys: from the directory `--keys` (or `ZSAGA_KEYS`) names, waiting up

@@ -86,6 +86,7 @@ struct SagaOrchestrator: AsyncParsableCommand {
         config.allowFaults = host.allowFaults
         config.clientRate = host.clientRate
         config.retention = host.retention
+        config.verifySnapshots = host.verifySnapshots
         let configuration = config
         let logger = try options.bootstrap(label: "zsaga.saga")
         let reactor = ReactorService(name: "orchestrator-reactor") { mailbox in

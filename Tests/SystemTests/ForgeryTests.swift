@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SagaClient
 import SagaWire
 import Testing
 import TestSupport
@@ -175,5 +176,36 @@ import TestSupport
         if forgery.verifyFails {
             #expect(verify.status == 1, "\(forgery): zsaga-log verify passed: \(verify.stdout.suffix(6))")
         }
+    }
+
+    /// A process started with `--verify-snapshots` on a log whose read side no longer matches
+    /// its events refuses to start, naming the difference; without the flag it would serve it.
+    @Test func aProcessRefusesToStartOnStoredStateItsEventsDoNotBearOut() throws {
+        let copy = try copy()
+        defer { copy.remove() }
+        let database = try DatabaseQueue(path: logPath(copy, "order"))
+        try database.write { db in
+            try db.execute(sql: "UPDATE orders SET doc = json_set(doc, '$.total_cents', 1) WHERE rowid = (SELECT MIN(rowid) FROM orders)")
+        }
+        try database.close()
+        func start(_ extra: [String]) throws -> ChildProcess {
+            let ports = try FreePorts.take(2)
+            return try ChildProcess(try Binaries.path("order-service"), [
+                "--data-dir", copy.url.appendingPathComponent("order").path,
+                "--router", "tcp://127.0.0.1:\(ports[0])", "--pub", "tcp://127.0.0.1:\(ports[1])",
+            ] + extra)
+        }
+        let verified = try start(["--verify-snapshots"])
+        let status = verified.wait(seconds: 60)
+        #expect(status != nil && status != 0, "order-service started on a forged read side")
+        let output = (verified.stdoutLines + verified.stderrLines).joined(separator: "\n")
+        #expect(output.contains("differs from the fold of its events"), "\(output.suffix(800))")
+        let unverified = try start([])
+        defer { unverified.killAndWait() }
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline && !(unverified.stdoutLines + unverified.stderrLines).contains(where: { $0.contains("recovered") }) {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect((unverified.stdoutLines + unverified.stderrLines).contains { $0.contains("recovered") }, "without the flag it does not check")
     }
 }

@@ -61,7 +61,7 @@ package final class OrchestratorEngine {
         self.io = io
         self.logger = logger
         system = SystemQueries(service: "saga", startedMs: clock.wallClockMs())
-        committer = Committer(log: log, metrics: metrics, snapshotEvery: config.snapshotEvery)
+        committer = Committer(log: log, metrics: metrics, snapshotEvery: config.snapshotEvery, verifySnapshots: config.verifySnapshots)
         retainer = Retainer(settings: config.retention, rules: SagaBook.retentionRules)
         archive = try config.retention.archiveDirectory.map { try ArchiveWriter(directory: $0, service: "saga") }
         random = SplitMix64(seed: config.seed)
