@@ -84,6 +84,12 @@ extension EventLog {
                 history.streams += Int64(retirement.streams.count + retirement.correlations.count)
                 history.commands += Int64(commands)
                 history.throughMs = max(history.throughMs, retirement.throughMs)
+                for row in rows {
+                    let event = try Self.event(from: row, service: service)
+                    guard EventDigest.covers(event) else { continue }
+                    history.digest.add(event)
+                    history.digestThrough = max(history.digestThrough, event.seq)
+                }
                 for (name, value) in retirement.totals { history.totals[name, default: 0] += value }
                 // The new HistoryRetired goes in before the previous one goes out, so that its
                 // stream's versions keep counting.

@@ -21,6 +21,10 @@ public struct RetiredHistory: Sendable, Equatable {
     public var totals: [String: Int64] = [:]
     /// Everything last active before this time (ms since the epoch) may be removed.
     public var throughMs: Int64 = 0
+    /// The digest of the events removed (``EventDigest``), and the highest sequence number among
+    /// them: a checkpoint's digest can be checked once it covers every one of them.
+    public var digest = EventDigest()
+    public var digestThrough: Int64 = 0
 
     public init() {}
 
@@ -69,7 +73,8 @@ public struct RetiredHistory: Sendable, Equatable {
     public var json: JSON {
         ["ranges": .array(ranges.map { [.int($0.lowerBound), .int($0.upperBound)] }), "events": .int(events),
          "streams": .int(streams), "commands": .int(commands), "through_ms": .int(throughMs),
-         "totals": .object(JSONObject(totals.mapValues { .int($0) }))]
+         "totals": .object(JSONObject(totals.mapValues { .int($0) })), "events_digest": .string(digest.description),
+         "digest_through": .int(digestThrough)]
     }
 
     /// Reads a `HistoryRetired` event's data.
@@ -85,6 +90,8 @@ public struct RetiredHistory: Sendable, Equatable {
         commands = json["commands"]?.intValue ?? 0
         throughMs = json["through_ms"]?.intValue ?? 0
         totals = (json["totals"]?.objectValue?.dictionary ?? [:]).compactMapValues(\.intValue)
+        digest = json["events_digest"]?.stringValue.flatMap(EventDigest.init(hex:)) ?? EventDigest()
+        digestThrough = json["digest_through"]?.intValue ?? 0
     }
 }
 

@@ -28,6 +28,10 @@ public struct Checkpoints {
     private var stored: Set<String> = []
     /// The sequence number the last checkpoint covers (0: none).
     public private(set) var covered: Int64 = 0
+    /// The digest of every event up to the head (``EventDigest``), which each checkpoint
+    /// records; `nil` when the log's checkpoint predates digests (until the log is replayed
+    /// whole).
+    public private(set) var digest: EventDigest? = EventDigest()
 
     public init(every: Int, always: [String] = []) {
         self.every = every
@@ -58,6 +62,7 @@ public struct Checkpoints {
         if let checkpoint, checkpoint.data["format"]?.intValue == Self.format, !rebuildReadSide {
             report.checkpoint = checkpoint.seq
             covered = checkpoint.seq
+            digest = checkpoint.data["events_digest"]?.stringValue.flatMap(EventDigest.init(hex:))
             for snapshot in snapshots where snapshot.stream != Self.checkpointStream {
                 do { try state.restore(stream: snapshot.stream, snapshot: snapshot.data) } catch {
                     throw HostError.recovery("snapshot of \(snapshot.stream): \(error)")
@@ -69,6 +74,8 @@ public struct Checkpoints {
             report.reformatted = checkpoint != nil
             report.rebuiltReadSide = rebuildReadSide && log.head > 0
             dirty.formUnion(stored)
+            // The whole live log is replayed; what retention removed is in its digest.
+            digest = log.retired?.digest ?? EventDigest()
         }
         var pending: [ReadWrite] = []
         // Page by page: loading a stream reads the log, which cannot happen inside a read of it.
@@ -90,6 +97,7 @@ public struct Checkpoints {
                 // Replayed events come after the checkpoint: the next snapshot must include their
                 // streams, or a later recovery would start from a checkpoint that lacks them.
                 dirty.insert(event.stream)
+                digest?.add(event)
                 report.replayed += 1
             }
             if pending.count >= 20_000 || (!pending.isEmpty && page.count < 2000) {
@@ -109,7 +117,10 @@ public struct Checkpoints {
 
     /// Notes committed events; their streams go into the next snapshot.
     public mutating func committed(_ events: [Event]) {
-        for event in events { dirty.insert(event.stream) }
+        for event in events {
+            dirty.insert(event.stream)
+            digest?.add(event)
+        }
         eventsSince += events.count
     }
 
@@ -135,7 +146,9 @@ public struct Checkpoints {
                 dropped.append(stream)
             }
         }
-        snapshots.append(Snapshot(stream: Self.checkpointStream, version: 0, seq: head, data: ["format": .int(Self.format)]))
+        var checkpoint: JSONObject = ["format": .int(Self.format)]
+        if let digest { checkpoint["events_digest"] = .string(digest.description) }
+        snapshots.append(Snapshot(stream: Self.checkpointStream, version: 0, seq: head, data: .object(checkpoint)))
         stored.insert(Self.checkpointStream)
         do { try log.commit(LogBatch(snapshots: snapshots, droppedSnapshots: dropped)) } catch {
             throw HostError.fatalStorage("snapshot: \(error)")

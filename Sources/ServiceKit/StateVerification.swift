@@ -14,6 +14,8 @@ public enum StateVerification {
         public var snapshotsCompared = 0
         public var rowsCompared = 0
         public var countersCompared = 0
+        /// Whether the checkpoint's digest of the events it covers was compared.
+        public var digestCompared = false
         /// What could not be compared, and why (retention removed the history it depends on).
         public var skipped: [String] = []
         public var problems: [String] = []
@@ -24,14 +26,17 @@ public enum StateVerification {
         var state = state
         var report = Report()
         let snapshots = try log.snapshots()
-        let checkpoint = snapshots.first { $0.stream == "$checkpoint" }?.seq
+        let checkpointSnapshot = snapshots.first { $0.stream == Checkpoints.checkpointStream }
+        let checkpoint = checkpointSnapshot?.seq
+        var digest = EventDigest()
         let retired = (log.retired?.events ?? 0) > 0
         var image = ReadSideImage()
         var next: Int64 = 1
         var compared = checkpoint == nil
         func compareSnapshots() {
             compared = true
-            for snapshot in snapshots where snapshot.stream != "$checkpoint" {
+            compareDigest(checkpointSnapshot, live: digest, retired: log.retired, into: &report)
+            for snapshot in snapshots where snapshot.stream != Checkpoints.checkpointStream {
                 if retired && State.alwaysSnapshotted.contains(snapshot.stream) {
                     report.skipped.append("snapshot of \(snapshot.stream): it folds events retention removed")
                     continue
@@ -53,6 +58,7 @@ public enum StateVerification {
             for event in page {
                 if let checkpoint, !compared, event.seq > checkpoint { compareSnapshots() }
                 next = event.seq + 1
+                digest.add(event)
                 guard event.stream != EventLog.retiredStream else { continue }
                 do {
                     if !state.holds(event.stream) {
@@ -71,6 +77,27 @@ public enum StateVerification {
         if !compared { compareSnapshots() }
         try compareReadSide(log, image, retired: retired, into: &report)
         return report
+    }
+
+    /// The checkpoint's digest must be the live events it covers plus what retention removed.
+    private static func compareDigest(_ checkpoint: Snapshot?, live: EventDigest, retired: RetiredHistory?,
+                                      into report: inout Report) {
+        guard let checkpoint else { return }
+        guard let recorded = checkpoint.data["events_digest"]?.stringValue.flatMap(EventDigest.init(hex:)) else {
+            report.skipped.append("the events' digest: the checkpoint predates digests")
+            return
+        }
+        guard (retired?.digestThrough ?? 0) <= checkpoint.seq else {
+            report.skipped.append("the events' digest: retention removed events after the checkpoint")
+            return
+        }
+        var total = live
+        if let retired { total.add(retired.digest) }
+        report.digestCompared = true
+        if total != recorded {
+            report.problems.append("the events up to seq \(checkpoint.seq) are not the ones the checkpoint was written from "
+                                   + "(digest \(total), recorded \(recorded))")
+        }
     }
 
     private static func compareReadSide(_ log: EventLog, _ image: ReadSideImage, retired: Bool, into report: inout Report) throws {

@@ -36,7 +36,7 @@ struct Verify: ParsableCommand {
         if !noFold, let fold = try StateVerifier.verify(log) {
             problems += fold.problems
             foldSummary = " folded=\(fold.folded) snapshots_compared=\(fold.snapshotsCompared) rows_compared=\(fold.rowsCompared) "
-                + "counters_compared=\(fold.countersCompared)"
+                + "counters_compared=\(fold.countersCompared) digest_compared=\(fold.digestCompared)"
             for skipped in fold.skipped { print("not compared: \(skipped)") }
         }
         print("service=\(log.service) events=\(report.events) head=\(report.head) commands=\(report.commands) "

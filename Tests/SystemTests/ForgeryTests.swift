@@ -11,8 +11,9 @@ import TestSupport
 @Suite(.serialized) struct ForgeryTests {
     static let stock = "item1:100000,item2:100000,item3:100000"
 
-    /// One forgery: SQL run on one process's log, the checks `sagactl check` must report, and
-    /// whether `zsaga-log verify` of that log must fail too.
+    /// One forgery: SQL run on one process's log, the checks `sagactl check` must report (none:
+    /// only the checkpoint's digest can see it), and whether `zsaga-log verify` of that log
+    /// must fail too.
     struct Forgery: Sendable, CustomStringConvertible {
         var description: String
         var process: String
@@ -92,6 +93,9 @@ import TestSupport
         Forgery(description: "an event deleted", process: "payment",
                 sql: ["DELETE FROM events WHERE seq = (SELECT MIN(seq) FROM events WHERE type = 'PaymentCharged')"],
                 checks: ["log_gap_free"]),
+        Forgery(description: "a covered event rewritten where no fold looks (its causation)", process: "payment",
+                sql: ["UPDATE events SET causation_id = causation_id || 'x' WHERE seq = (SELECT MIN(seq) FROM events WHERE type = 'PaymentCharged')"],
+                checks: []),
         Forgery(description: "a claim the owner never recorded", process: "shipping",
                 sql: ["DELETE FROM commands WHERE command_id = (SELECT causation_id FROM events WHERE type = 'ShipmentCreated' ORDER BY seq LIMIT 1)"],
                 checks: ["claim_confirmed"], verifyFails: false),
@@ -154,7 +158,8 @@ import TestSupport
         for process in ["saga", "order", "inventory", "payment", "shipping"] {
             let verify = try run("zsaga-log", ["verify", logPath(copy, process)])
             #expect(verify.status == 0, "\(process): \(verify.stdout.suffix(10))")
-            #expect(verify.stdout.contains { $0.contains("folded=") && !$0.contains("folded=0") }, "\(verify.stdout)")
+            #expect(verify.stdout.contains { $0.contains("folded=") && !$0.contains("folded=0") && $0.contains("digest_compared=true") },
+                    "\(verify.stdout)")
         }
     }
 
@@ -170,7 +175,7 @@ import TestSupport
         }
         try database.close()
         let result = try checks(copy.url.path)
-        #expect(result.status == 1)
+        if !forgery.checks.isEmpty { #expect(result.status == 1) }
         #expect(forgery.checks.isSubset(of: result.checks), "\(forgery): found \(result.checks.sorted())\n\(result.lines.suffix(12).joined(separator: "\n"))")
         let verify = try run("zsaga-log", ["verify", logPath(copy, forgery.process)])
         if forgery.verifyFails {
