@@ -5,7 +5,6 @@ let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: 
 
 let package = Package(
     name: "ZSaga",
-    platforms: [.macOS(.v14)],
     products: [
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
         .library(name: "SagaWire", targets: ["SagaWire"]),
@@ -105,14 +104,14 @@ let package = Package(
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
         .executableTarget(name: "zsaga-sim", dependencies: ["SagaSimulation", "SagaWire", argumentParser]),
-        .target(name: "Bench", dependencies: ["SagaClient", "SagaWire", "ZeroMQ"]),
+        .target(name: "Bench", dependencies: ["SagaClient", "SagaWire", "ServiceKit", "ZeroMQ"]),
         .executableTarget(name: "zsaga-bench", dependencies: ["Bench", "SagaClient", "SagaWire", argumentParser]),
         .executableTarget(name: "sagactl", dependencies: ["SagaClient", "SagaWire", "ServiceKit", "LogCheck", "Domain", argumentParser]),
         .executableTarget(
             name: "zsaga-log",
             dependencies: ["EventLog", "SagaWire", "LogCheck", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "ServiceKit"]),
         .testTarget(name: "SagaWireTests", dependencies: ["SagaWire"]),
         .target(name: "TestSupport", dependencies: ["SagaClient", "ServiceKit"], path: "Tests/TestSupport"),
         .testTarget(name: "DomainTests", dependencies: [

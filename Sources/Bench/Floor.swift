@@ -1,4 +1,5 @@
 import Foundation
+import ServiceKit
 import SagaWire
 import ZeroMQ
 
@@ -34,14 +35,15 @@ public enum Floor {
     static func echoRate(count: Int, window: Int = 1000) throws -> Double {
         let context = try ZMQContext()
         let ready = DispatchSemaphore(value: 0)
-        let endpoint = LockedBox("")
+        let endpoint = LockedValue("")
         let server = Thread {
             do {
                 // Linger, so the last echoes still leave when the thread closes the socket.
                 let router = try ZMQSocket(context, .router, linger: 5000)
                 try router.setSendHighWaterMark(0)
                 try router.setReceiveHighWaterMark(0)
-                endpoint.value = try router.bind("tcp://127.0.0.1:*")
+                let bound = try router.bind("tcp://127.0.0.1:*")
+                endpoint.withLock { $0 = bound }
                 ready.signal()
                 try router.setReceiveTimeout(10_000)
                 var echoed = 0
@@ -60,7 +62,7 @@ public enum Floor {
         try dealer.setSendHighWaterMark(0)
         try dealer.setReceiveHighWaterMark(0)
         try dealer.setReceiveTimeout(10_000)
-        try dealer.connect(endpoint.value)
+        try dealer.connect(endpoint.withLock { $0 })
         let payload = [UInt8](repeating: 0x61, count: 200)
         let start = DispatchTime.now()
         var sent = 0, received = 0
@@ -80,13 +82,14 @@ public enum Floor {
     static func roundTrip(count: Int) throws -> (Double, Double) {
         let context = try ZMQContext()
         let ready = DispatchSemaphore(value: 0)
-        let endpoint = LockedBox("")
+        let endpoint = LockedValue("")
         let server = Thread {
             do {
                 // Linger, so the last reply still leaves when the thread closes the socket.
                 let rep = try ZMQSocket(context, .rep, linger: 5000)
                 try rep.setReceiveTimeout(10_000)
-                endpoint.value = try rep.bind("tcp://127.0.0.1:*")
+                let bound = try rep.bind("tcp://127.0.0.1:*")
+                endpoint.withLock { $0 = bound }
                 ready.signal()
                 for _ in 0..<(count + 100) {
                     let frames = try uninterrupted { try rep.receive() }
@@ -100,7 +103,7 @@ public enum Floor {
         ready.wait()
         let req = try ZMQSocket(context, .req)
         try req.setReceiveTimeout(10_000)
-        try req.connect(endpoint.value)
+        try req.connect(endpoint.withLock { $0 })
         let payload = [UInt8](repeating: 0x61, count: 200)
         for _ in 0..<100 {
             try uninterrupted { try req.send([payload]) }
@@ -150,18 +153,6 @@ public func percentile(_ samples: [Double], _ p: Double) -> Double {
 public struct BenchError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
-}
-
-/// A value shared with one helper thread during setup.
-final class LockedBox<Value: Sendable>: @unchecked Sendable {
-    // @unchecked: every access goes through `lock`.
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
-    var value: Value {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
-    }
 }
 
 /// Runs a blocking ZeroMQ call again when a signal interrupted it (EINTR), so that a message

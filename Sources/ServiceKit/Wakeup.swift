@@ -72,22 +72,6 @@ extension Mailbox where Message == ControlMessage {
     }
 }
 
-/// A value guarded by a lock.
-public final class LockedValue<Value>: @unchecked Sendable {
-    // @unchecked: `value` is only read or written while `lock` is held.
-    private let lock = NSLock()
-    private var value: Value
-
-    public init(_ value: Value) { self.value = value }
-
-    /// Runs `body` with exclusive access to the value.
-    public func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}
-
 /// Requests a reactor accepts from other threads.
 public enum ControlMessage: Sendable {
     /// Finish the current batch, close the sockets and return.

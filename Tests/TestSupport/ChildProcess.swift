@@ -1,4 +1,5 @@
 import Foundation
+import ServiceKit
 
 /// A real child process started by a test, with its output collected line by line.
 ///
@@ -87,7 +88,7 @@ public final class ChildProcess: Sendable {
 
 /// Reads a pipe on a background thread and keeps its complete lines.
 final class LineCollector: Sendable {
-    private let state = Locked(State())
+    private let state = LockedValue(State())
     private struct State {
         var lines: [String] = []
         var partial = Data()
@@ -122,21 +123,5 @@ final class LineCollector: Sendable {
     func waitForEOF(seconds: Double) {
         let deadline = Date().addingTimeInterval(seconds)
         while !state.withLock({ $0.eof }) && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
-    }
-}
-
-/// A value guarded by a lock, shareable across threads.
-public final class Locked<Value>: @unchecked Sendable {
-    // @unchecked: `value` is only touched inside `lock`.
-    private let lock = NSLock()
-    private var value: Value
-
-    public init(_ value: Value) { self.value = value }
-
-    /// Runs `body` with exclusive access to the value.
-    public func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ServiceKit
 import Testing
 @testable import ZeroMQ
 
@@ -58,19 +59,19 @@ import Testing
 
     @Test func contextShutdownWakesABlockedReceive() throws {
         let context = try ZMQContext()
-        let outcome = Mutex<ZMQError.Kind?>(nil)
+        let outcome = LockedValue<ZMQError.Kind?>(nil)
         let worker = Background {
             do {
                 let socket = try ZMQSocket(context, .pull)
                 _ = try socket.receive()
             } catch let error as ZMQError {
-                outcome.set(error.kind)
+                outcome.withLock { $0 = error.kind }
             } catch {}
         }
         Thread.sleep(forTimeInterval: 0.1)
         context.shutdown()
         #expect(worker.join())
-        #expect(outcome.get() == .terminated)
+        #expect(outcome.withLock { $0 } == .terminated)
     }
 
     @Test func closingWithUnsentMessagesNeverHangs() throws {
@@ -87,14 +88,4 @@ import Testing
         }
         #expect(finished.join(seconds: 5))
     }
-}
-
-/// A tiny lock-protected box for values shared with a background thread in tests.
-final class Mutex<Value: Sendable>: @unchecked Sendable {
-    // @unchecked: every access to `value` goes through `lock`.
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    func get() -> Value { lock.withLock { value } }
-    func set(_ newValue: Value) { lock.withLock { value = newValue } }
 }
