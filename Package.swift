@@ -86,6 +86,7 @@ let package = Package(
         .executableTarget(name: "saga-monitor", dependencies: [
             "Monitor", "ServiceKit", "SagaWire", argumentParser,
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "LogCheck", dependencies: ["SagaWire", "EventLog", "ServiceModel", "ServiceKit", "Domain", "Orchestration"]),
         .target(name: "SagaClient", dependencies: [

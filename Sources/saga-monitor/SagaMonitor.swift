@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Monitor
+import NIOCore
 import SagaWire
 import ServiceKit
 import ServiceLifecycle
@@ -77,9 +79,11 @@ struct SagaMonitor: AsyncParsableCommand {
         do {
             try await runUntilSignalled(services, logger: logger)
         } catch {
-            let hint = "\(error)".contains("Address already in use") && address != "off"
-                ? " (is the dashboard's address \(address) taken? choose another with --http HOST:PORT, or --http off)" : ""
-            logger.critical("saga-monitor stopped: \(error)\(hint)")
+            var metadata: Logger.Metadata = ["error": "\(error)"]
+            if let io = error as? IOError, io.errnoCode == EADDRINUSE, address != "off" {
+                metadata["hint"] = "is the dashboard's address \(address) taken? choose another with --http HOST:PORT, or --http off"
+            }
+            logger.critical("saga-monitor stopped", metadata: metadata)
             throw ExitCode.failure
         }
     }
