@@ -87,7 +87,7 @@ extension EventLog {
         do {
             try database.write { db in try db.execute(sql: "CREATE INDEX IF NOT EXISTS events_by_correlation ON events (correlation_id)") }
         } catch {
-            throw .storage("\(error)")
+            throw EventLogError(wrapping: error)
         }
     }
 

@@ -113,7 +113,7 @@ extension EventLog {
         } catch let error as EventLogError {
             throw error
         } catch {
-            throw .storage("\(error)")
+            throw EventLogError(wrapping: error)
         }
     }
 

@@ -101,7 +101,7 @@ public final class EventLog {
         } catch let error as EventLogError {
             throw error
         } catch {
-            throw .storage("\(error)")
+            throw EventLogError(wrapping: error)
         }
     }
 
@@ -123,7 +123,7 @@ public final class EventLog {
         } catch let error as EventLogError {
             throw error
         } catch {
-            throw .storage("\(error)")
+            throw EventLogError(wrapping: error)
         }
         try self.init(path: path, service: service)
     }
@@ -177,7 +177,7 @@ public final class EventLog {
         } catch let error as EventLogError {
             throw error
         } catch {
-            throw .storage("\(error)")
+            throw EventLogError(wrapping: error)
         }
     }
 
@@ -201,7 +201,7 @@ public final class EventLog {
         } catch let error as EventLogError {
             throw error
         } catch {
-            throw .storage("\(error)")
+            throw EventLogError(wrapping: error)
         }
     }
 

@@ -76,7 +76,10 @@ public enum EventLogError: Error, Equatable, Sendable, CustomStringConvertible {
     case duplicateCommand(String)
     /// The database file belongs to another service.
     case wrongService(expected: String, found: String)
-    /// SQLite failed (I/O error, disk full, corrupt file…); the message says what.
+    /// SQLite failed (I/O error, disk full, corrupt file, busy…), with its result codes (primary
+    /// and extended, as in `sqlite3.h`), its message and the statement, as GRDB reported them.
+    case sqlite(code: Int32, extendedCode: Int32, message: String?, sql: String?)
+    /// The log cannot be used for a reason of its own (no file, a bad name…); the message says what.
     case storage(String)
     /// A stored row could not be read back (invalid JSON in the data column, say).
     case corrupt(String)
@@ -87,6 +90,8 @@ public enum EventLogError: Error, Equatable, Sendable, CustomStringConvertible {
             return "version conflict on stream \(stream): expected \(expected), stream is at \(actual)"
         case .duplicateCommand(let id): return "command \(id) was already processed"
         case .wrongService(let expected, let found): return "this log belongs to service \(found), not \(expected)"
+        case .sqlite(let code, let extended, let message, let sql):
+            return "SQLite error \(code) (extended \(extended)): \(message ?? "no message")" + (sql.map { " in `\($0)`" } ?? "")
         case .storage(let message): return "storage error: \(message)"
         case .corrupt(let message): return "corrupt log: \(message)"
         }
