@@ -237,7 +237,9 @@ public final class ServiceHost<Core: ServiceCore> {
             }
         }
         var decision: Decision
-        do {
+        do throws(WireError) {
+            // The core's vocabulary, declared once: anything else is `unknown_type` before it decides.
+            guard Core.commandTypes.contains(command.type) else { throw unknownType(command.type, service: Core.serviceName) }
             decision = try core.decide(command, now: now)
         } catch {
             metrics.command(command.type, "error")
@@ -364,7 +366,7 @@ public final class ServiceHost<Core: ServiceCore> {
     }
 
     private func answer(_ query: Query, route: [[UInt8]], now: Int64) {
-        do {
+        do throws(WireError) {
             let body: JSON
             if SystemQueries.handles(query.type) {
                 body = try system.answer(query, log: log, now: now, extra: [
@@ -372,6 +374,7 @@ public final class ServiceHost<Core: ServiceCore> {
                     "faults": faults.json, "commit": committer.stats.json, "retention": retainer.json(log),
                     "configuration": core.configuration])
             } else {
+                guard Core.queryTypes.contains(query.type) else { throw unknownType(query.type, service: Core.serviceName) }
                 body = try core.query(query, reader: log, now: now)
             }
             router.send(route: route, .result(QueryResult(inReplyTo: query.id, body: body)))

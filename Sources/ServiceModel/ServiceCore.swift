@@ -102,9 +102,10 @@ extension EventSourced {
 public protocol ServiceCore: EventSourced {
     /// The service's name: the prefix of its command and query types and of its PUB topics.
     static var serviceName: String { get }
-    /// The command types this core handles, e.g. `order.CreateOrder`.
+    /// The command types this core handles, e.g. `order.CreateOrder`: the host answers any other
+    /// with `unknown_type` before the core decides.
     static var commandTypes: [String] { get }
-    /// The query types this core answers, e.g. `order.GetOrder`.
+    /// The query types this core answers, e.g. `order.GetOrder` (any other: `unknown_type`).
     static var queryTypes: [String] { get }
     /// The tables of its read side.
     static var readModel: ReadModelSchema { get }
