@@ -30,33 +30,3 @@ public struct OrderGenerator: Sendable {
         return ["user_id": .string("user-\(index % max(users, 1))"), "items": .array(lines)]
     }
 }
-
-/// Parses `--items item1:2:10.00,item2:1:25.00` (item, quantity, unit price) into order lines.
-public enum ItemsSpec {
-    public static func parse(_ text: String) throws(ClientError) -> JSON {
-        var lines: [JSON] = []
-        for entry in text.split(separator: ",") {
-            let parts = entry.split(separator: ":")
-            guard parts.count == 3, let quantity = Int64(parts[1]), let cents = parseCents(String(parts[2])) else {
-                throw ClientError.unexpected("invalid item \"\(entry)\": expected ITEM:QUANTITY:PRICE, e.g. item1:2:10.00")
-            }
-            lines.append(["item_id": .string(String(parts[0])), "quantity": .int(quantity), "price_cents": .int(cents)])
-        }
-        guard !lines.isEmpty else { throw ClientError.unexpected("--items needs at least one ITEM:QUANTITY:PRICE") }
-        return .array(lines)
-    }
-
-    /// `10`, `10.5` or `10.50` as cents; `nil` for anything else.
-    static func parseCents(_ text: String) -> Int64? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let units = Int64(parts[0]), units >= 0 else { return nil }
-        var cents: Int64 = 0
-        if parts.count == 2 {
-            let fraction = parts[1]
-            guard (1...2).contains(fraction.count), let value = Int64(fraction) else { return nil }
-            cents = fraction.count == 1 ? value * 10 : value
-        }
-        let (total, overflow) = units.multipliedReportingOverflow(by: 100)
-        return overflow ? nil : total + cents
-    }
-}

@@ -7,7 +7,8 @@ struct Start: ParsableCommand {
 
     @OptionGroup var cluster: ClusterOptions
     @Option(help: "The user placing the order.") var user: String
-    @Option(help: "Lines as ITEM:QUANTITY:PRICE,… e.g. item1:2:10.00,item2:1:25.00") var items: String
+    @Option(help: ArgumentHelp("Lines as ITEM:QUANTITY:PRICE,… e.g. item1:2:10.00,item2:1:25.00", valueName: "lines"))
+    var items: ItemsArgument
     @Option(help: "The saga id (default: generated).") var sagaId: String?
     @Option(help: "The saga type.") var type: String = "order"
     @Flag(help: "Wait until the saga settles and print its end state.") var wait = false
@@ -16,7 +17,7 @@ struct Start: ParsableCommand {
     func run() throws {
         try reporting {
             let client = try cluster.client()
-            let lines = try ItemsSpec.parse(items)
+            let lines = items.lines
             let id = client.nextID("start")
             var body: [String: JSON] = ["type": .string(type), "context": ["user_id": .string(user), "items": lines],
                                         "wait": .bool(wait)]
