@@ -22,13 +22,13 @@ public struct ServiceOptions: ParsableArguments {
     public var dataDirectory: String?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical. Env: ZSAGA_LOG_LEVEL. Default: info.")
-    public var logLevel: String?
+    public var logLevel: LogLevelArgument?
 
     @Option(name: .customLong("snapshot-every"), help: "Write a snapshot after this many events (0: never). Env: ZSAGA_SNAPSHOT_EVERY. Default: 10000.")
     public var snapshotEvery: Int?
 
     @Option(name: .customLong("log-format"), help: "logfmt or json: one line per event. Env: ZSAGA_LOG_FORMAT. Default: logfmt.")
-    public var logFormat: String?
+    public var logFormat: LogFormat?
 
     @Option(name: .customLong("keys"), help: "A CURVE keys directory (docs/SECURITY.md): every socket encrypted, clients on the allow-list only. Env: ZSAGA_KEYS.")
     public var keys: String?
@@ -112,9 +112,10 @@ public struct ServiceOptions: ParsableArguments {
 
     /// The log format from the flag, the environment, or logfmt.
     public func format() throws -> LogFormat {
-        let text = logFormat ?? environment("ZSAGA_LOG_FORMAT") ?? "logfmt"
-        guard let format = LogFormat(rawValue: text.lowercased()) else {
-            throw ValidationError("log format must be logfmt or json, got \(text)")
+        if let logFormat { return logFormat }
+        let text = environment("ZSAGA_LOG_FORMAT") ?? "logfmt"
+        guard let format = LogFormat(argument: text.lowercased()) else {
+            throw ValidationError("ZSAGA_LOG_FORMAT must be logfmt or json, got \(text)")
         }
         return format
     }
@@ -126,9 +127,10 @@ public struct ServiceOptions: ParsableArguments {
 
     /// The log level from the flag, the environment, or `info`.
     public func level() throws -> Logger.Level {
-        let text = logLevel ?? environment("ZSAGA_LOG_LEVEL") ?? "info"
-        guard let level = Logger.Level(rawValue: text.lowercased()) else {
-            throw ValidationError("log level must be one of trace, debug, info, notice, warning, error, critical; got \(text)")
+        if let logLevel { return logLevel.level }
+        let text = environment("ZSAGA_LOG_LEVEL") ?? "info"
+        guard let level = LogLevelArgument(argument: text.lowercased())?.level else {
+            throw ValidationError("ZSAGA_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical; got \(text)")
         }
         return level
     }
@@ -153,3 +155,17 @@ public enum ServiceMain {
         }
     }
 }
+
+/// A log level as an argument: `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`.
+public struct LogLevelArgument: ExpressibleByArgument, Sendable {
+    public let level: Logger.Level
+
+    public init?(argument: String) {
+        guard let level = Logger.Level(rawValue: argument) else { return nil }
+        self.level = level
+    }
+
+    public static var allValueStrings: [String] { Logger.Level.allCases.map(\.rawValue) }
+}
+
+extension LogFormat: ExpressibleByArgument {}
