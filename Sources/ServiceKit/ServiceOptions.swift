@@ -150,7 +150,7 @@ public enum ServiceMain {
         do {
             try await runUntilSignalled([reactor], logger: logger)
         } catch {
-            logger.critical("\(service)-service stopped: \(error)")
+            logger.critical("\(service)-service stopped", metadata: ["error": "\(error)"])
             throw ExitCode.failure
         }
     }

@@ -95,7 +95,7 @@ struct SagaOrchestrator: AsyncParsableCommand {
         do {
             try await runUntilSignalled([reactor], logger: logger)
         } catch {
-            logger.critical("saga-orchestrator stopped: \(error)")
+            logger.critical("saga-orchestrator stopped", metadata: ["error": "\(error)"])
             throw ExitCode.failure
         }
     }
