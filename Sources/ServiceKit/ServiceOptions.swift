@@ -9,6 +9,29 @@ public func environment(_ name: String) -> String? {
     return value
 }
 
+/// A setting from its flag, else its environment twin (parsed as the flag is, by the type's
+/// `ExpressibleByArgument` conformance), else `nil`: the one flag → environment → default rule.
+///
+/// - Parameter valid: what the value must satisfy, and how to say so (e.g. "a positive integer").
+public func setting<Value: ExpressibleByArgument>(_ flag: Value?, env name: String,
+                                                 valid: (test: (Value) -> Bool, must: String)? = nil) throws -> Value? {
+    let value: Value
+    if let flag {
+        value = flag
+    } else if let text = environment(name) {
+        guard let parsed = Value(argument: text) else {
+            throw ValidationError("\(name) must be \(valid?.must ?? "a valid \(Value.self)"), got \(text)")
+        }
+        value = parsed
+    } else {
+        return nil
+    }
+    if let valid, !valid.test(value) {
+        throw ValidationError("\(flag == nil ? name : "the value of its flag (env \(name))") must be \(valid.must), got \(value)")
+    }
+    return value
+}
+
 /// The options every ZSaga process takes. Each flag has an environment-variable twin; the flag
 /// wins over the variable, and the variable over the loopback default.
 public struct ServiceOptions: ParsableArguments {
@@ -61,42 +84,29 @@ public struct ServiceOptions: ParsableArguments {
 
     /// The per-client request rate limit.
     public func clientRateLimit() throws -> Double {
-        let value = try clientRate ?? environment("ZSAGA_CLIENT_RATE").map { text in
-            guard let value = Double(text), value >= 0 else { throw ValidationError("ZSAGA_CLIENT_RATE must be a number ≥ 0") }
-            return value
-        } ?? 20_000
-        return value
+        try setting(clientRate, env: "ZSAGA_CLIENT_RATE", valid: ({ $0 >= 0 && $0.isFinite }, "a number ≥ 0")) ?? 20_000
     }
 
     /// The retention settings from the flags, the environment, or the default (7 days, no archive).
     public func retentionSettings() throws -> RetentionSettings {
-        let window = try retention ?? environment("ZSAGA_RETENTION").map { text in
-            guard let window = RetentionWindow(argument: text) else {
-                throw ValidationError("ZSAGA_RETENTION must be a duration such as 7d, 12h, 30m, 90s, or off; got \(text)")
-            }
-            return window
-        } ?? .standard
-        return RetentionSettings(window: window, archiveDirectory: archiveDirectory ?? environment("ZSAGA_ARCHIVE_DIR"))
+        let window = try setting(retention, env: "ZSAGA_RETENTION", valid: ({ _ in true }, "a duration such as 7d, 12h, 30m, 90s, or off"))
+            ?? .standard
+        return RetentionSettings(window: window, archiveDirectory: try setting(archiveDirectory, env: "ZSAGA_ARCHIVE_DIR"))
     }
 
     /// The fault spec from the flag or the environment.
     public func faultSpec() throws -> FaultSpec {
-        guard let text = fault ?? environment("ZSAGA_FAULT") else { return FaultSpec() }
+        guard let text = try setting(fault, env: "ZSAGA_FAULT") else { return FaultSpec() }
         do { return try FaultSpec.parse(text) } catch { throw ValidationError("--fault: \(error.message)") }
     }
 
     /// The host configuration for `service`, with flags, then environment, then defaults.
     public func configuration(service: String) throws -> HostConfiguration {
-        let snapshotEvery = try snapshotEvery ?? environment("ZSAGA_SNAPSHOT_EVERY").map { text in
-            guard let value = Int(text), value >= 0 else {
-                throw ValidationError("ZSAGA_SNAPSHOT_EVERY must be a non-negative integer, got \(text)")
-            }
-            return value
-        } ?? 10_000
+        let snapshotEvery = try setting(snapshotEvery, env: "ZSAGA_SNAPSHOT_EVERY", valid: ({ $0 >= 0 }, "a non-negative integer")) ?? 10_000
         var configuration = HostConfiguration(
-            routerEndpoint: router ?? environment("ZSAGA_ROUTER") ?? DefaultEndpoints.router(service),
-            pubEndpoint: pub ?? environment("ZSAGA_PUB") ?? DefaultEndpoints.pub(service),
-            dataDirectory: dataDirectory ?? environment("ZSAGA_DATA_DIR") ?? "data/\(service)",
+            routerEndpoint: try setting(router, env: "ZSAGA_ROUTER") ?? DefaultEndpoints.router(service),
+            pubEndpoint: try setting(pub, env: "ZSAGA_PUB") ?? DefaultEndpoints.pub(service),
+            dataDirectory: try setting(dataDirectory, env: "ZSAGA_DATA_DIR") ?? "data/\(service)",
             snapshotEvery: snapshotEvery, faults: try faultSpec(), keys: try curveKeys(service: service),
             allowFaults: faultsAllowed, clientRate: try clientRateLimit(), retention: try retentionSettings())
         configuration.verifySnapshots = snapshotsVerified
@@ -112,12 +122,7 @@ public struct ServiceOptions: ParsableArguments {
 
     /// The log format from the flag, the environment, or logfmt.
     public func format() throws -> LogFormat {
-        if let logFormat { return logFormat }
-        let text = environment("ZSAGA_LOG_FORMAT") ?? "logfmt"
-        guard let format = LogFormat(argument: text.lowercased()) else {
-            throw ValidationError("ZSAGA_LOG_FORMAT must be logfmt or json, got \(text)")
-        }
-        return format
+        try setting(logFormat, env: "ZSAGA_LOG_FORMAT", valid: ({ _ in true }, "logfmt or json")) ?? .logfmt
     }
 
     /// Sets up logging and metrics for the process and returns its logger.
@@ -127,12 +132,8 @@ public struct ServiceOptions: ParsableArguments {
 
     /// The log level from the flag, the environment, or `info`.
     public func level() throws -> Logger.Level {
-        if let logLevel { return logLevel.level }
-        let text = environment("ZSAGA_LOG_LEVEL") ?? "info"
-        guard let level = LogLevelArgument(argument: text.lowercased())?.level else {
-            throw ValidationError("ZSAGA_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical; got \(text)")
-        }
-        return level
+        try setting(logLevel, env: "ZSAGA_LOG_LEVEL", valid: ({ _ in true }, "one of trace, debug, info, notice, warning, error, critical"))?
+            .level ?? .info
     }
 }
 

@@ -18,7 +18,7 @@ struct InventoryService: AsyncParsableCommand {
     var stock: String?
 
     func run() async throws {
-        let text = stock ?? environment("ZSAGA_STOCK")
+        let text = try setting(stock, env: "ZSAGA_STOCK")
         let initial = try text.map(StockSpec.parse) ?? InventoryCore.defaultStock
         try await ServiceMain.run({ InventoryCore(initialStock: initial) }, options: options)
     }

@@ -18,15 +18,9 @@ struct PaymentService: AsyncParsableCommand {
     var declineSeed: UInt64?
 
     func run() async throws {
-        let rate = try declineRate ?? environment("ZSAGA_DECLINE_RATE").map { text in
-            guard let value = Double(text) else { throw ValidationError("ZSAGA_DECLINE_RATE must be a number, got \(text)") }
-            return value
-        } ?? 0.3
-        guard rate.isFinite, (0...1).contains(rate) else { throw ValidationError("--decline-rate must be between 0 and 1, got \(rate)") }
-        let seed = try declineSeed ?? environment("ZSAGA_DECLINE_SEED").map { text in
-            guard let value = UInt64(text) else { throw ValidationError("ZSAGA_DECLINE_SEED must be an unsigned integer, got \(text)") }
-            return value
-        } ?? 0
+        let rate = try setting(declineRate, env: "ZSAGA_DECLINE_RATE", valid: ({ $0.isFinite && (0...1).contains($0) }, "a number between 0 and 1"))
+            ?? 0.3
+        let seed = try setting(declineSeed, env: "ZSAGA_DECLINE_SEED", valid: ({ _ in true }, "an unsigned integer")) ?? 0
         let policy = DeclinePolicy(rate: rate, seed: seed)
         try await ServiceMain.run({ PaymentCore(declinePolicy: policy) }, options: options)
     }

@@ -41,7 +41,7 @@ struct SagaMonitor: AsyncParsableCommand {
             sources.append(StreamSubscriber.Source(name: service, router: endpoints.router, pub: endpoints.pub))
         }
         var loaded = PatternDefinition.builtIns
-        if let path = patterns ?? environment("ZSAGA_PATTERNS") {
+        if let path = try setting(patterns, env: "ZSAGA_PATTERNS") {
             guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read the patterns file \(path)") }
             do {
                 let extra = try PatternDefinition.parseFile(Array(data))
@@ -61,7 +61,7 @@ struct SagaMonitor: AsyncParsableCommand {
             try MonitorHost(config: configuration, logger: logger).run(mailbox: mailbox)
         }
         var services: [any Service] = [reactor]
-        let address = http ?? environment("ZSAGA_HTTP") ?? "127.0.0.1:8080"
+        let address = try setting(http, env: "ZSAGA_HTTP") ?? "127.0.0.1:8080"
         if address != "off" {
             let parts = address.split(separator: ":")
             guard parts.count == 2, let port = Int(parts[1]), (0...65535).contains(port) else {

@@ -59,7 +59,7 @@ struct SagaOrchestrator: AsyncParsableCommand {
             services[String(parts[0])] = (String(endpoints[0]), String(endpoints[1]))
         }
         var sagaTypes: [SagaDefinition] = [.order]
-        if let path = definitions ?? environment("ZSAGA_DEFINITIONS") {
+        if let path = try setting(definitions, env: "ZSAGA_DEFINITIONS") {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ValidationError("cannot read the definitions file \(path)")
             }
@@ -71,14 +71,8 @@ struct SagaOrchestrator: AsyncParsableCommand {
                 throw ValidationError("bad saga definitions in \(path): \(error.field.map { "\($0): " } ?? "")\(error.message)")
             }
         }
-        let limit = try maxInFlight ?? environment("ZSAGA_MAX_IN_FLIGHT").map { text in
-            guard let value = Int(text), value > 0 else { throw ValidationError("ZSAGA_MAX_IN_FLIGHT must be a positive integer") }
-            return value
-        } ?? 10_000
-        let jitterSeed = try seed ?? environment("ZSAGA_SEED").map { text in
-            guard let value = UInt64(text) else { throw ValidationError("ZSAGA_SEED must be an unsigned integer") }
-            return value
-        } ?? 1
+        let limit = try setting(maxInFlight, env: "ZSAGA_MAX_IN_FLIGHT", valid: ({ $0 > 0 }, "a positive integer")) ?? 10_000
+        let jitterSeed = try setting(seed, env: "ZSAGA_SEED", valid: ({ _ in true }, "an unsigned integer")) ?? 1
         var config = OrchestratorConfiguration(
             routerEndpoint: host.routerEndpoint, pubEndpoint: host.pubEndpoint, dataDirectory: host.dataDirectory,
             services: services, definitions: sagaTypes, maxInFlight: limit, snapshotEvery: host.snapshotEvery, seed: jitterSeed,
