@@ -47,7 +47,8 @@ struct SagaFacts {
         }
         guard let id = sagaID(event) else { return }
         let d = event.data
-        if event.type == "SagaStarted" {
+        let type = SagaEventType(event)
+        if type == .sagaStarted {
             let context = d["context"] ?? [:]
             sagas[id] = SagaRecord(id: id, type: d["type"]?.stringValue ?? "?", orderID: context["order_id"]?.stringValue,
                                    amountCents: context["amount_cents"]?.intValue ?? 0, startedMs: event.metadata.timeMs,
@@ -59,19 +60,19 @@ struct SagaFacts {
         saga.updatedMs = event.metadata.timeMs
         saga.lastSeq = event.seq
         let commandID = d["command_id"]?.stringValue ?? ""
-        switch event.type {
-        case "StepSucceeded": saga.claims.append(claim(.succeeded, commandID, id))
-        case "StepFailed":
+        switch type {
+        case .stepSucceeded: saga.claims.append(claim(.succeeded, commandID, id))
+        case .stepFailed:
             saga.status = "compensating"
             var failed = claim(.failed, commandID, id)
             failed.exhausted = d["exhausted"]?.boolValue ?? false
             saga.claims.append(failed)
-        case "CompensationSucceeded": saga.claims.append(claim(.compensated, commandID, id))
-        case "CompletionSucceeded": saga.claims.append(claim(.completed, commandID, id))
-        case "SagaCompleted": saga.status = "completed"
-        case "SagaCompensated": saga.status = "compensated"
-        case "SagaStuck": saga.status = "stuck"
-        case "SagaResumed": saga.status = saga.claims.contains { $0.kind == .failed } ? "compensating" : "running"
+        case .compensationSucceeded: saga.claims.append(claim(.compensated, commandID, id))
+        case .completionSucceeded: saga.claims.append(claim(.completed, commandID, id))
+        case .sagaCompleted: saga.status = "completed"
+        case .sagaCompensated: saga.status = "compensated"
+        case .sagaStuck: saga.status = "stuck"
+        case .sagaResumed: saga.status = saga.claims.contains { $0.kind == .failed } ? "compensating" : "running"
         default: break
         }
         sagas[id] = saga

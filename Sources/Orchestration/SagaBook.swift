@@ -139,7 +139,7 @@ public struct SagaBook: EventSourced {
         }
         guard event.stream.hasPrefix("saga-") else { throw DomainError("unexpected stream \(event.stream)") }
         let id = String(event.stream.dropFirst(5))
-        if event.type == "SagaStarted" {
+        if SagaEventType(event) == .sagaStarted {
             guard active[id] == nil, event.version == 1 else {
                 throw DomainError("\(event.stream) v\(event.version) SagaStarted: the saga has started already")
             }

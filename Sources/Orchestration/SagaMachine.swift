@@ -67,14 +67,12 @@ public struct Transition: Sendable, Equatable {
 public enum SagaMachine {
     /// Starts a saga: `SagaStarted`, then the first step's action.
     public static func start(id: String, definition: SagaDefinition, context: JSON, now: Int64) -> (SagaState, Transition) {
-        let started = NewEvent(type: "SagaStarted", data: [
+        let started = NewEvent(type: SagaEventType.sagaStarted.rawValue, data: [
             "saga_id": .string(id), "type": .string(definition.type), "definition": .string(definition.fingerprint),
             "context": context,
         ], correlationID: id, causationID: id, timeMs: now)
-        // Built from its own event, exactly as recovery will rebuild it.
-        let state = try! SagaState(started: Event(seq: 0, stream: SagaState.stream(id), version: 1, type: started.type,
-                                                  data: started.data, metadata: EventMetadata(correlationID: id, service: "saga", timeMs: now)),
-                                   definition)
+        // The same state recovery rebuilds from that event.
+        let state = SagaState(id: id, type: definition.type, definition: definition.fingerprint, context: context, startedMs: now)
         var transition = Transition()
         transition.events = [started]
         transition.effects = state.pending(definition).map { .send($0, attempt: 1, delayMs: 0) }
@@ -105,7 +103,7 @@ public enum SagaMachine {
             let retry = SagaState.retry(role, definition)
             if current < retry.maxAttempts {
                 let delay = retry.delay(afterAttempt: current, unit: unit)
-                record(&state, &t, definition, "StepRetrying", [
+                record(&state, &t, definition, .stepRetrying, [
                     "command_id": .string(commandID), "role": roleJSON(role), "name": .string(name(role, definition)),
                     "attempt": .int(Int64(current + 1)), "reason": .string(outcome.summary), "delay_ms": .int(delay),
                 ], now)
@@ -127,7 +125,7 @@ public enum SagaMachine {
 
         switch (role, outcome) {
         case (.action(let step), .ok(let body)):
-            record(&state, &t, definition, "StepSucceeded", [
+            record(&state, &t, definition, .stepSucceeded, [
                 "step": .int(Int64(step)), "name": .string(definition.steps[step].name),
                 "command_id": .string(commandID), "result": body,
             ], now)
@@ -141,12 +139,12 @@ public enum SagaMachine {
                  message: "\(definition.steps[step].name) refused: \(code.rawValue): \(message)", exhausted: false,
                  compensateFrom: step - 1, now)
         case (.compensation(let step), .ok):
-            record(&state, &t, definition, "CompensationSucceeded", [
+            record(&state, &t, definition, .compensationSucceeded, [
                 "step": .int(Int64(step)), "name": .string(definition.steps[step].name), "command_id": .string(commandID),
             ], now)
             advance(&state, &t, definition, now)
         case (.completion(let index), .ok):
-            record(&state, &t, definition, "CompletionSucceeded", [
+            record(&state, &t, definition, .completionSucceeded, [
                 "index": .int(Int64(index)), "name": .string(definition.onComplete[index].name),
                 "command_id": .string(commandID),
             ], now)
@@ -166,7 +164,7 @@ public enum SagaMachine {
     public static func resume(_ state: inout SagaState, _ definition: SagaDefinition, now: Int64) -> Transition? {
         guard state.status == .stuck else { return nil }
         var t = Transition()
-        record(&state, &t, definition, "SagaResumed", ["round": .int(Int64(state.round + 1))], now)
+        record(&state, &t, definition, .sagaResumed, ["round": .int(Int64(state.round + 1))], now)
         advance(&state, &t, definition, now)
         return t
     }
@@ -195,10 +193,10 @@ public enum SagaMachine {
         }
         let duration = JSON.int(now - state.startedMs)
         if state.status == .running {
-            record(&state, &t, definition, "SagaCompleted", ["duration_ms": duration], now)
+            record(&state, &t, definition, .sagaCompleted, ["duration_ms": duration], now)
             t.effects.append(.settled(.completed))
         } else {
-            record(&state, &t, definition, "SagaCompensated",
+            record(&state, &t, definition, .sagaCompensated,
                    ["duration_ms": duration, "failure": state.failure.map { .string($0) } ?? .null], now)
             t.effects.append(.settled(.compensated))
         }
@@ -213,25 +211,25 @@ public enum SagaMachine {
         ]
         // Recorded only when it differs from what `exhausted` implies, so older logs replay alike.
         if compensateFrom != (exhausted ? step : step - 1) { data["compensate_from"] = .int(Int64(compensateFrom)) }
-        record(&state, &t, definition, "StepFailed", .object(data), now)
+        record(&state, &t, definition, .stepFailed, .object(data), now)
         advance(&state, &t, definition, now)
     }
 
     private static func stick(_ state: inout SagaState, _ t: inout Transition, _ definition: SagaDefinition,
                               commandID: String, reason: String, _ now: Int64) {
-        record(&state, &t, definition, "SagaStuck", ["reason": .string(reason), "command_id": .string(commandID)], now)
+        record(&state, &t, definition, .sagaStuck, ["reason": .string(reason), "command_id": .string(commandID)], now)
         t.effects.append(.settled(.stuck))
     }
 
     /// Appends an event to the transition and folds it into the state, exactly as replay will.
     private static func record(_ state: inout SagaState, _ t: inout Transition, _ definition: SagaDefinition,
-                               _ type: String, _ data: JSON, _ now: Int64) {
-        let event = NewEvent(type: type, data: data, correlationID: state.id, causationID: state.id, timeMs: now)
+                               _ type: SagaEventType, _ data: JSON, _ now: Int64) {
+        let event = NewEvent(type: type.rawValue, data: data, correlationID: state.id, causationID: state.id, timeMs: now)
         t.events.append(event)
-        let recorded = Event(seq: 0, stream: SagaState.stream(state.id), version: state.version + 1, type: type, data: data,
+        let recorded = Event(seq: 0, stream: SagaState.stream(state.id), version: state.version + 1, type: type.rawValue, data: data,
                              metadata: EventMetadata(correlationID: state.id, causationID: state.id, service: "saga", timeMs: now))
-        // The machine only records events `apply` understands; a failure here is a bug in this file.
-        try! state.apply(recorded, definition)
+        // The machine records only moves it may make: folded as replay folds them, unchecked.
+        state.fold(recorded, type, definition)
     }
 
     private static func name(_ role: CommandRole, _ definition: SagaDefinition) -> String {

@@ -30,27 +30,29 @@ extension SagaState {
                 throw refuse("command \(recorded ?? "(none)") is not the saga's \(commandID(role))")
             }
         }
+        guard let type = SagaEventType(event) else { throw refuse("the orchestrator has no event type \(event.type)") }
         guard event.version == version + 1 else { throw refuse("the saga's stream is at version \(version)") }
-        guard event.type != "SagaStarted" else { throw refuse("the saga has started already") }
         let moving = status == .running || status == .compensating
-        switch event.type {
-        case "StepSucceeded", "StepFailed":
+        switch type {
+        case .sagaStarted:
+            throw refuse("the saga has started already")
+        case .stepSucceeded, .stepFailed:
             guard status == .running, case .forward(let current) = phase else {
                 throw refuse("the saga is \(status.rawValue) at \(Self.describe(phase)), not running a step")
             }
-            let step = try step(in: current, event.type == "StepSucceeded" ? "succeeded" : "failed")
+            let step = try step(in: current, type == .stepSucceeded ? "succeeded" : "failed")
             try command(of: .action(step: step))
-        case "StepRetrying":
+        case .stepRetrying:
             guard moving, let commandID = d["command_id"]?.stringValue, let attempt = attempts[commandID] else {
                 throw refuse("the saga does not wait for command \(d["command_id"]?.stringValue ?? "(none)")")
             }
             guard try int("attempt") == attempt + 1 else { throw refuse("attempt \(try int("attempt")) after attempt \(attempt)") }
-        case "CompensationSucceeded":
+        case .compensationSucceeded:
             guard status == .compensating, case .compensating(let current) = phase else {
                 throw refuse("the saga is \(status.rawValue) at \(Self.describe(phase)), not compensating")
             }
             try command(of: .compensation(step: try step(in: current, "compensated")))
-        case "CompletionSucceeded":
+        case .completionSucceeded:
             guard status == .running, case .completing(let done) = phase else {
                 throw refuse("the saga is \(status.rawValue) at \(Self.describe(phase)), not completing")
             }
@@ -59,41 +61,42 @@ extension SagaState {
                 throw refuse("completion action \(index) is not one the saga waits for")
             }
             try command(of: .completion(index: index))
-        case "SagaCompleted":
+        case .sagaCompleted:
             guard status == .running, case .completing = phase, pendingRoles(definition).isEmpty else {
                 throw refuse("the saga is \(status.rawValue) at \(Self.describe(phase)), not done")
             }
-        case "SagaCompensated":
+        case .sagaCompensated:
             guard status == .compensating, phase == .finished else {
                 throw refuse("the saga is \(status.rawValue) at \(Self.describe(phase)), not done compensating")
             }
-        case "SagaStuck":
+        case .sagaStuck:
             guard moving, phase != .finished else { throw refuse("the saga is \(status.rawValue), it cannot be stuck") }
-        case "SagaResumed":
+        case .sagaResumed:
             guard status == .stuck else { throw refuse("the saga is \(status.rawValue), not stuck") }
             guard try int("round") == round + 1 else { throw refuse("round \(try int("round")) after round \(round)") }
-        default:
-            throw refuse("the orchestrator has no event type \(event.type)")
         }
-        fold(event, definition)
+        fold(event, type, definition)
     }
 
-    /// The move an event makes, once ``apply(_:_:)`` found it possible.
-    private mutating func fold(_ event: Event, _ definition: SagaDefinition) {
+    /// The move an event makes, once ``apply(_:_:)`` found it possible (or as the machine
+    /// records it: it only records possible moves).
+    mutating func fold(_ event: Event, _ type: SagaEventType, _ definition: SagaDefinition) {
         let d = event.data
         let int = { (key: String) in Int(d[key]?.intValue ?? 0) }
         version = event.version
         updatedMs = event.metadata.timeMs
         // A retry keeps the saga at the fenced step; every other move leaves it.
-        if event.type != "StepRetrying" { recoveryFence = nil }
-        switch event.type {
-        case "StepSucceeded":
+        if type != .stepRetrying { recoveryFence = nil }
+        switch type {
+        case .sagaStarted:
+            break
+        case .stepSucceeded:
             let step = int("step")
             succeeded = step + 1
             enter(step + 1 < definition.steps.count ? .forward(step: step + 1) : .completing(done: []), definition)
-        case "StepRetrying":
+        case .stepRetrying:
             if let commandID = d["command_id"]?.stringValue { attempts[commandID] = int("attempt") }
-        case "StepFailed":
+        case .stepFailed:
             let step = int("step")
             status = .compensating
             failure = d["message"]?.stringValue ?? d["reason"]?.stringValue
@@ -102,30 +105,28 @@ extension SagaState {
             // the next step's as well (`compensate_from`, see `Transition.sendsAhead`).
             let start = d["compensate_from"]?.intValue.map(Int.init) ?? (exhausted ? step : step - 1)
             compensate(atOrBelow: start, definition)
-        case "CompensationSucceeded":
+        case .compensationSucceeded:
             compensate(atOrBelow: int("step") - 1, definition)
-        case "CompletionSucceeded":
+        case .completionSucceeded:
             let index = int("index")
             if case .completing(var done) = phase {
                 done.insert(index)
                 phase = .completing(done: done)
                 attempts.removeValue(forKey: commandID(.completion(index: index)))
             }
-        case "SagaCompleted", "SagaCompensated":
-            status = event.type == "SagaCompleted" ? .completed : .compensated
+        case .sagaCompleted, .sagaCompensated:
+            status = type == .sagaCompleted ? .completed : .compensated
             phase = .finished
             attempts = [:]
-        case "SagaStuck":
+        case .sagaStuck:
             status = .stuck
             stuckReason = d["reason"]?.stringValue
             attempts = [:]
-        case "SagaResumed":
+        case .sagaResumed:
             round = int("round")
             stuckReason = nil
             if case .compensating = phase { status = .compensating } else { status = .running }
             attempts = Dictionary(uniqueKeysWithValues: pendingRoles(definition).map { (commandID($0), 1) })
-        default:
-            break
         }
     }
 

@@ -134,10 +134,15 @@ public struct SagaState: Sendable, Equatable {
     /// A new saga from its `SagaStarted` event.
     public init(started event: Event, _ definition: SagaDefinition) throws(DomainError) {
         let d = event.data
-        guard let id = d["saga_id"]?.stringValue, let type = d["type"]?.stringValue,
+        guard SagaEventType(event) == .sagaStarted, let id = d["saga_id"]?.stringValue, let type = d["type"]?.stringValue,
               let fingerprint = d["definition"]?.stringValue, let context = d["context"] else {
-            throw DomainError("SagaStarted #\(event.seq) is incomplete")
+            throw DomainError("\(event.stream) v\(event.version) \(event.type) #\(event.seq): not a complete SagaStarted")
         }
+        self.init(id: id, type: type, definition: fingerprint, context: context, startedMs: event.metadata.timeMs)
+    }
+
+    /// A saga as its `SagaStarted` leaves it: running, waiting for step 0's first attempt.
+    init(id: String, type: String, definition fingerprint: String, context: JSON, startedMs: Int64) {
         self.id = id
         self.type = type
         self.definition = fingerprint
@@ -145,12 +150,12 @@ public struct SagaState: Sendable, Equatable {
         status = .running
         phase = .forward(step: 0)
         succeeded = 0
-        attempts = [:]
         round = 0
-        startedMs = event.metadata.timeMs
-        updatedMs = event.metadata.timeMs
-        version = event.version
+        self.startedMs = startedMs
+        updatedMs = startedMs
+        version = 1
         contentHash = sagaContentHash(type: type, context: context)
+        attempts = [:]
         attempts = [commandID(.action(step: 0)): 1]
     }
 

@@ -33,15 +33,15 @@ public struct RecoveryPaths: Sendable, Equatable {
 
     private mutating func count(_ event: JSON) {
         let data = event["data"] ?? [:]
-        switch event["type"]?.stringValue {
-        case "StepFailed":
+        switch event["type"]?.stringValue.flatMap(SagaEventType.init(rawValue:)) {
+        case .stepFailed:
             if data["exhausted"]?.boolValue == true {
                 exhausted += 1
                 if let from = data["compensate_from"]?.intValue, let step = data["step"]?.intValue, from > step { compensateFrom += 1 }
             } else {
                 rejected += 1
             }
-        case "StepRetrying":
+        case .stepRetrying:
             if data["role"]?["kind"]?.stringValue == "action" { stepRetries += 1 } else { compensationRetries += 1 }
         default:
             break

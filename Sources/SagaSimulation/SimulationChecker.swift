@@ -72,14 +72,14 @@ struct SimulationChecker {
     /// How often each recovery path ran, from the saga log.
     private func countPaths(_ log: EventLog?, into report: inout SimulationReport) throws {
         try log?.forEachEvent { event in
-            switch event.type {
-            case "StepFailed":
+            switch SagaEventType(event) {
+            case .stepFailed:
                 if event.data["exhausted"]?.boolValue == true { report.paths["exhausted", default: 0] += 1 }
                 if let from = event.data["compensate_from"]?.intValue, let step = event.data["step"]?.intValue, from > step {
                     report.paths["compensate_from", default: 0] += 1
                 }
                 if event.data["exhausted"]?.boolValue != true { report.paths["rejected", default: 0] += 1 }
-            case "StepRetrying":
+            case .stepRetrying:
                 let kind = event.data["role"]?["kind"]?.stringValue
                 report.paths[kind == "action" ? "step_retry" : "compensation_retry", default: 0] += 1
             default:

@@ -17,17 +17,18 @@ final class OrchestratorObserver {
     func observe(_ transition: Transition, sagaID: String, logger: Logger) {
         for event in transition.events {
             let name = event.data["name"]?.stringValue ?? "-"
-            switch event.type {
-            case "StepRetrying": count("zsaga_saga_retries_total", [("step", name)])
-            case "CompensationSucceeded": count("zsaga_saga_compensations_total", [("step", name)])
-            case "StepFailed": count("zsaga_saga_steps_failed_total", [("step", name), ("reason", event.data["reason"]?.stringValue ?? "-")])
-            case "SagaCompleted", "SagaCompensated", "SagaStuck":
-                let status = event.type == "SagaCompleted" ? "completed" : event.type == "SagaCompensated" ? "compensated" : "stuck"
+            let type = SagaEventType(rawValue: event.type)
+            switch type {
+            case .stepRetrying: count("zsaga_saga_retries_total", [("step", name)])
+            case .compensationSucceeded: count("zsaga_saga_compensations_total", [("step", name)])
+            case .stepFailed: count("zsaga_saga_steps_failed_total", [("step", name), ("reason", event.data["reason"]?.stringValue ?? "-")])
+            case .sagaCompleted, .sagaCompensated, .sagaStuck:
+                let status = type == .sagaCompleted ? "completed" : type == .sagaCompensated ? "compensated" : "stuck"
                 count("zsaga_sagas_settled_total", [("status", status)])
                 if let duration = event.data["duration_ms"]?.intValue { sagaLatency.recordMilliseconds(duration) }
             default: break
             }
-            if event.type == "SagaStuck" {
+            if type == .sagaStuck {
                 logger.warning("saga stuck", metadata: ["saga_id": "\(sagaID)", "reason": "\(event.data["reason"]?.stringValue ?? "-")",
                                                         "command_id": "\(event.data["command_id"]?.stringValue ?? "-")"])
             } else if logger.logLevel <= .debug {
