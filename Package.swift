@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Orchestration", targets: ["Orchestration"]),
         .library(name: "LogCheck", targets: ["LogCheck"]),
         .library(name: "SagaClient", targets: ["SagaClient"]),
+        .library(name: "SagaHarness", targets: ["SagaHarness"]),
         .executable(name: "zsaga-log", targets: ["zsaga-log"]),
         .executable(name: "saga-orchestrator", targets: ["saga-orchestrator"]),
         .executable(name: "sagactl", targets: ["sagactl"]),
@@ -89,8 +90,9 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "LogCheck", dependencies: ["SagaWire", "EventLog", "ServiceModel", "ServiceKit", "Domain", "Orchestration"]),
-        .target(name: "SagaClient", dependencies: [
-            "ZeroMQ", "SagaWire", "ServiceKit", "LogCheck", .product(name: "Logging", package: "swift-log"),
+        .target(name: "SagaClient", dependencies: ["ZeroMQ", "SagaWire", "ServiceKit", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "SagaHarness", dependencies: [
+            "SagaClient", "ZeroMQ", "SagaWire", "ServiceKit", "LogCheck", .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "order-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(name: "inventory-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
@@ -105,21 +107,21 @@ let package = Package(
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
         .executableTarget(name: "zsaga-sim", dependencies: ["SagaSimulation", "SagaWire", argumentParser]),
-        .target(name: "Bench", dependencies: ["SagaClient", "SagaWire", "ServiceKit", "ZeroMQ"]),
-        .executableTarget(name: "zsaga-bench", dependencies: ["Bench", "SagaClient", "SagaWire", argumentParser]),
-        .executableTarget(name: "sagactl", dependencies: ["SagaClient", "SagaWire", "ServiceKit", "LogCheck", "Domain", argumentParser]),
+        .target(name: "Bench", dependencies: ["SagaClient", "SagaHarness", "SagaWire", "ServiceKit", "ZeroMQ"]),
+        .executableTarget(name: "zsaga-bench", dependencies: ["Bench", "SagaClient", "SagaHarness", "SagaWire", argumentParser]),
+        .executableTarget(name: "sagactl", dependencies: ["SagaClient", "SagaHarness", "SagaWire", "ServiceKit", "LogCheck", "Domain", argumentParser]),
         .executableTarget(
             name: "zsaga-log",
             dependencies: ["EventLog", "SagaWire", "LogCheck", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "ServiceKit"]),
         .testTarget(name: "SagaWireTests", dependencies: ["SagaWire"]),
-        .target(name: "TestSupport", dependencies: ["SagaClient", "ServiceKit"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["SagaClient", "SagaHarness", "ServiceKit"], path: "Tests/TestSupport"),
         .testTarget(name: "DomainTests", dependencies: [
             "Domain", "SagaWire", "ServiceModel", "EventLog", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "SystemTests", dependencies: [
-            "SagaClient", "SagaWire", "TestSupport", "ServiceKit", "ZeroMQ", "Domain", "LogCheck", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+            "SagaClient", "SagaHarness", "SagaWire", "TestSupport", "ServiceKit", "ZeroMQ", "Domain", "LogCheck", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ServiceKitTests", dependencies: [
             "ServiceKit", "SagaWire", "EventLog", "ServiceModel", .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import Foundation
 import SagaClient
+import SagaHarness
 import SagaWire
 
 /// One closed-loop run against a fresh cluster.

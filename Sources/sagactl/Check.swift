@@ -3,6 +3,7 @@ import Domain
 import Foundation
 import LogCheck
 import SagaClient
+import SagaHarness
 
 /// A starting-stock specification as an argument: `item1:100,item2:50`.
 struct StockArgument: ExpressibleByArgument {

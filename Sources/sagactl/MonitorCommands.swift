@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SagaClient
+import SagaHarness
 import SagaWire
 
 struct MonitorCommand: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LogCheck
 import SagaClient
+import SagaHarness
 import SagaWire
 import ServiceKit
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SagaClient
+import SagaHarness
 import SagaWire
 
 struct Start: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Bench
 import Foundation
 import SagaClient
+import SagaHarness
 import SagaWire
 
 /// `zsaga-bench`: the measurements behind `scripts/bench.sh`.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SagaClient
+import SagaHarness
 import SagaWire
 import Testing
 import TestSupport

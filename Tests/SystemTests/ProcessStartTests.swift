@@ -1,5 +1,6 @@
 import Foundation
 import SagaClient
+import SagaHarness
 import SagaWire
 import Testing
 import TestSupport
@@ -11,7 +12,7 @@ import TestSupport
         let file = directory.file("bad.json")
         try #"[{"type": "transfer", "steps": [{"name": "debit", "service": "ledger", "action": "Debit", "retry": {"max_attempts": 0}}]}]"#
             .write(toFile: file, atomically: true, encoding: .utf8)
-        let ports = try SagaClient.FreePorts.take(2)
+        let ports = try SagaHarness.FreePorts.take(2)
         let child = try ChildProcess(try Binaries.path("saga-orchestrator"), [
             "--definitions", file, "--data-dir", directory.file("saga"),
             "--router", "tcp://127.0.0.1:\(ports[0])", "--pub", "tcp://127.0.0.1:\(ports[1])",
@@ -56,7 +57,7 @@ import TestSupport
     @Test func theMonitorStopsWithAClearErrorWhenItsDashboardPortIsTaken() throws {
         let directory = try TempDirectory("monitor-port")
         defer { directory.remove() }
-        let ports = try SagaClient.FreePorts.take(3)
+        let ports = try SagaHarness.FreePorts.take(3)
         // Something else holds the dashboard's port.
         let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(holder) }

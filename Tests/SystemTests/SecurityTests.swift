@@ -1,5 +1,6 @@
 import Foundation
 import SagaClient
+import SagaHarness
 import SagaWire
 import ServiceKit
 import Testing

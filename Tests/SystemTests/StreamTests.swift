@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import Logging
 import SagaClient
+import SagaHarness
 import SagaWire
 import ServiceKit
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import SagaClient
+import SagaHarness
 import ServiceKit
 
 /// The five ZSaga processes started as real executables on free loopback ports, with their

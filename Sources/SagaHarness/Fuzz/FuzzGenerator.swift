@@ -1,3 +1,4 @@
+import SagaClient
 import SagaWire
 
 /// Makes hostile messages for one ZSaga process, seeded so that a run repeats.

@@ -1,4 +1,5 @@
 import Foundation
+import SagaClient
 import ServiceKit
 
 /// Why the supervisor could not do what it was asked.

@@ -59,3 +59,5 @@ public struct FuzzCase: Sendable {
     /// Whether libzmq drops it with the connection, so it must go on a throwaway socket.
     public var dropsConnection: Bool { !expectsReply }
 }
+
+import SagaClient

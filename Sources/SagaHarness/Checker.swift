@@ -1,5 +1,6 @@
 import Foundation
 import LogCheck
+import SagaClient
 import SagaWire
 
 /// A running cluster's logs, read through the processes' own APIs: `sys.Replay` for the

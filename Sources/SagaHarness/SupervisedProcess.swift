@@ -1,4 +1,5 @@
 import Foundation
+import SagaClient
 
 /// How a supervised process ended, as the kernel reported it to the `waitpid` that reaped it.
 public enum ProcessExit: Sendable, Equatable, CustomStringConvertible {

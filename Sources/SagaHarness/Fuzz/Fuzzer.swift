@@ -1,4 +1,5 @@
 import Foundation
+import SagaClient
 import SagaWire
 import ServiceKit
 import ZeroMQ

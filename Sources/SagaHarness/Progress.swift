@@ -1,4 +1,5 @@
 import Foundation
+import SagaClient
 
 /// Shows progress on standard error: a live bar on a terminal, plain periodic lines otherwise
 /// (so logs and CI output stay readable).

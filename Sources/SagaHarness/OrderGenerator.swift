@@ -1,3 +1,4 @@
+import SagaClient
 import SagaWire
 
 /// Generates the orders of a load run: deterministic for a seed, spread over users and items.

@@ -1,3 +1,4 @@
+import SagaClient
 import SagaWire
 
 /// How often each recovery path ran in a cluster, counted from the orchestrator's own log (read

@@ -1,4 +1,5 @@
 import Foundation
+import SagaClient
 
 /// Free loopback TCP ports, found by binding port 0 and reading what the kernel chose.
 public enum FreePorts {

@@ -1,5 +1,6 @@
 import Foundation
 import LogCheck
+import SagaClient
 import SagaWire
 import ServiceKit
 

@@ -1,4 +1,5 @@
 import Foundation
+import SagaClient
 import SagaWire
 
 /// The chaos nemesis that makes steps run out of attempts: it freezes a service (SIGSTOP)
