@@ -118,7 +118,8 @@ public final class MonitorHost {
             if poller.isReadable(wake) && mailbox.takeStop() { stopping = true }
             sockets.serveAuthentication()
             try iterate()
-            if retainer.isDue(now: monotonicMs()) { try retire() }
+            let budget = monotonicMs() + Retainer.iterationBudgetMs
+            while retainer.isDue(now: monotonicMs()) && monotonicMs() < budget { try retire() }
         }
         logger.info("stopping", metadata: ["head": "\(log.head)"])
         streams.close()

@@ -6,12 +6,17 @@ import ServiceModel
 /// window, found through the read side's `status, updated_ms` indexes, run between the
 /// reactor's other batches so that none holds it for long.
 ///
-/// A batch that found a full load is followed by the next one soon; an idle one waits a second.
+/// A batch that found a full load is followed by the next one at once, within the host's
+/// ``iterationBudgetMs`` per reactor iteration (so that retirement keeps pace with a process
+/// that settles sagas faster than one batch per iteration removes them); an idle one waits a
+/// second.
 package struct Retainer {
     package let settings: RetentionSettings
     private let rules: [RetentionRule]
     /// Most aggregates a batch retires.
     package var batchLimit = 250
+    /// How long a host may spend on retirement batches in one reactor iteration (ms).
+    package static let iterationBudgetMs: Int64 = 50
     private var nextRun: Int64 = 0
     /// Retirement batches run so far, and what they removed.
     package private(set) var batches = 0
@@ -56,7 +61,7 @@ package struct Retainer {
     package mutating func ran(retired count: Int, moreCommands: Bool, now: Int64) {
         batches += 1
         retiredStreams += count
-        nextRun = now + (count >= batchLimit || moreCommands ? 20 : 1000)
+        nextRun = count >= batchLimit || moreCommands ? now : now + 1000
     }
 
     /// What `sys.Ping` says of retention: the window, the batches run, and what the log's

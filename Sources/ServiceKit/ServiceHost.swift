@@ -126,7 +126,8 @@ public final class ServiceHost<Core: ServiceCore> {
             sockets.serveAuthentication()
             do {
                 try processBatch()
-                if retainer.isDue(now: monotonicMs()) { try retire() }
+                let budget = monotonicMs() + Retainer.iterationBudgetMs
+                while retainer.isDue(now: monotonicMs()) && monotonicMs() < budget { try retire() }
             } catch let crash as InjectedCrash {
                 crashNow(crash.point, process: Core.serviceName)
             }

@@ -160,7 +160,8 @@ package final class OrchestratorEngine {
             try finish(batch, now: now)
             observer.batchDone(inFlight: book.inFlight, timers: timers.count)
         }
-        if retainer.isDue(now: now) { try retire() }
+        let budget = clock.monotonicMs() + Retainer.iterationBudgetMs
+        while retainer.isDue(now: clock.monotonicMs()) && clock.monotonicMs() < budget { try retire() }
     }
 
     /// One retention batch: settled sagas whose last change is older than the window, with
