@@ -340,7 +340,9 @@ def plot(report: dict[str, Any], path: Path) -> None:
     rate.set_xlabel("sagas settled (millions)")
     rate.legend(loc="lower left", fontsize=8)
     p99.legend(loc="lower right", fontsize=8)
-    figure.suptitle(f"ZSaga soak: {report['sagas']:,} sagas at {report['rate']:.0f}/s, retention {report['retention']}")
+    achieved = report.get("load", {}).get("sagas_per_s", 0)
+    figure.suptitle(f"ZSaga soak: {report['sagas']:,} sagas, load target {report['rate']:.0f}/s (achieved {achieved:.0f}/s), "
+                    f"retention {report['retention']}")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
 
