@@ -13,6 +13,11 @@ echo "== tests"
 # System tests find the executables next to the test bundle (see Tests/TestSupport/Binaries.swift).
 swift test --skip-build "$@"
 
+if [ "$#" -eq 0 ]; then
+  echo "== script tests (pytest; bootstrap.sh installed it)"
+  (cd scripts && python3 -m pytest -q tests)
+fi
+
 # The seeded simulation of the orchestrator engine at full speed: a release build, a fixed
 # budget of 400 seeds (about 38,000 sagas). Longer runs: ./scripts/simulate.sh.
 if [ "$#" -eq 0 ]; then
