@@ -20,7 +20,6 @@ struct SagaRecord {
     var amountCents: Int64
     var status = "running"
     var startedMs: Int64
-    var updatedMs: Int64
     var lastSeq: Int64 = 0
     var claims: [Claim] = []
 }
@@ -32,6 +31,8 @@ struct SagaFacts {
     var problems: [Violation] = []
     private var book = SagaBook()
     private var definitions: [String: SagaDefinition] = [:]
+    /// The definition fingerprint each saga runs.
+    private var definitionOf: [String: String] = [:]
     /// Streams whose strict fold failed: later events of them are not folded again.
     private var broken: Set<String> = []
 
@@ -52,12 +53,11 @@ struct SagaFacts {
             let context = d["context"] ?? [:]
             sagas[id] = SagaRecord(id: id, type: d["type"]?.stringValue ?? "?", orderID: context["order_id"]?.stringValue,
                                    amountCents: context["amount_cents"]?.intValue ?? 0, startedMs: event.metadata.timeMs,
-                                   updatedMs: event.metadata.timeMs, lastSeq: event.seq)
+                                   lastSeq: event.seq)
             definitionOf[id] = d["definition"]?.stringValue
             return
         }
         guard var saga = sagas[id] else { return }
-        saga.updatedMs = event.metadata.timeMs
         saga.lastSeq = event.seq
         let commandID = d["command_id"]?.stringValue ?? ""
         switch type {
@@ -77,8 +77,6 @@ struct SagaFacts {
         }
         sagas[id] = saga
     }
-
-    private var definitionOf: [String: String] = [:]
 
     /// Forgets the sagas retention removed while the log was read.
     mutating func dropRetired(_ history: RetiredHistory) {

@@ -26,10 +26,7 @@ public struct ReplayLogs: LogSource {
             guard case .event(let event) = try WireCodec.decode(envelope: envelope) else { continue }
             events.append(event)
         }
-        let retired = (page["retired"]?.arrayValue ?? []).compactMap { pair -> ClosedRange<Int64>? in
-            guard let low = pair.arrayValue?.first?.intValue, let high = pair.arrayValue?.last?.intValue, low <= high else { return nil }
-            return low...high
-        }
+        let retired = page["retired"]?.sequenceRanges ?? []
         return LogPage(events: events, retired: retired, head: page["head"]?.intValue ?? 0)
     }
 

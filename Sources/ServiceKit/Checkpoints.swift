@@ -86,10 +86,7 @@ public struct Checkpoints {
             // Retention's summaries are the log's, not the state's.
             for event in page where event.stream != EventLog.retiredStream {
                 do {
-                    if !state.holds(event.stream) {
-                        try state.load(event.stream, events: log.read(streams: [event.stream], beforeSeq: event.seq)[event.stream] ?? [])
-                    }
-                    let writes = try state.apply(event)
+                    let writes = try state.replay(event, from: log)
                     if report.rebuiltReadSide { pending += writes }
                 } catch {
                     throw HostError.recovery("event \(event.seq) (\(event.stream) v\(event.version) \(event.type)): \(error)")
@@ -157,5 +154,16 @@ public struct Checkpoints {
         dirty.removeAll(keepingCapacity: true)
         eventsSince = 0
         covered = head
+    }
+}
+
+extension EventSourced {
+    /// Applies a logged event as recovery does: a stream the state does not hold is loaded
+    /// first, as it stood before the event.
+    package mutating func replay(_ event: Event, from log: EventLog) throws -> [ReadWrite] {
+        if !holds(event.stream) {
+            try load(event.stream, events: log.read(streams: [event.stream], beforeSeq: event.seq)[event.stream] ?? [])
+        }
+        return try apply(event)
     }
 }

@@ -12,22 +12,22 @@ public func environment(_ name: String) -> String? {
 /// A setting from its flag, else its environment twin (parsed as the flag is, by the type's
 /// `ExpressibleByArgument` conformance), else `nil`: the one flag → environment → default rule.
 ///
-/// - Parameter valid: what the value must satisfy, and how to say so (e.g. "a positive integer").
-public func setting<Value: ExpressibleByArgument>(_ flag: Value?, env name: String,
-                                                 valid: (test: (Value) -> Bool, must: String)? = nil) throws -> Value? {
+/// - Parameters:
+///   - must: what a valid value is, for the error (e.g. "a positive integer").
+///   - test: what a valid value satisfies, beyond parsing.
+public func setting<Value: ExpressibleByArgument>(_ flag: Value?, env name: String, must: String? = nil,
+                                                 where test: (Value) -> Bool = { _ in true }) throws -> Value? {
     let value: Value
     if let flag {
         value = flag
     } else if let text = environment(name) {
-        guard let parsed = Value(argument: text) else {
-            throw ValidationError("\(name) must be \(valid?.must ?? "a valid \(Value.self)"), got \(text)")
-        }
+        guard let parsed = Value(argument: text) else { throw ValidationError("\(name) must be \(must ?? "a valid \(Value.self)"), got \(text)") }
         value = parsed
     } else {
         return nil
     }
-    if let valid, !valid.test(value) {
-        throw ValidationError("\(flag == nil ? name : "the value of its flag (env \(name))") must be \(valid.must), got \(value)")
+    guard test(value) else {
+        throw ValidationError("\(flag == nil ? name : "the value of its flag (env \(name))") must be \(must ?? "valid"), got \(value)")
     }
     return value
 }
@@ -84,12 +84,12 @@ public struct ServiceOptions: ParsableArguments {
 
     /// The per-client request rate limit.
     public func clientRateLimit() throws -> Double {
-        try setting(clientRate, env: "ZSAGA_CLIENT_RATE", valid: ({ $0 >= 0 && $0.isFinite }, "a number ≥ 0")) ?? 20_000
+        try setting(clientRate, env: "ZSAGA_CLIENT_RATE", must: "a number ≥ 0", where: { $0 >= 0 && $0.isFinite }) ?? 20_000
     }
 
     /// The retention settings from the flags, the environment, or the default (7 days, no archive).
     public func retentionSettings() throws -> RetentionSettings {
-        let window = try setting(retention, env: "ZSAGA_RETENTION", valid: ({ _ in true }, "a duration such as 7d, 12h, 30m, 90s, or off"))
+        let window = try setting(retention, env: "ZSAGA_RETENTION", must: "a duration such as 7d, 12h, 30m, 90s, or off")
             ?? .standard
         return RetentionSettings(window: window, archiveDirectory: try setting(archiveDirectory, env: "ZSAGA_ARCHIVE_DIR"))
     }
@@ -102,7 +102,7 @@ public struct ServiceOptions: ParsableArguments {
 
     /// The host configuration for `service`, with flags, then environment, then defaults.
     public func configuration(service: String) throws -> HostConfiguration {
-        let snapshotEvery = try setting(snapshotEvery, env: "ZSAGA_SNAPSHOT_EVERY", valid: ({ $0 >= 0 }, "a non-negative integer")) ?? 10_000
+        let snapshotEvery = try setting(snapshotEvery, env: "ZSAGA_SNAPSHOT_EVERY", must: "a non-negative integer", where: { $0 >= 0 }) ?? 10_000
         var configuration = HostConfiguration(
             routerEndpoint: try setting(router, env: "ZSAGA_ROUTER") ?? DefaultEndpoints.router(service),
             pubEndpoint: try setting(pub, env: "ZSAGA_PUB") ?? DefaultEndpoints.pub(service),
@@ -122,7 +122,7 @@ public struct ServiceOptions: ParsableArguments {
 
     /// The log format from the flag, the environment, or logfmt.
     public func format() throws -> LogFormat {
-        try setting(logFormat, env: "ZSAGA_LOG_FORMAT", valid: ({ _ in true }, "logfmt or json")) ?? .logfmt
+        try setting(logFormat, env: "ZSAGA_LOG_FORMAT", must: "logfmt or json") ?? .logfmt
     }
 
     /// Sets up logging and metrics for the process and returns its logger.
@@ -132,7 +132,7 @@ public struct ServiceOptions: ParsableArguments {
 
     /// The log level from the flag, the environment, or `info`.
     public func level() throws -> Logger.Level {
-        try setting(logLevel, env: "ZSAGA_LOG_LEVEL", valid: ({ _ in true }, "one of trace, debug, info, notice, warning, error, critical"))?
+        try setting(logLevel, env: "ZSAGA_LOG_LEVEL", must: "one of trace, debug, info, notice, warning, error, critical")?
             .level ?? .info
     }
 }

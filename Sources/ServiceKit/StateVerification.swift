@@ -61,10 +61,7 @@ public enum StateVerification {
                 digest.add(event)
                 guard event.stream != EventLog.retiredStream else { continue }
                 do {
-                    if !state.holds(event.stream) {
-                        try state.load(event.stream, events: log.read(streams: [event.stream], beforeSeq: event.seq)[event.stream] ?? [])
-                    }
-                    image.apply(try state.apply(event))
+                    image.apply(try state.replay(event, from: log))
                     report.folded += 1
                 } catch {
                     report.problems.append("replay: event \(event.seq) (\(event.stream) v\(event.version) \(event.type)): \(error)")

@@ -117,12 +117,7 @@ public final class StreamSubscriber {
                     for json in result.body["events"]?.arrayValue ?? [] {
                         if case .event(let event)? = try? WireCodec.decode(envelope: json) { events.append(event) }
                     }
-                    let retired = (result.body["retired"]?.arrayValue ?? []).compactMap { pair -> ClosedRange<Int64>? in
-                        guard let low = pair.arrayValue?.first?.intValue, let high = pair.arrayValue?.last?.intValue, low <= high else {
-                            return nil
-                        }
-                        return low...high
-                    }
+                    let retired = result.body["retired"]?.sequenceRanges ?? []
                     let step = cursor.replayed(events, head: result.body["head"]?.intValue ?? 0, retired: retired, now: now)
                     cursors[source] = cursor
                     follow(step, source: source, into: &delivered)

@@ -18,9 +18,9 @@ struct PaymentService: AsyncParsableCommand {
     var declineSeed: UInt64?
 
     func run() async throws {
-        let rate = try setting(declineRate, env: "ZSAGA_DECLINE_RATE", valid: ({ $0.isFinite && (0...1).contains($0) }, "a number between 0 and 1"))
+        let rate = try setting(declineRate, env: "ZSAGA_DECLINE_RATE", must: "a number between 0 and 1", where: { $0.isFinite && (0...1).contains($0) })
             ?? 0.3
-        let seed = try setting(declineSeed, env: "ZSAGA_DECLINE_SEED", valid: ({ _ in true }, "an unsigned integer")) ?? 0
+        let seed = try setting(declineSeed, env: "ZSAGA_DECLINE_SEED", must: "an unsigned integer") ?? 0
         let policy = DeclinePolicy(rate: rate, seed: seed)
         try await ServiceMain.run({ PaymentCore(declinePolicy: policy) }, options: options)
     }

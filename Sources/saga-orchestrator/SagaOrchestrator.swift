@@ -71,8 +71,8 @@ struct SagaOrchestrator: AsyncParsableCommand {
                 throw ValidationError("bad saga definitions in \(path): \(error.field.map { "\($0): " } ?? "")\(error.message)")
             }
         }
-        let limit = try setting(maxInFlight, env: "ZSAGA_MAX_IN_FLIGHT", valid: ({ $0 > 0 }, "a positive integer")) ?? 10_000
-        let jitterSeed = try setting(seed, env: "ZSAGA_SEED", valid: ({ _ in true }, "an unsigned integer")) ?? 1
+        let limit = try setting(maxInFlight, env: "ZSAGA_MAX_IN_FLIGHT", must: "a positive integer", where: { $0 > 0 }) ?? 10_000
+        let jitterSeed = try setting(seed, env: "ZSAGA_SEED", must: "an unsigned integer") ?? 1
         var config = OrchestratorConfiguration(
             routerEndpoint: host.routerEndpoint, pubEndpoint: host.pubEndpoint, dataDirectory: host.dataDirectory,
             services: services, definitions: sagaTypes, maxInFlight: limit, snapshotEvery: host.snapshotEvery, seed: jitterSeed,
