@@ -55,21 +55,22 @@ extension EventLog {
     /// Removes what `retirement` names, in one transaction with its read-side writes, and
     /// appends the new, cumulative `HistoryRetired` event (retiring the one before it).
     ///
+    /// - Parameter events: what ``events(of:)`` returned for it (the host reads them first, to
+    ///   archive them and count what they counted; they are not read twice). The log's owner is
+    ///   its only writer, so nothing joins them in between; should one be gone, nothing is removed.
     /// - Returns: the `HistoryRetired` event appended.
     @discardableResult
-    public func retire(_ retirement: Retirement, now: Int64) throws(EventLogError) -> Event {
+    public func retire(_ retirement: Retirement, removing events: [Event], now: Int64) throws(EventLogError) -> Event {
         var history = retired ?? RetiredHistory()
-        let previous = retiredSeq
         let start = head
         let service = self.service
         let known = knownVersions
         let statements = readStatements
+        let seqs = events.map(\.seq)
+        let removed = events.filter { $0.stream != Self.retiredStream }
+        let removedStreams = Set(removed.map(\.stream))
         do {
-            let (event, removedStreams) = try database.write { db -> (Event, [String]) in
-                let rows = try Self.selection(retirement, in: db)
-                var seqs: [Int64] = rows.map { $0[0] }
-                if let previous { seqs.append(previous) }
-                let streams = Set(rows.map { $0["stream"] as String })
+            let event = try database.write { db -> Event in
                 var commands = 0
                 if let before = retirement.commandsBeforeMs {
                     try db.execute(sql: """
@@ -80,13 +81,11 @@ extension EventLog {
                 }
                 try ReadSide.write(retirement.writes, in: db, using: statements)
                 history.add(seqs)
-                history.events += Int64(rows.count)
+                history.events += Int64(removed.count)
                 history.streams += Int64(retirement.streams.count + retirement.correlations.count)
                 history.commands += Int64(commands)
                 history.throughMs = max(history.throughMs, retirement.throughMs)
-                for row in rows {
-                    let event = try Self.event(from: row, service: service)
-                    guard EventDigest.covers(event) else { continue }
+                for event in removed where EventDigest.covers(event) {
                     history.digest.add(event)
                     history.digestThrough = max(history.digestThrough, event.seq)
                 }
@@ -98,11 +97,16 @@ extension EventLog {
                     stream: Self.retiredStream, expectedVersion: .any,
                     events: [NewEvent(type: "HistoryRetired", data: history.json, timeMs: now)])])).get()
                 try writer.flush()
+                var deleted = 0
                 for chunk in stride(from: 0, to: seqs.count, by: 500).map({ Array(seqs[$0..<min($0 + 500, seqs.count)]) }) {
                     let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
                     try db.execute(sql: "DELETE FROM events WHERE seq IN (\(marks))", arguments: StatementArguments(chunk))
+                    deleted += db.changesCount
                 }
-                return (appended[0], Array(streams))
+                guard deleted == Set(seqs).count else {
+                    throw EventLogError.corrupt("retirement: \(seqs.count) events to remove, \(deleted) found")
+                }
+                return appended[0]
             }
             head = event.seq
             retired = history

@@ -118,24 +118,35 @@ public final class MonitorHost {
             if poller.isReadable(wake) && mailbox.takeStop() { stopping = true }
             sockets.serveAuthentication()
             try iterate()
+            // Queries that came in meanwhile are answered between retirement batches.
             let budget = monotonicMs() + Retainer.iterationBudgetMs
-            while retainer.isDue(now: monotonicMs()) && monotonicMs() < budget { try retire() }
+            while retainer.isDue(now: monotonicMs()) && monotonicMs() < budget {
+                try retire()
+                try serveQueries()
+            }
         }
         logger.info("stopping", metadata: ["head": "\(log.head)"])
         streams.close()
         sockets.close()
     }
 
-    private func iterate() throws {
-        var queries: [(Query, [[UInt8]])] = []
-        while queries.count < 256, let request = try router.next() {
+    /// Answers the requests waiting on the ROUTER, 256 at most. The monitor takes no commands,
+    /// so a query never waits for a commit: it reads what the last one left.
+    private func serveQueries() throws {
+        var served = 0
+        while served < 256, let request = try router.next() {
             switch request {
-            case .query(let query, let route): queries.append((query, route))
+            case .query(let query, let route): answer(query, route: route)
             case .command(let command, let route):
                 router.send(route: route, .error(ErrorReply(inReplyTo: command.id, code: .unknownType,
                                                             message: "the monitor takes queries only", field: "kind")))
             }
+            served += 1
         }
+    }
+
+    private func iterate() throws {
+        try serveQueries()
         let delivered = try streams.drain(now: monotonicMs())
         var units: [LogBatch] = []
         try loadViews(for: delivered.filter { $0.stream != EventLog.retiredStream })
@@ -164,7 +175,6 @@ public final class MonitorHost {
         let writes = state.takeChangedViews()
         if !writes.isEmpty { units.append(LogBatch(writes: writes)) }
         let committed = try committer.commit(units, faults: &faults).flatMap { $0 }
-        for (query, route) in queries { answer(query, route: route) }
         if committed.isEmpty {
             publisher.drainSubscriptions()
         } else {
@@ -180,6 +190,7 @@ public final class MonitorHost {
     /// copies of those sagas' events (archived first when configured), and alerts older than
     /// the window.
     private func retire() throws {
+        let started = monotonicMs()
         let now = wallClockMs()
         let through = config.retention.window.start(at: now)
         let candidates: [Retainer.Candidate]
@@ -193,16 +204,14 @@ public final class MonitorHost {
         retirement.throughMs = through
         let events = try log.events(of: retirement)
         guard events.contains(where: { $0.stream != EventLog.retiredStream }) || !candidates.isEmpty else {
-            retainer.ran(retired: 0, moreCommands: false, now: monotonicMs())
+            retainer.ran(retired: 0, moreCommands: false, started: started, now: monotonicMs())
             return
         }
-        if let last = events.last?.seq {
-            try committer.checkpoint(covering: last, snapshot: { $0 == Self.core ? state.coreJSON : nil }, logger: logger)
-        }
+        try committer.checkpoint(before: events, snapshot: { $0 == Self.core ? state.coreJSON : nil }, logger: logger)
         try archive?.write(events)
-        let summary = try log.retire(retirement, now: now)
+        let summary = try log.retire(retirement, removing: events, now: now)
         for candidate in candidates { state.forget(order: candidate.key) }
-        retainer.ran(retired: candidates.count, moreCommands: false, now: monotonicMs())
+        retainer.ran(retired: candidates.count, moreCommands: false, started: started, now: monotonicMs())
         try committer.committed([summary], snapshot: { $0 == Self.core ? state.coreJSON : nil }, faults: &faults, logger: logger) { _ in }
     }
 

@@ -76,11 +76,16 @@ package struct Committer {
         try committed(events, snapshot: state.snapshot(stream:), faults: &faults, logger: logger, publish: publish)
     }
 
-    /// Makes sure a checkpoint covers `seq`, writing one of `snapshot` now if needed. Retention
-    /// calls it before removing events: state that those events moved (stock, say) must be in
-    /// a snapshot before they leave the log, or a replay from an older checkpoint would miss them.
-    package mutating func checkpoint(covering seq: Int64, snapshot: (String) -> JSON?, logger: Logger) throws {
-        guard seq > checkpoints.covered else { return }
+    /// Makes sure a checkpoint covers the events a retirement is about to remove, writing one
+    /// of `snapshot` now if needed. State that those events moved (stock, say) must be in a
+    /// snapshot before they leave the log, or a replay from an older checkpoint would miss them.
+    ///
+    /// The previous `HistoryRetired` among them is not state: the log reads it, nothing replays
+    /// it. It is always the newest event there, so counting it would write a checkpoint (the
+    /// monitor's is most of a megabyte) before every batch; the retired events themselves are
+    /// older than the window, and the periodic checkpoints have long covered them.
+    package mutating func checkpoint(before removing: [Event], snapshot: (String) -> JSON?, logger: Logger) throws {
+        guard let seq = removing.last(where: { $0.stream != EventLog.retiredStream })?.seq, seq > checkpoints.covered else { return }
         try checkpoints.write(snapshot, to: log, logger: logger)
     }
 

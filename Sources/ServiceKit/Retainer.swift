@@ -10,17 +10,32 @@ import ServiceModel
 /// ``iterationBudgetMs`` per reactor iteration (so that retirement keeps pace with a process
 /// that settles sagas faster than one batch per iteration removes them); an idle one waits a
 /// second.
+///
+/// A batch's size adapts to how long the last one took: it shrinks towards
+/// ``targetBatchMs`` when a batch ran longer (the monitor's copies of a saga are many more
+/// events than a service's aggregate), and grows back, up to ``maximumBatch``, when full
+/// batches run in under half of it. So one batch holds the reactor for about the target,
+/// and what waits behind it (a query, a reply) waits no longer.
 package struct Retainer {
     package let settings: RetentionSettings
     private let rules: [RetentionRule]
     /// Most aggregates a batch retires.
-    package var batchLimit = 250
+    package var maximumBatch = 250 { didSet { batchLimit = min(batchLimit, maximumBatch) } }
+    /// Aggregates the next batch retires at most (adapted between ``minimumBatch`` and ``maximumBatch``).
+    package private(set) var batchLimit = 250
+    /// Fewest aggregates a batch retires, however slow the last one was.
+    package static let minimumBatch = 10
+    /// How long one batch should hold the reactor (ms).
+    package static let targetBatchMs: Int64 = 15
     /// How long a host may spend on retirement batches in one reactor iteration (ms).
     package static let iterationBudgetMs: Int64 = 50
     private var nextRun: Int64 = 0
     /// Retirement batches run so far, and what they removed.
     package private(set) var batches = 0
     package private(set) var retiredStreams = 0
+    /// How long the last batch that removed something took, and the longest one (ms).
+    package private(set) var lastBatchMs: Int64 = 0
+    package private(set) var longestBatchMs: Int64 = 0
 
     package init(settings: RetentionSettings, rules: [RetentionRule]) {
         self.settings = settings
@@ -56,19 +71,31 @@ package struct Retainer {
         return found
     }
 
-    /// Notes a batch that retired `count` aggregates (and whether command records were left
-    /// over) at `now` (monotonic ms), and paces the next.
-    package mutating func ran(retired count: Int, moreCommands: Bool, now: Int64) {
+    /// Notes a batch that began at `started` and retired `count` aggregates (and whether
+    /// command records were left over) at `now` (monotonic ms), paces the next and sizes it.
+    package mutating func ran(retired count: Int, moreCommands: Bool, started: Int64, now: Int64) {
+        let full = count >= batchLimit
         batches += 1
         retiredStreams += count
-        nextRun = count >= batchLimit || moreCommands ? now : now + 1000
+        if count > 0 || moreCommands {
+            let took = max(0, now - started)
+            lastBatchMs = took
+            longestBatchMs = max(longestBatchMs, took)
+            if took > Self.targetBatchMs {
+                batchLimit = max(Self.minimumBatch, Int(Int64(batchLimit) * Self.targetBatchMs / took))
+            } else if full && took * 2 < Self.targetBatchMs {
+                batchLimit = min(maximumBatch, batchLimit * 2)
+            }
+        }
+        nextRun = full || moreCommands ? now : now + 1000
     }
 
     /// What `sys.Ping` says of retention: the window, the batches run, and what the log's
     /// `HistoryRetired` summary holds (removed events, ranges, totals, the window's last start).
     package func json(_ log: EventLog) -> JSON {
         var members: [String: JSON] = ["window_ms": .int(settings.window.milliseconds), "window": .string(settings.window.description),
-                                       "batches": .int(Int64(batches)), "archive": settings.archiveDirectory.map(JSON.string) ?? .null]
+                                       "batches": .int(Int64(batches)), "batch_limit": .int(Int64(batchLimit)),
+                                       "last_batch_ms": .int(lastBatchMs), "longest_batch_ms": .int(longestBatchMs), "archive": settings.archiveDirectory.map(JSON.string) ?? .null]
         if let retired = log.retired { members["retired"] = retired.json }
         return .object(JSONObject(members))
     }

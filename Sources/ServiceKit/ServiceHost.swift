@@ -296,6 +296,7 @@ public final class ServiceHost<Core: ServiceCore> {
     /// (archived first when configured), read rows and the command records older than the
     /// window; what they counted goes into the log's `HistoryRetired` summary.
     private func retire() throws {
+        let started = monotonicMs()
         let now = wallClockMs()
         let through = config.retention.window.start(at: now)
         let candidates: [Retainer.Candidate]
@@ -307,7 +308,7 @@ public final class ServiceHost<Core: ServiceCore> {
         retirement.throughMs = through
         let events = try log.events(of: retirement)
         // What the retired events counted: their fold's counter writes, from nothing.
-        var fold = core
+        var fold = core.retirementFold
         var writes: [ReadWrite] = []
         for stream in retirement.streams {
             fold.forget(stream)
@@ -318,15 +319,16 @@ public final class ServiceHost<Core: ServiceCore> {
         let commandsBefore = log.retired?.commands ?? 0
         let staleCommands = try log.oldestCommand().map { $0 < through } ?? false
         guard !candidates.isEmpty || staleCommands else {
-            retainer.ran(retired: 0, moreCommands: false, now: monotonicMs())
+            retainer.ran(retired: 0, moreCommands: false, started: started, now: monotonicMs())
             return
         }
-        if let last = events.last?.seq { try committer.checkpoint(covering: last, snapshot: core.snapshot(stream:), logger: logger) }
+        try committer.checkpoint(before: events, snapshot: core.snapshot(stream:), logger: logger)
         try archive?.write(events)
-        let summary = try log.retire(retirement, now: now)
+        let summary = try log.retire(retirement, removing: events, now: now)
         for stream in retirement.streams { core.forget(stream) }
         let removedCommands = (log.retired?.commands ?? 0) - commandsBefore
-        retainer.ran(retired: candidates.count, moreCommands: removedCommands >= Int64(retirement.commandLimit), now: monotonicMs())
+        retainer.ran(retired: candidates.count, moreCommands: removedCommands >= Int64(retirement.commandLimit), started: started,
+                      now: monotonicMs())
         logger.debug("retired", metadata: ["streams": "\(candidates.count)", "events": "\(events.count)",
                                            "commands": "\(removedCommands)", "through_ms": "\(through)"])
         var noFaults = FaultInjector()

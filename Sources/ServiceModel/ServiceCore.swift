@@ -81,6 +81,13 @@ public protocol EventSourced: Sendable {
 
     /// Forgets a stream retention removed from the log.
     mutating func forget(_ stream: String)
+
+    /// A state to fold the streams retention removes on, by themselves: retention folds their
+    /// events on it to count what they counted (the log keeps those counts as running totals).
+    /// The default is this state (the host forgets the removed streams in its copy first, which
+    /// copies every aggregate it holds); a core returns itself without its aggregates, and with
+    /// checks that read other streams' state (inventory's stock rules) left to the live fold.
+    var retirementFold: Self { get }
 }
 
 extension EventSourced {
@@ -89,6 +96,7 @@ extension EventSourced {
     public mutating func trim() {}
     public static var alwaysSnapshotted: [String] { [] }
     public mutating func forget(_ stream: String) {}
+    public var retirementFold: Self { self }
 }
 
 /// The pure core of a service: its aggregates, its decisions, and its read side.

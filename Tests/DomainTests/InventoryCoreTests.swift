@@ -39,6 +39,31 @@ import Testing
         #expect(try h.send("inventory.CommitReservation", ["order_id": "o2"]).reason == "not_reserved")
     }
 
+    /// Retention counts a retired reservation's events on a fold of their own: it gives the
+    /// counts they made when first applied, although the stock they were checked against has
+    /// long moved (here, none of it is left: the live state refuses to fold them again).
+    @Test func aRetiredReservationFoldsOnItsOwnWhateverTheStockNow() throws {
+        var h = try harness(["item1": 4])
+        try h.send("inventory.ReserveInventory", reserve("o1", [("item1", 4)]))
+        try h.send("inventory.CommitReservation", ["order_id": "o1"])
+        #expect(stock(h, "item1").available == 0)
+        let events = h.log.filter { $0.stream == "reservation-o1" }
+        func counts(_ fold: inout InventoryCore) throws -> [String: Int64] {
+            fold.forget("reservation-o1")
+            try fold.load("reservation-o1", events: [])
+            var counts: [String: Int64] = [:]
+            for event in events {
+                for case .count(let name, let delta, _) in try fold.apply(event) { counts[name, default: 0] += delta }
+            }
+            return counts.filter { $0.value != 0 }
+        }
+        var live = h.core
+        #expect(throws: DomainError.self, "the live stock has nothing left to reserve") { try counts(&live) }
+        var fold = h.core.retirementFold
+        #expect(try counts(&fold) == ["stock.committed.item1": 4, "reservations.total": 1, "reservations.status.committed": 1])
+        #expect(stock(h, "item1").committed == 4, "the live state is untouched")
+    }
+
     @Test func insufficientStockAndUnknownItemsAreBusinessRejections() throws {
         var h = try harness()
         let short = try h.send("inventory.ReserveInventory", reserve("o1", [("item1", 2), ("item2", 6)]))

@@ -71,7 +71,7 @@ import Testing
         }
         var retainer = Retainer(settings: RetentionSettings(window: RetentionWindow(milliseconds: 1)),
                                 rules: [RetentionRule(table: "things", settledStatuses: ["done"], streamPrefix: "thing-")])
-        retainer.batchLimit = 2
+        retainer.maximumBatch = 2
         #expect(try retainer.candidates(log, through: 1000).isEmpty, "nothing is older than the window's start")
         let batch = try retainer.candidates(log, through: 1005)
         #expect(batch.map(\.stream) == ["thing-0", "thing-2"], "the oldest settled ones, a batch at most")
@@ -82,7 +82,7 @@ import Testing
         retirement.totals = ["things.made": 2]
         retirement.throughMs = 1005
         #expect(try log.events(of: retirement).map(\.stream) == ["thing-0", "thing-2"])
-        let summary = try log.retire(retirement, now: 2000)
+        let summary = try log.retire(retirement, removing: log.events(of: retirement), now: 2000)
         #expect(summary.type == "HistoryRetired" && summary.seq == 11)
         #expect(log.retired?.ranges == [1...1, 3...3])
         #expect(log.retired?.commands == 5)
@@ -96,7 +96,7 @@ import Testing
         retirement.streams = ["thing-4"]
         retirement.writes = [.delete(table: "things", key: "4")]
         retirement.totals = ["things.made": 1]
-        try log.retire(retirement, now: 2001)
+        try log.retire(retirement, removing: log.events(of: retirement), now: 2001)
         #expect(log.retired?.ranges == [1...1, 3...3, 5...5, 11...11])
         #expect(log.retired?.totals == ["things.made": 3])
         let reopened = try EventLog(path: log.path, service: "test", readModel: schema)
@@ -116,7 +116,7 @@ import Testing
         }
         var retirement = Retirement()
         retirement.streams = ["s1"]
-        try log.retire(retirement, now: 0)
+        try log.retire(retirement, removing: log.events(of: retirement), now: 0)
         #expect(try log.verify().isClean)
         // Deleting an event outside retention leaves a gap the check names; an event put back
         // where retention says it removed one is named too.

@@ -33,11 +33,21 @@ public struct InventoryCore: ServiceCore {
     /// Other reservations loaded from their streams, by stream (`nil`: none).
     private var settled: AggregateCache<Reservation>
     private let initialStock: [String: Int64]
+    /// Whether a new reservation is checked against the stock (off in ``retirementFold``).
+    private var checksStock = true
 
     /// A core whose items start with `initialStock` units when the log has no stock for them yet.
     public init(initialStock: [String: Int64] = InventoryCore.defaultStock, cacheCapacity: Int = 20_000) {
         self.initialStock = initialStock
         settled = AggregateCache(capacity: cacheCapacity)
+    }
+
+    /// No reservations loaded, and no stock: a retired reservation's events fold on their own,
+    /// and were checked against the stock when they were first applied.
+    public var retirementFold: InventoryCore {
+        var fold = InventoryCore(initialStock: initialStock, cacheCapacity: settled.capacity)
+        fold.checksStock = false
+        return fold
     }
 
     /// The starting stock, which the log's bootstrap `StockInitialized` events must match.
@@ -183,7 +193,7 @@ public struct InventoryCore: ServiceCore {
             let orderID = String(event.stream.dropFirst(12))
             let old = reservation(orderID)
             let new = try Reservation.folding(old, event)
-            if old == nil { try checkStock(new, event) }
+            if old == nil && checksStock { try checkStock(new, event) }
             var writes: [ReadWrite] = []
             if old?.status == .reserved {
                 adjust(old!.lines, reserved: -1, committed: 0, into: &writes)

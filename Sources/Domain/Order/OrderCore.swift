@@ -30,6 +30,9 @@ public struct OrderCore: ServiceCore {
         orders = AggregateCache(capacity: cacheCapacity)
     }
 
+    /// No orders loaded: an order's events fold on their own.
+    public var retirementFold: OrderCore { OrderCore(cacheCapacity: orders.capacity) }
+
     // MARK: Commands
 
     public func streams(for command: Command) throws(WireError) -> [String] {

@@ -29,6 +29,9 @@ public struct PaymentCore: ServiceCore {
         payments = AggregateCache(capacity: cacheCapacity)
     }
 
+    /// No payments loaded: a payment's events fold on their own.
+    public var retirementFold: PaymentCore { PaymentCore(declinePolicy: declinePolicy, cacheCapacity: payments.capacity) }
+
     public func streams(for command: Command) throws(WireError) -> [String] {
         [Payment.stream(try command.fields().identifier("order_id", maxBytes: Limits.idBytes))]
     }

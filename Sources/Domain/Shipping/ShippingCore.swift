@@ -25,6 +25,9 @@ public struct ShippingCore: ServiceCore {
         shipments = AggregateCache(capacity: cacheCapacity)
     }
 
+    /// No shipments loaded: a shipment's events fold on their own.
+    public var retirementFold: ShippingCore { ShippingCore(cacheCapacity: shipments.capacity) }
+
     public func streams(for command: Command) throws(WireError) -> [String] {
         [Shipment.stream(try command.fields().identifier("order_id", maxBytes: Limits.idBytes))]
     }

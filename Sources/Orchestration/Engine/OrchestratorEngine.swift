@@ -168,11 +168,12 @@ package final class OrchestratorEngine {
     /// their events (archived first when configured) and summary rows; what they counted goes
     /// into the log's `HistoryRetired` summary.
     private func retire() throws {
+        let started = clock.monotonicMs()
         let through = config.retention.window.start(at: clock.wallClockMs())
         let candidates: [Retainer.Candidate]
         do { candidates = try retainer.candidates(log, through: through) } catch { throw HostError.fatalStorage("retention: \(error)") }
         guard !candidates.isEmpty else {
-            retainer.ran(retired: 0, moreCommands: false, now: clock.monotonicMs())
+            retainer.ran(retired: 0, moreCommands: false, started: started, now: clock.monotonicMs())
             return
         }
         var retirement = Retirement()
@@ -184,10 +185,10 @@ package final class OrchestratorEngine {
         var writes: [ReadWrite] = []
         for event in events where event.stream != EventLog.retiredStream { writes += try fold.apply(event) }
         retirement.totals = Retainer.totals(of: writes)
-        if let last = events.last?.seq { try committer.checkpoint(covering: last, snapshot: book.snapshot(stream:), logger: logger) }
+        try committer.checkpoint(before: events, snapshot: book.snapshot(stream:), logger: logger)
         try archive?.write(events)
-        let summary = try log.retire(retirement, now: clock.wallClockMs())
-        retainer.ran(retired: candidates.count, moreCommands: false, now: clock.monotonicMs())
+        let summary = try log.retire(retirement, removing: events, now: clock.wallClockMs())
+        retainer.ran(retired: candidates.count, moreCommands: false, started: started, now: clock.monotonicMs())
         try committer.committed([summary], of: book, faults: &faults, logger: logger) { io.publish($0) }
     }
 
