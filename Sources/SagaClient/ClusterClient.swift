@@ -80,8 +80,7 @@ public final class ClusterClient {
             throw ClientError.transport(error)
         }
         // A dead peer's queued request would be delivered when it comes back; drop it instead.
-        socket.close()
-        sockets.removeValue(forKey: endpoint)
+        drop(endpoint)
         throw ClientError.unreachable(endpoint: endpoint, waitedMs: wait)
     }
 
@@ -103,6 +102,78 @@ public final class ClusterClient {
         case .error(let error): throw ClientError.refused(error)
         case let other: throw ClientError.unexpected(other.kind)
         }
+    }
+
+    /// One query of ``queries(_:timeoutMs:)``.
+    public struct QueryRequest: Sendable {
+        public var endpoint: String
+        public var type: String
+        public var body: JSON
+        public init(_ endpoint: String, _ type: String, _ body: JSON = [:]) {
+            self.endpoint = endpoint
+            self.type = type
+            self.body = body
+        }
+    }
+
+    /// Runs several queries at once, each process answering in its own time: they are all sent
+    /// first, then their answers collected, so the whole takes as long as the slowest (not the
+    /// sum). Each result is its body, or why it failed (a process that does not answer within
+    /// the timeout is ``ClientError/unreachable(endpoint:waitedMs:)``; the others still answer).
+    public func queries(_ requests: [QueryRequest], timeoutMs: Int? = nil) -> [Result<JSON, ClientError>] {
+        let wait = timeoutMs ?? self.timeoutMs
+        var results = [Result<JSON, ClientError>?](repeating: nil, count: requests.count)
+        var pending: [String: Int] = [:]
+        var listening: [String: ZMQSocket] = [:]
+        for (index, request) in requests.enumerated() {
+            let id = nextID()
+            do {
+                let socket = try socket(request.endpoint)
+                do { try socket.send([WireCodec.encode(.query(Query(id: id, type: request.type, body: request.body)))]) } catch let error as ZMQError {
+                    throw ClientError.transport(error)
+                }
+                pending[id] = index
+                listening[request.endpoint] = socket
+            } catch let error as ClientError {
+                results[index] = .failure(error)
+            } catch {
+                results[index] = .failure(.unexpected("\(error)"))
+            }
+        }
+        let deadline = Date().addingTimeInterval(Double(wait) / 1000)
+        let sockets = Array(listening.values)
+        collect: while !pending.isEmpty {
+            let remaining = Int(deadline.timeIntervalSinceNow * 1000)
+            guard remaining > 0 else { break }
+            var poller = ZMQPoller()
+            for socket in sockets { poller.add(socket) }
+            guard (try? poller.poll(timeout: remaining)) ?? 0 > 0 else { break }
+            for socket in sockets {
+                while let frames = try? socket.tryReceive(), let body = frames.last {
+                    guard let answer = try? WireCodec.decode(body) else { continue }
+                    switch answer {
+                    case .result(let result):
+                        if let index = pending.removeValue(forKey: result.inReplyTo) { results[index] = .success(result.body) }
+                    case .error(let error):
+                        if let id = error.inReplyTo, let index = pending.removeValue(forKey: id) { results[index] = .failure(.refused(error)) }
+                    default:
+                        continue
+                    }
+                    if pending.isEmpty { break collect }
+                }
+            }
+        }
+        // As in ``request(_:_:id:timeoutMs:)``: a silent peer's socket is dropped, not left queued.
+        for (_, index) in pending {
+            let endpoint = requests[index].endpoint
+            results[index] = .failure(.unreachable(endpoint: endpoint, waitedMs: wait))
+            drop(endpoint)
+        }
+        return results.map { $0 ?? .failure(.unexpected("no answer")) }
+    }
+
+    private func drop(_ endpoint: String) {
+        sockets.removeValue(forKey: endpoint)?.close()
     }
 
     /// Every item of a paged list query (`<name>` array plus `next` cursor).

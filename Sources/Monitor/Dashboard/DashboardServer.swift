@@ -66,12 +66,8 @@ public enum DashboardServer {
                      })
         }
         router.get("/metrics") { _, _ in
-            var texts: [String] = []
-            for name in processes.keys.sorted() {
-                if let text = try? await gateway.query(processes[name]!, "sys.Metrics", timeoutMs: 1000)["text"]?.stringValue {
-                    texts.append(text)
-                }
-            }
+            let texts = try await gateway.queries(processes.keys.sorted().map { ClusterClient.QueryRequest(processes[$0]!, "sys.Metrics") },
+                                                  timeoutMs: 1000).compactMap { try? $0.get()["text"]?.stringValue }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: PrometheusText.merge(texts))))
         }
@@ -84,25 +80,37 @@ public enum DashboardServer {
                  body: .init(byteBuffer: ByteBuffer(bytes: JSONWriter.encode(value))))
     }
 
-    /// What the page shows at the top: counts, health, latency, alerts.
+    /// What the page shows at the top: counts, health, latency, alerts. Its queries go out at
+    /// once, so it takes as long as the slowest process, not the sum of them.
     static func summary(_ gateway: ClusterGateway, monitor: String, processes: [String: String]) async throws -> JSON {
-        let stats = try await gateway.query(monitor, "monitor.Stats")
-        var windows = JSONObject()
-        for window in ["1m", "5m", "1h"] {
-            let analytics = try await gateway.query(monitor, "monitor.Analytics", ["window": .string(window)])
-            windows[window] = analytics["sagas"] ?? [:]
-        }
-        return ["stats": stats, "health": try await health(gateway, monitor: monitor, processes: processes),
-                "sagas": .object(windows), "time_ms": .int(wallClockMs())]
+        let windows = ["1m", "5m", "1h"]
+        let names = processes.keys.sorted()
+        var requests = [ClusterClient.QueryRequest(monitor, "monitor.Stats"), ClusterClient.QueryRequest(monitor, "sys.Ping")]
+        requests += windows.map { ClusterClient.QueryRequest(monitor, "monitor.Analytics", ["window": .string($0)]) }
+        requests += names.map { ClusterClient.QueryRequest(processes[$0]!, "sys.Ping") }
+        let results = try await gateway.queries(requests, timeoutMs: 2000)
+        let stats = try results[0].get()
+        var sagas = JSONObject()
+        for (offset, window) in windows.enumerated() { sagas[window] = try results[2 + offset].get()["sagas"] ?? [:] }
+        let pings = Array(results.suffix(names.count))
+        return ["stats": stats, "health": health(names: names, pings: pings, monitorPing: results[1]),
+                "sagas": .object(sagas), "time_ms": .int(wallClockMs())]
     }
 
     /// Each process: up (answers a ping), and as the monitor sees its stream: last heartbeat,
     /// head, position, lag.
     static func health(_ gateway: ClusterGateway, monitor: String, processes: [String: String]) async throws -> JSON {
-        let streams = (try? await gateway.query(monitor, "sys.Ping"))?["streams"] ?? [:]
+        let names = processes.keys.sorted()
+        let results = try await gateway.queries([ClusterClient.QueryRequest(monitor, "sys.Ping")]
+                                                    + names.map { ClusterClient.QueryRequest(processes[$0]!, "sys.Ping") }, timeoutMs: 500)
+        return health(names: names, pings: Array(results.dropFirst()), monitorPing: results[0])
+    }
+
+    private static func health(names: [String], pings: [Result<JSON, ClientError>], monitorPing: Result<JSON, ClientError>) -> JSON {
+        let streams = (try? monitorPing.get())?["streams"] ?? [:]
         var rows: [JSON] = []
-        for name in processes.keys.sorted() {
-            let ping = try? await gateway.query(processes[name]!, "sys.Ping", timeoutMs: 500)
+        for (name, result) in zip(names, pings) {
+            let ping = try? result.get()
             var row: JSONObject = ["process": .string(name), "up": .bool(ping != nil), "head": ping?["head"] ?? .null,
                                    "pid": ping?["pid"] ?? .null, "uptime_ms": ping?["uptime_ms"] ?? .null]
             if let stream = streams[name] {
