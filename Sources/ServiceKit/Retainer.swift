@@ -55,20 +55,24 @@ package struct Retainer {
 
     /// The settled rows last updated before `through` (ms since the epoch), oldest first, at
     /// most ``batchLimit`` in all.
+    ///
+    /// Oldest first over every table and settled status together, not status by status: a
+    /// batch that took one status's rows first would run ahead in time through it while the
+    /// others' (compensated sagas, say) waited, and their events, left between the removed
+    /// ones, would split the log's removed sequence numbers into ever more ranges.
     package func candidates(_ reader: some ReadModelReader, through: Int64, statusColumn: String = "status") throws(WireError) -> [Candidate] {
-        var found: [Candidate] = []
+        var found: [(updated: Int64, candidate: Candidate)] = []
         for rule in rules {
             let filters: [[String: ReadValue]] = rule.settledStatuses.isEmpty ? [[:]] : rule.settledStatuses.map { [statusColumn: .text($0)] }
-            for filter in filters where found.count < batchLimit {
-                let rows = try reader.rows(ReadQuery(table: rule.table, filter: filter, order: rule.timeColumn,
-                                                     limit: batchLimit - found.count, nonNull: true))
+            for filter in filters {
+                let rows = try reader.rows(ReadQuery(table: rule.table, filter: filter, order: rule.timeColumn, limit: batchLimit, nonNull: true))
                 for row in rows {
                     guard case .int(let updated) = row.orderValue, updated < through else { break }
-                    found.append(Candidate(table: rule.table, key: row.key, stream: rule.streamPrefix + row.key, document: row.document))
+                    found.append((updated, Candidate(table: rule.table, key: row.key, stream: rule.streamPrefix + row.key, document: row.document)))
                 }
             }
         }
-        return found
+        return found.sorted { $0.updated < $1.updated }.prefix(batchLimit).map(\.candidate)
     }
 
     /// Notes a batch that began at `started` and retired `count` aggregates (and whether

@@ -105,6 +105,33 @@ import Testing
         #expect(try reopened.verify().retired == 4)
     }
 
+    /// A batch takes the oldest settled rows whatever their status, so the removed sequence
+    /// numbers stay in a few ranges: status by status, the retired "done" rows would leave every
+    /// "gone" one between them, a range each.
+    @Test func aBatchIsTheOldestOverEverySettledStatus() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("retention-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let schema = ReadModelSchema([ReadTable("things", columns: ["status", "updated_ms"], indexes: [["status", "updated_ms"]])])
+        let log = try EventLog(path: directory.appendingPathComponent("log.sqlite").path, service: "test", readModel: schema)
+        for index in 0..<8 {
+            try log.commit(LogBatch(
+                appends: [StreamAppend(stream: "thing-\(index)", expectedVersion: .noStream,
+                                       events: [NewEvent(type: "Made", data: [:], timeMs: Int64(1000 + index))])],
+                writes: [.put(table: "things", key: "\(index)", columns: ["status": .text(index % 2 == 0 ? "done" : "gone"),
+                                                                      "updated_ms": .int(Int64(1000 + index))], document: [:])]))
+        }
+        var retainer = Retainer(settings: RetentionSettings(window: RetentionWindow(milliseconds: 1)),
+                                rules: [RetentionRule(table: "things", settledStatuses: ["done", "gone"], streamPrefix: "thing-")])
+        retainer.maximumBatch = 4
+        let batch = try retainer.candidates(log, through: 2000)
+        #expect(batch.map(\.stream) == ["thing-0", "thing-1", "thing-2", "thing-3"])
+        var retirement = Retirement()
+        retirement.streams = batch.map(\.stream)
+        retirement.writes = batch.map { .delete(table: $0.table, key: $0.key) }
+        try log.retire(retirement, removing: log.events(of: retirement), now: 3000)
+        #expect(log.retired?.ranges == [1...4])
+    }
+
     /// A forged deletion is a gap; a live event inside a retired range is reported too.
     @Test func verifyTellsRetiredFromMissing() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("retention-\(UUID().uuidString.prefix(8))")
