@@ -38,10 +38,12 @@ extension EventLog {
     public static let retiredStream = "$retired"
 
     /// The events a retirement removes, in log order: to archive them (and count them) first.
-    /// The last `HistoryRetired` event, which the next one replaces, is among them.
-    public func events(of retirement: Retirement) throws(EventLogError) -> [Event] {
+    /// The last `HistoryRetired` event, which the next one replaces, is among them when
+    /// `withSummary` (an archive needs it, to cover every sequence number; a count does not,
+    /// and it is the largest event there).
+    public func events(of retirement: Retirement, withSummary: Bool = true) throws(EventLogError) -> [Event] {
         let service = self.service
-        let previous = retiredSeq
+        let previous = withSummary ? retiredSeq : nil
         return try read { db in
             var rows = try Self.selection(retirement, in: db)
             if let previous, let row = try Row.fetchOne(db, sql: "SELECT * FROM events WHERE seq = ?", arguments: [previous]) {
@@ -55,9 +57,10 @@ extension EventLog {
     /// Removes what `retirement` names, in one transaction with its read-side writes, and
     /// appends the new, cumulative `HistoryRetired` event (retiring the one before it).
     ///
-    /// - Parameter events: what ``events(of:)`` returned for it (the host reads them first, to
-    ///   archive them and count what they counted; they are not read twice). The log's owner is
-    ///   its only writer, so nothing joins them in between; should one be gone, nothing is removed.
+    /// - Parameter events: what ``events(of:withSummary:)`` returned for it (the host reads them
+    ///   first, to archive them and count what they counted; they are not read twice), with or
+    ///   without the previous summary: it goes either way. The log's owner is its only writer, so
+    ///   nothing joins them in between; should one be gone, nothing is removed.
     /// - Returns: the `HistoryRetired` event appended.
     @discardableResult
     public func retire(_ retirement: Retirement, removing events: [Event], now: Int64) throws(EventLogError) -> Event {
@@ -66,7 +69,8 @@ extension EventLog {
         let service = self.service
         let known = knownVersions
         let statements = readStatements
-        let seqs = events.map(\.seq)
+        var seqs = events.map(\.seq)
+        if let previous = retiredSeq, !events.contains(where: { $0.seq == previous }) { seqs.append(previous) }
         let removed = events.filter { $0.stream != Self.retiredStream }
         let removedStreams = Set(removed.map(\.stream))
         do {

@@ -202,7 +202,7 @@ public final class MonitorHost {
         retirement.writes = candidates.map { .delete(table: $0.table, key: $0.key) }
         retirement.olderEvents = [("alerts", through)]
         retirement.throughMs = through
-        let events = try log.events(of: retirement)
+        let events = try log.events(of: retirement, withSummary: archive != nil)
         guard events.contains(where: { $0.stream != EventLog.retiredStream }) || !candidates.isEmpty else {
             retainer.ran(retired: 0, moreCommands: false, started: started, now: monotonicMs())
             return

@@ -11,22 +11,17 @@ import ServiceModel
 /// that settles sagas faster than one batch per iteration removes them); an idle one waits a
 /// second.
 ///
-/// A batch's size adapts to how long the last one took: it shrinks towards
-/// ``targetBatchMs`` when a batch ran longer (the monitor's copies of a saga are many more
-/// events than a service's aggregate), and grows back, up to ``maximumBatch``, when full
-/// batches run in under half of it. So one batch holds the reactor for about the target,
-/// and what waits behind it (a query, a reply) waits no longer.
+/// A batch is at most ``batchLimit`` aggregates: small enough that what waits behind it (a
+/// query, a reply) waits tens of milliseconds, large enough that its fixed costs (the
+/// candidates' queries, the `HistoryRetired` summary) stay small beside the removal. (A size
+/// adapted to each batch's wall time was tried: on a saturated machine preemption inflates
+/// the times, the batches shrink to a few aggregates, their fixed costs take over and the
+/// throughput halves.) How long batches take is reported in `sys.Ping`.
 package struct Retainer {
     package let settings: RetentionSettings
     private let rules: [RetentionRule]
     /// Most aggregates a batch retires.
-    package var maximumBatch = 250 { didSet { batchLimit = min(batchLimit, maximumBatch) } }
-    /// Aggregates the next batch retires at most (adapted between ``minimumBatch`` and ``maximumBatch``).
-    package private(set) var batchLimit = 250
-    /// Fewest aggregates a batch retires, however slow the last one was.
-    package static let minimumBatch = 10
-    /// How long one batch should hold the reactor (ms).
-    package static let targetBatchMs: Int64 = 15
+    package var batchLimit = 100
     /// How long a host may spend on retirement batches in one reactor iteration (ms).
     package static let iterationBudgetMs: Int64 = 50
     private var nextRun: Int64 = 0
@@ -76,22 +71,15 @@ package struct Retainer {
     }
 
     /// Notes a batch that began at `started` and retired `count` aggregates (and whether
-    /// command records were left over) at `now` (monotonic ms), paces the next and sizes it.
+    /// command records were left over) at `now` (monotonic ms), and paces the next.
     package mutating func ran(retired count: Int, moreCommands: Bool, started: Int64, now: Int64) {
-        let full = count >= batchLimit
         batches += 1
         retiredStreams += count
         if count > 0 || moreCommands {
-            let took = max(0, now - started)
-            lastBatchMs = took
-            longestBatchMs = max(longestBatchMs, took)
-            if took > Self.targetBatchMs {
-                batchLimit = max(Self.minimumBatch, Int(Int64(batchLimit) * Self.targetBatchMs / took))
-            } else if full && took * 2 < Self.targetBatchMs {
-                batchLimit = min(maximumBatch, batchLimit * 2)
-            }
+            lastBatchMs = max(0, now - started)
+            longestBatchMs = max(longestBatchMs, lastBatchMs)
         }
-        nextRun = full || moreCommands ? now : now + 1000
+        nextRun = count >= batchLimit || moreCommands ? now : now + 1000
     }
 
     /// What `sys.Ping` says of retention: the window, the batches run, and what the log's

@@ -306,7 +306,7 @@ public final class ServiceHost<Core: ServiceCore> {
         retirement.writes = candidates.map { .delete(table: $0.table, key: $0.key) }
         retirement.commandsBeforeMs = through
         retirement.throughMs = through
-        let events = try log.events(of: retirement)
+        let events = try log.events(of: retirement, withSummary: archive != nil)
         // What the retired events counted: their fold's counter writes, from nothing.
         var fold = core.retirementFold
         var writes: [ReadWrite] = []

@@ -71,7 +71,7 @@ import Testing
         }
         var retainer = Retainer(settings: RetentionSettings(window: RetentionWindow(milliseconds: 1)),
                                 rules: [RetentionRule(table: "things", settledStatuses: ["done"], streamPrefix: "thing-")])
-        retainer.maximumBatch = 2
+        retainer.batchLimit = 2
         #expect(try retainer.candidates(log, through: 1000).isEmpty, "nothing is older than the window's start")
         let batch = try retainer.candidates(log, through: 1005)
         #expect(batch.map(\.stream) == ["thing-0", "thing-2"], "the oldest settled ones, a batch at most")
@@ -122,7 +122,7 @@ import Testing
         }
         var retainer = Retainer(settings: RetentionSettings(window: RetentionWindow(milliseconds: 1)),
                                 rules: [RetentionRule(table: "things", settledStatuses: ["done", "gone"], streamPrefix: "thing-")])
-        retainer.maximumBatch = 4
+        retainer.batchLimit = 4
         let batch = try retainer.candidates(log, through: 2000)
         #expect(batch.map(\.stream) == ["thing-0", "thing-1", "thing-2", "thing-3"])
         var retirement = Retirement()

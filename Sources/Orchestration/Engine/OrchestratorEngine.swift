@@ -180,7 +180,7 @@ package final class OrchestratorEngine {
         retirement.streams = candidates.map(\.stream)
         retirement.writes = candidates.map { .delete(table: $0.table, key: $0.key) }
         retirement.throughMs = through
-        let events = try log.events(of: retirement)
+        let events = try log.events(of: retirement, withSummary: archive != nil)
         var fold = book
         var writes: [ReadWrite] = []
         for event in events where event.stream != EventLog.retiredStream { writes += try fold.apply(event) }
