@@ -98,6 +98,9 @@ let package = Package(
         .executableTarget(name: "inventory-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(name: "payment-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(name: "shipping-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
+        // A fifth service the system tests name only in a topology file (built from ServiceKit alone).
+        .executableTarget(name: "loyalty-service", dependencies: ["ServiceKit", "ServiceModel", "SagaWire", argumentParser],
+                          path: "Tests/Fixtures/loyalty-service"),
         .executableTarget(name: "saga-orchestrator", dependencies: ["Orchestration", "ServiceKit", "SagaWire", argumentParser]),
         // The embedded orchestrator, simulated participants and the seeded simulation (the
         // test kit of the orchestrator engine, as NIOEmbedded is swift-nio's).
@@ -124,7 +127,7 @@ let package = Package(
             "SagaClient", "SagaHarness", "SagaWire", "TestSupport", "ServiceKit", "ZeroMQ", "Domain", "LogCheck", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ServiceKitTests", dependencies: [
-            "ServiceKit", "SagaWire", "EventLog", "ServiceModel", .product(name: "Logging", package: "swift-log"),
+            "ServiceKit", "SagaWire", "EventLog", "ServiceModel", .product(name: "Logging", package: "swift-log"), argumentParser,
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "MonitorTests", dependencies: ["Monitor", "SagaWire"]),

@@ -25,9 +25,6 @@ SUBNET = "10.231.0"
 NET = f"{PREFIX}-net"
 BRIDGE = f"{PREFIX}br"
 CLIENT = "client"
-# Which sagactl process name each executable answers to, for the client's environment.
-ROLES = {"order-service": "order", "inventory-service": "inventory", "payment-service": "payment",
-         "shipping-service": "shipping", "saga-orchestrator": "saga", "saga-monitor": "monitor"}
 
 
 def run(*args, check=True, quiet=False, env=None):
@@ -91,17 +88,25 @@ def binary(name):
     return path if os.path.exists(path) else shutil.which(name) or name
 
 
+def roles():
+    """Which process of the topology each executable runs, for the client's environment:
+    from `sagactl topology` (the built-in one, or ZSAGA_TOPOLOGY's), not a copy kept here."""
+    table = run(binary("sagactl"), "topology").stdout
+    return {fields[2]: fields[0] for fields in (line.split("\t") for line in table.splitlines()) if len(fields) == 5}
+
+
 def client_env(services):
     env = {}
+    names = roles()
     for name, spec in services.items():
-        role = ROLES.get(spec["command"][0])
+        role = names.get(spec["command"][0])
         if not role:
             continue
         for kind in ("ROUTER", "PUB"):
             bound = spec["env"].get(f"ZSAGA_{kind}", "")
             port = bound.rsplit(":", 1)[-1]
             if port.isdigit():
-                env[f"ZSAGA_{role.upper()}_{kind}"] = f"tcp://{name}:{port}"
+                env[f"ZSAGA_{role.upper().replace('-', '_')}_{kind}"] = f"tcp://{name}:{port}"
         if role == "saga":
             env["ZSAGA_ORCHESTRATOR"] = env.get("ZSAGA_SAGA_ROUTER", "")
     return env

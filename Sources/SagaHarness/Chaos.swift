@@ -172,7 +172,7 @@ public final class ChaosRun {
         // A clean shutdown after all that.
         for (name, exit) in cluster.stopAll().sorted(by: { $0.key < $1.key }) where !exit.isClean {
             report.violations.append(Violation(sagaID: nil, check: "clean_shutdown",
-                                               detail: "\(ManagedCluster.executable(name)) \(exit) after SIGTERM; see \(cluster.logPath(name))"))
+                                               detail: "\(cluster.executable(name)) \(exit) after SIGTERM; see \(cluster.logPath(name))"))
         }
         report.durationSeconds = Date().timeIntervalSince(started)
         return report
@@ -300,11 +300,11 @@ public final class ChaosRun {
                 report.crashes += 1
             } else {
                 report.violations.append(Violation(sagaID: nil, check: "unexpected_exit", detail:
-                    "\(ManagedCluster.executable(death.name)) \(death.exit) without an injected crash; see \(cluster.logPath(death.name))"))
+                    "\(cluster.executable(death.name)) \(death.exit) without an injected crash; see \(cluster.logPath(death.name))"))
             }
             if case .killedAfterTimeout = death.exit {
                 report.violations.append(Violation(sagaID: nil, check: "crash_exit", detail:
-                    "\(ManagedCluster.executable(death.name)) announced a crash at \(death.crashPoint ?? "?") but was still running "
+                    "\(cluster.executable(death.name)) announced a crash at \(death.crashPoint ?? "?") but was still running "
                     + "\(Int(cluster.crashDeadline)) s later; it was killed"))
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import SagaClient
+import SagaWire
 import ServiceKit
 
 /// Why the supervisor could not do what it was asked.
@@ -8,13 +9,24 @@ public struct SupervisorError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
-/// The five ZSaga processes of one cluster, started, signalled and restarted by PID.
+/// The processes of one cluster (those of a ``Topology``), started, signalled and restarted by PID.
 ///
 /// Used by `sagactl chaos` (which kills, pauses and restarts them) and by the system tests.
-/// Every process gets free loopback ports, its data directory and a log file under `directory`.
+/// Every process gets free loopback ports, its data directory and a log file under `directory`;
+/// the topology with those ports is written to `topology.json` there, and every process and
+/// client of the cluster reads it (`ZSAGA_TOPOLOGY`).
 public final class ManagedCluster {
-    /// The processes, in start order.
-    public static let names = ["order", "inventory", "payment", "shipping", "saga"]
+    /// The built-in topology's processes in start order: the services, then the orchestrator.
+    public static let names = startOrder(Topology.builtIn)
+
+    private static func startOrder(_ topology: Topology) -> [String] { topology.services.map(\.name) + [topology.orchestrator.name] }
+
+    /// This cluster's processes, on its ports.
+    public let topology: Topology
+    /// Its processes but the monitor, in start order: the services, then the orchestrator.
+    public let names: [String]
+    /// The topology file every process reads.
+    public var topologyPath: String { directory.appendingPathComponent("topology.json").path }
 
     /// Whether the cluster includes the monitor (started last, after the processes it follows).
     public var withMonitor = false
@@ -26,15 +38,29 @@ public final class ManagedCluster {
     /// When set, the cluster runs secured with CURVE keys written here (`keys/` under the directory).
     public private(set) var keysDirectory: String?
 
+    /// When set, the cluster runs secured with the keys every process (and the client) derives
+    /// from this secret: no key files (`ZSAGA_CLUSTER_SECRET`, docs/SECURITY.md).
+    public private(set) var clusterSecret: String?
+
+    /// Runs the cluster secured with keys derived from `secret` (at least 16 bytes).
+    public func secure(secret: String) { clusterSecret = secret }
+
+    /// The client's CURVE keys when the cluster is secured.
+    public func clientKeys() throws -> CurveKeys? {
+        if let keysDirectory { return try CurveKeys.load(directory: keysDirectory, name: CurveKeys.clientName) }
+        if let clusterSecret { return try CurveKeys.derived(secret: clusterSecret, name: CurveKeys.clientName, topology: topology) }
+        return nil
+    }
+
     /// Writes CURVE keys for every process and the client, and runs the cluster secured.
     public func secure() throws {
         let directory = self.directory.appendingPathComponent("keys").path
-        try CurveKeys.generateCluster(in: directory, secret: nil)
+        try CurveKeys.generateCluster(in: directory, secret: nil, topology: topology)
         keysDirectory = directory
     }
 
     /// The processes this cluster runs.
-    public var processNames: [String] { Self.names + (withMonitor ? ["monitor"] : []) }
+    public var processNames: [String] { names + (withMonitor ? topology.monitor.map { [$0.name] } ?? [] : []) }
 
     /// Where data and logs go.
     public let directory: URL
@@ -67,26 +93,36 @@ public final class ManagedCluster {
     /// The `ipc://` endpoints' directory (short: socket paths are limited to about 100 bytes).
     public var socketDirectory: String {
         let preferred = directory.appendingPathComponent("sock").path
-        return preferred.utf8.count < 80 ? preferred : "/tmp/zsaga-sock-\(ports["saga"]!.router)"
+        return preferred.utf8.count < 80 ? preferred : "/tmp/zsaga-sock-\(ports[topology.orchestrator.name]!.router)"
     }
 
     func ipc(_ name: String, _ kind: String) -> String { "ipc://\(socketDirectory)/\(name)-\(kind)" }
     /// Processes stopped on purpose (SIGTERM); the rest are restarted by ``restartDead()``.
     private var stopped: Set<String> = []
 
+    /// - Parameter topology: the processes to run (their ports are replaced by free ones).
     public init(directory: URL, binDirectory: URL, extraArguments: [String: [String]] = [:],
-                environment: [String: String] = [:]) throws {
+                environment: [String: String] = [:], topology: Topology = .builtIn) throws {
         self.directory = directory
         self.binDirectory = binDirectory
         self.extraArguments = extraArguments
         self.environment = environment
-        let all = Self.names + ["monitor"]
-        let free = try FreePorts.take(all.count * 2 + 1)
+        let free = try FreePorts.take(topology.processes.count * 2 + 1)
         var ports: [String: (router: Int, pub: Int)] = [:]
-        for (index, name) in all.enumerated() { ports[name] = (free[2 * index], free[2 * index + 1]) }
+        var processes: [ProcessSpec] = []
+        for (index, process) in topology.processes.enumerated() {
+            ports[process.name] = (free[2 * index], free[2 * index + 1])
+            processes.append(ProcessSpec(name: process.name, role: process.role, executable: process.executable, ports: ports[process.name]!))
+        }
         self.ports = ports
-        httpPort = free[all.count * 2]
+        self.topology = try Topology(processes: processes)
+        names = Self.startOrder(topology)
+        httpPort = free[topology.processes.count * 2]
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: directory.appendingPathComponent("topology.json").path,
+                                             contents: Data(JSONWriter.encode(self.topology.json))) else {
+            throw SupervisorError("cannot write the topology file in \(directory.path)")
+        }
     }
 
     /// The directory holding this build's executables (next to the running one), or `$ZSAGA_BIN_DIR`.
@@ -103,20 +139,16 @@ public final class ManagedCluster {
 
     /// Client endpoints of this cluster.
     public var endpoints: ClusterEndpoints {
-        let all = Self.names + ["monitor"]
-        return ClusterEndpoints(routers: Dictionary(uniqueKeysWithValues: all.map { ($0, router($0)) }),
-                                pubs: Dictionary(uniqueKeysWithValues: all.map { ($0, pub($0)) }))
+        ClusterEndpoints(routers: Dictionary(uniqueKeysWithValues: topology.names.map { ($0, router($0)) }),
+                         pubs: Dictionary(uniqueKeysWithValues: topology.names.map { ($0, pub($0)) }), names: topology.names)
     }
 
-    /// The environment that points clients (and the orchestrator) at this cluster, with its
-    /// keys directory when secured.
+    /// The environment that points clients (and the orchestrator) at this cluster: its
+    /// topology file, and its keys directory when secured.
     public var clientEnvironment: [String: String] {
-        var env: [String: String] = ["ZSAGA_ORCHESTRATOR": router("saga")]
+        var env: [String: String] = [Topology.variable: topologyPath, "ZSAGA_ORCHESTRATOR": router(topology.orchestrator.name)]
         if let keysDirectory { env["ZSAGA_KEYS"] = keysDirectory }
-        for name in Self.names + ["monitor"] {
-            env["ZSAGA_\(name.uppercased())_ROUTER"] = router(name)
-            env["ZSAGA_\(name.uppercased())_PUB"] = pub(name)
-        }
+        if let clusterSecret { env["ZSAGA_CLUSTER_SECRET"] = clusterSecret }
         return env
     }
 
@@ -127,22 +159,16 @@ public final class ManagedCluster {
         if allowFaults { env["ZSAGA_ALLOW_FAULTS"] = "1" }
         if verifySnapshots { env["ZSAGA_VERIFY_SNAPSHOTS"] = "1" }
         if transport == .ipc {
-            for name in Self.names {
-                env["ZSAGA_\(name.uppercased())_ROUTER"] = ipc(name, "router")
-                env["ZSAGA_\(name.uppercased())_PUB"] = ipc(name, "pub")
+            for process in topology.processes where process.role != .monitor {
+                env[process.routerVariable] = ipc(process.name, "router")
+                env[process.pubVariable] = ipc(process.name, "pub")
             }
         }
         return env
     }
 
     /// The executable of a process.
-    public static func executable(_ name: String) -> String {
-        switch name {
-        case "saga": return "saga-orchestrator"
-        case "monitor": return "saga-monitor"
-        default: return "\(name)-service"
-        }
-    }
+    public func executable(_ name: String) -> String { topology.process(name)?.executable ?? name }
 
     /// The log file of a process.
     public func logPath(_ name: String) -> String { directory.appendingPathComponent("\(name).log").path }
@@ -151,9 +177,9 @@ public final class ManagedCluster {
     public func start(_ name: String) throws {
         // A second process under the same name would orphan the first: nothing could stop it.
         if let running = processes[name], running.isRunning {
-            throw SupervisorError("\(Self.executable(name)) is already running (pid \(running.pid)); stop or kill it first")
+            throw SupervisorError("\(executable(name)) is already running (pid \(running.pid)); stop or kill it first")
         }
-        let path = binDirectory.appendingPathComponent(Self.executable(name)).path
+        let path = binDirectory.appendingPathComponent(executable(name)).path
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw SupervisorError("executable \(path) not found; build first (swift build) or set ZSAGA_BIN_DIR")
         }
@@ -161,7 +187,7 @@ public final class ManagedCluster {
         let bindPub = transport == .ipc ? "\(pub(name)),\(ipc(name, "pub"))" : pub(name)
         var arguments = ["--router", bindRouter, "--pub", bindPub,
                          "--data-dir", directory.appendingPathComponent("data/\(name)").path] + (extraArguments[name] ?? [])
-        if name == "monitor", !(extraArguments[name] ?? []).contains("--http") {
+        if topology.process(name)?.role == .monitor, !(extraArguments[name] ?? []).contains("--http") {
             // Each cluster's dashboard on a port of its own, so clusters side by side never collide.
             arguments += ["--http", "127.0.0.1:\(httpPort)"]
         }
@@ -186,8 +212,7 @@ public final class ManagedCluster {
 
     /// Waits until every process answers a ping.
     public func waitUntilUp(timeout: Double = 30) throws {
-        let keys = try keysDirectory.map { try CurveKeys.load(directory: $0, name: "client") }
-        let client = try ClusterClient(timeoutMs: 300, keys: keys, serverNames: endpoints.serverNames)
+        let client = try ClusterClient(timeoutMs: 300, keys: try clientKeys(), serverNames: endpoints.serverNames)
         let deadline = Date().addingTimeInterval(timeout)
         var waiting = Set(processNames)
         while !waiting.isEmpty {
@@ -195,7 +220,7 @@ public final class ManagedCluster {
                 if (try? client.query(router(name), "sys.Ping")) != nil { waiting.remove(name) }
                 if let process = processes[name], !process.isRunning {
                     let tail = ((try? String(contentsOfFile: logPath(name), encoding: .utf8)) ?? "").split(separator: "\n").suffix(3)
-                    throw SupervisorError("\(Self.executable(name)) \(process.exit!) during start; see \(logPath(name)), which ends: "
+                    throw SupervisorError("\(executable(name)) \(process.exit!) during start; see \(logPath(name)), which ends: "
                                           + tail.joined(separator: " | "))
                 }
             }

@@ -92,8 +92,8 @@ public struct CurveKeys: Sendable {
         }
     }
 
-    /// The processes and the client of a cluster, each with a key pair.
-    public static let clusterNames = ["saga", "order", "inventory", "payment", "shipping", "monitor", "client"]
+    /// The name of the clients' key pair (sagactl, the dashboard's gateway, tests).
+    public static let clientName = "client"
 
     /// Writes the keys of a whole cluster into `directory`: a pair for every process and for
     /// `client`, every public key on the allow-list (processes are clients of each other).
@@ -101,11 +101,11 @@ public struct CurveKeys: Sendable {
     /// With a `secret`, each secret key is derived from it (HMAC-SHA256 of the name), so every
     /// machine that knows the cluster secret writes the same keys: containers derive them at
     /// start and no key file has to be shipped. Without one, the keys are random.
-    public static func generateCluster(in directory: String, secret: String?) throws {
+    public static func generateCluster(in directory: String, secret: String?, topology: Topology = .builtIn) throws {
         if let secret, secret.utf8.count < 16 {
             throw HostError.configuration("the cluster secret must be at least 16 bytes (e.g. `openssl rand -hex 32`)")
         }
-        for name in clusterNames {
+        for name in topology.keyNames {
             if let secret {
                 try write(try derivedPair(secret: secret, name: name), name: name, in: directory, authorize: true)
             } else {
@@ -124,12 +124,12 @@ public struct CurveKeys: Sendable {
 
     /// The keys of `name` in a cluster whose keys all derive from `secret` (no files): every
     /// process's public key is known and every cluster key is on the allow-list.
-    public static func derived(secret: String, name: String) throws -> CurveKeys {
+    public static func derived(secret: String, name: String, topology: Topology = .builtIn) throws -> CurveKeys {
         guard secret.utf8.count >= 16 else {
             throw HostError.configuration("the cluster secret must be at least 16 bytes (e.g. `openssl rand -hex 32`)")
         }
         var servers: [String: String] = [:], authorized: [String: String] = [:]
-        for peer in clusterNames {
+        for peer in topology.keyNames {
             let pair = try derivedPair(secret: secret, name: peer)
             servers[peer] = pair.publicKey
             authorized[pair.publicKey] = peer
@@ -141,11 +141,13 @@ public struct CurveKeys: Sendable {
     /// The keys of `name` from the environment: a keys directory (`explicitDirectory`, else
     /// `ZSAGA_KEYS`), else keys derived from `ZSAGA_CLUSTER_SECRET` (or the file named by
     /// `ZSAGA_CLUSTER_SECRET_FILE`, e.g. a Docker secret), else `nil` (not secured).
-    public static func fromEnvironment(name: String, explicitDirectory: String? = nil, wait: Double = 0) throws -> CurveKeys? {
+    /// A derived cluster's peers are the processes of `topology`.
+    public static func fromEnvironment(name: String, explicitDirectory: String? = nil, wait: Double = 0,
+                                       topology: Topology = .builtIn) throws -> CurveKeys? {
         if let directory = explicitDirectory ?? environment("ZSAGA_KEYS") {
             return try load(directory: directory, name: name, wait: wait)
         }
-        if let secret = try clusterSecret() { return try derived(secret: secret, name: name) }
+        if let secret = try clusterSecret() { return try derived(secret: secret, name: name, topology: topology) }
         return nil
     }
 

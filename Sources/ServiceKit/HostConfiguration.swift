@@ -26,6 +26,8 @@ public struct HostConfiguration: Sendable, BoundSocketsConfiguration {
     public var retention: RetentionSettings
     /// Whether recovery first verifies the snapshots and read side against the whole log.
     public var verifySnapshots = false
+    /// The cluster's processes (the orchestrator's services, the monitor's sources).
+    public var topology = Topology.builtIn
 
     public init(routerEndpoint: String, pubEndpoint: String, dataDirectory: String, snapshotEvery: Int = 10_000,
                 heartbeatMs: Int = 1000, maxBatch: Int = 512, faults: FaultSpec = FaultSpec(), keys: CurveKeys? = nil,

@@ -77,6 +77,9 @@ public struct ServiceOptions: ParsableArguments {
     @Option(name: .customLong("archive-dir"), help: "Archive retired events here (gzip JSON lines) before deleting them. Env: ZSAGA_ARCHIVE_DIR.")
     public var archiveDirectory: String?
 
+    @Option(name: .customLong("topology"), help: "A topology file: the cluster's processes, their endpoints and executables (docs/TOPOLOGY.md). Env: ZSAGA_TOPOLOGY. Default: the built-in orchestrator, four services and monitor.")
+    public var topologyFile: String?
+
     public init() {}
 
     /// Whether runtime fault injection is allowed.
@@ -100,24 +103,41 @@ public struct ServiceOptions: ParsableArguments {
         do { return try FaultSpec.parse(text) } catch { throw ValidationError("--fault: \(error.message)") }
     }
 
-    /// The host configuration for `service`, with flags, then environment, then defaults.
+    /// The cluster's topology: the file `--topology` (or `ZSAGA_TOPOLOGY`) names, else the built-in one.
+    public func topology() throws -> Topology {
+        do { return try Topology.load(file: topologyFile) } catch { throw ValidationError("\(error)") }
+    }
+
+    /// The host configuration for `service`, with flags, then environment, then defaults (its
+    /// endpoints in the topology).
     public func configuration(service: String) throws -> HostConfiguration {
         let snapshotEvery = try setting(snapshotEvery, env: "ZSAGA_SNAPSHOT_EVERY", must: "a non-negative integer", where: { $0 >= 0 }) ?? 10_000
+        let topology = try topology()
+        let own = topology.process(service)
+        func endpoint(_ flag: String?, _ variable: String, _ kind: String, _ fallback: String?) throws -> String {
+            guard let value = try setting(flag, env: variable) ?? fallback else {
+                throw ValidationError("\(service) is not in the topology (\(topology.names.joined(separator: ", "))): give its \(kind) "
+                                      + "endpoint with --\(kind) or \(variable), or add it to a topology file (--topology, docs/TOPOLOGY.md)")
+            }
+            return value
+        }
         var configuration = HostConfiguration(
-            routerEndpoint: try setting(router, env: "ZSAGA_ROUTER") ?? DefaultEndpoints.router(service),
-            pubEndpoint: try setting(pub, env: "ZSAGA_PUB") ?? DefaultEndpoints.pub(service),
+            routerEndpoint: try endpoint(router, "ZSAGA_ROUTER", "router", own?.router),
+            pubEndpoint: try endpoint(pub, "ZSAGA_PUB", "pub", own?.pub),
             dataDirectory: try setting(dataDirectory, env: "ZSAGA_DATA_DIR") ?? "data/\(service)",
-            snapshotEvery: snapshotEvery, faults: try faultSpec(), keys: try curveKeys(service: service),
+            snapshotEvery: snapshotEvery, faults: try faultSpec(), keys: try curveKeys(service: service, topology: topology),
             allowFaults: faultsAllowed, clientRate: try clientRateLimit(), retention: try retentionSettings())
         configuration.verifySnapshots = snapshotsVerified
+        configuration.topology = topology
         return configuration
     }
 
     /// The process's CURVE keys: from the directory `--keys` (or `ZSAGA_KEYS`) names, waiting up
     /// to a minute for its key file; else derived from `ZSAGA_CLUSTER_SECRET` (or
-    /// `ZSAGA_CLUSTER_SECRET_FILE`); else `nil`, and the process runs unsecured.
-    public func curveKeys(service: String) throws -> CurveKeys? {
-        try CurveKeys.fromEnvironment(name: service, explicitDirectory: keys, wait: 60)
+    /// `ZSAGA_CLUSTER_SECRET_FILE`) for every process of `topology`; else `nil`, and the
+    /// process runs unsecured.
+    public func curveKeys(service: String, topology: Topology) throws -> CurveKeys? {
+        try CurveKeys.fromEnvironment(name: service, explicitDirectory: keys, wait: 60, topology: topology)
     }
 
     /// The log format from the flag, the environment, or logfmt.

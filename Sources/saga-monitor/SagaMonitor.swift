@@ -14,17 +14,13 @@ struct SagaMonitor: AsyncParsableCommand {
         commandName: "saga-monitor",
         abstract: "Follows every ZSaga process's events: joined order views, timelines, windowed analytics and alerts.",
         discussion: """
-            Sources: ZSAGA_SAGA_ROUTER/ZSAGA_SAGA_PUB (or --orchestrator-router/--orchestrator-pub) and \
-            ZSAGA_<SERVICE>_ROUTER/ZSAGA_<SERVICE>_PUB for order, inventory, payment and shipping; \
-            loopback defaults otherwise.
+            It follows the orchestrator and every service of the topology (--topology, ZSAGA_TOPOLOGY; \
+            docs/TOPOLOGY.md). Each endpoint can be overridden with --service NAME=ROUTER,PUB, ZSAGA_SERVICES \
+            or ZSAGA_<NAME>_ROUTER and ZSAGA_<NAME>_PUB.
             """)
 
     @OptionGroup var options: ServiceOptions
-
-    @Option(name: .customLong("orchestrator-router"), help: "The orchestrator's ROUTER. Env: ZSAGA_SAGA_ROUTER.")
-    var orchestratorRouter: String?
-    @Option(name: .customLong("orchestrator-pub"), help: "The orchestrator's PUB. Env: ZSAGA_SAGA_PUB.")
-    var orchestratorPub: String?
+    @OptionGroup var peers: PeerOptions
 
     @Option(help: "A JSON file of more patterns (docs/MONITOR.md). Env: ZSAGA_PATTERNS.")
     var patterns: String?
@@ -34,12 +30,8 @@ struct SagaMonitor: AsyncParsableCommand {
 
     func run() async throws {
         let host = try options.configuration(service: "monitor")
-        let orchestrator = DefaultEndpoints.resolve("saga", router: orchestratorRouter, pub: orchestratorPub)
-        var sources = [StreamSubscriber.Source(name: "saga", router: orchestrator.router, pub: orchestrator.pub)]
-        for service in DefaultEndpoints.services {
-            let endpoints = DefaultEndpoints.resolve(service)
-            sources.append(StreamSubscriber.Source(name: service, router: endpoints.router, pub: endpoints.pub))
-        }
+        let topology = try peers.resolve(host.topology)
+        let sources = topology.sources.map { StreamSubscriber.Source(name: $0.name, router: $0.router, pub: $0.pub) }
         var loaded = PatternDefinition.builtIns
         if let path = try setting(patterns, env: "ZSAGA_PATTERNS") {
             guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read the patterns file \(path)") }

@@ -11,24 +11,13 @@ struct SagaOrchestrator: AsyncParsableCommand {
         commandName: "saga-orchestrator",
         abstract: "ZSaga's orchestrator: runs sagas step by step across the services and compensates failures.",
         discussion: """
-            Service endpoints: --<service>-router and --<service>-pub for order, inventory, payment and \
-            shipping (env ZSAGA_<SERVICE>_ROUTER, ZSAGA_<SERVICE>_PUB), or --service NAME=ROUTER,PUB for \
-            services of other saga types.
+            The services come from the topology (--topology, ZSAGA_TOPOLOGY; docs/TOPOLOGY.md): the built-in \
+            order, inventory, payment and shipping, and any others it names. Each endpoint can be overridden \
+            with --service NAME=ROUTER,PUB, ZSAGA_SERVICES or ZSAGA_<NAME>_ROUTER and ZSAGA_<NAME>_PUB.
             """)
 
     @OptionGroup var options: ServiceOptions
-
-    @Option(name: .customLong("order-router"), help: "order-service's ROUTER. Env: ZSAGA_ORDER_ROUTER.") var orderRouter: String?
-    @Option(name: .customLong("order-pub"), help: "order-service's PUB. Env: ZSAGA_ORDER_PUB.") var orderPub: String?
-    @Option(name: .customLong("inventory-router"), help: "inventory-service's ROUTER. Env: ZSAGA_INVENTORY_ROUTER.") var inventoryRouter: String?
-    @Option(name: .customLong("inventory-pub"), help: "inventory-service's PUB. Env: ZSAGA_INVENTORY_PUB.") var inventoryPub: String?
-    @Option(name: .customLong("payment-router"), help: "payment-service's ROUTER. Env: ZSAGA_PAYMENT_ROUTER.") var paymentRouter: String?
-    @Option(name: .customLong("payment-pub"), help: "payment-service's PUB. Env: ZSAGA_PAYMENT_PUB.") var paymentPub: String?
-    @Option(name: .customLong("shipping-router"), help: "shipping-service's ROUTER. Env: ZSAGA_SHIPPING_ROUTER.") var shippingRouter: String?
-    @Option(name: .customLong("shipping-pub"), help: "shipping-service's PUB. Env: ZSAGA_SHIPPING_PUB.") var shippingPub: String?
-
-    @Option(name: .customLong("service"), help: "Another service as NAME=ROUTER,PUB (repeatable).")
-    var extraServices: [String] = []
+    @OptionGroup var peers: PeerOptions
 
     @Option(help: "A JSON file of more saga types (see docs/SAGAS.md). Env: ZSAGA_DEFINITIONS.")
     var definitions: String?
@@ -41,23 +30,8 @@ struct SagaOrchestrator: AsyncParsableCommand {
 
     func run() async throws {
         let host = try options.configuration(service: "saga")
-        var services: [String: (router: String, pub: String)] = [:]
-        let flags: [String: (String?, String?)] = [
-            "order": (orderRouter, orderPub), "inventory": (inventoryRouter, inventoryPub),
-            "payment": (paymentRouter, paymentPub), "shipping": (shippingRouter, shippingPub),
-        ]
-        for service in DefaultEndpoints.services {
-            let (router, pub) = flags[service]!
-            services[service] = DefaultEndpoints.resolve(service, router: router, pub: pub)
-        }
-        for spec in extraServices {
-            let parts = spec.split(separator: "=", maxSplits: 1)
-            let endpoints = parts.count == 2 ? parts[1].split(separator: ",") : []
-            guard parts.count == 2, endpoints.count == 2 else {
-                throw ValidationError("--service must be NAME=ROUTER,PUB, got \(spec)")
-            }
-            services[String(parts[0])] = (String(endpoints[0]), String(endpoints[1]))
-        }
+        let topology = try peers.resolve(host.topology)
+        let services = Dictionary(uniqueKeysWithValues: topology.services.map { ($0.name, (router: $0.router, pub: $0.pub)) })
         var sagaTypes: [SagaDefinition] = [.order]
         if let path = try setting(definitions, env: "ZSAGA_DEFINITIONS") {
             guard let data = FileManager.default.contents(atPath: path) else {

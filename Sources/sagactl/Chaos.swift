@@ -48,14 +48,12 @@ struct Fault: ParsableCommand {
         discussion: "SPEC is as for --fault (docs/FAULTS.md), or `clear`.")
 
     @OptionGroup var cluster: ClusterOptions
-    @Argument(help: "saga, order, inventory, payment or shipping.") var process: String
+    @Argument(help: "A process of the topology.") var process: String
     @Argument(help: "The fault spec, or clear.") var spec: String
 
     func run() throws {
         try reporting {
-            guard let endpoint = cluster.endpoints.routers[process] else {
-                throw fail("unknown process \(process); use saga, order, inventory, payment or shipping")
-            }
+            let endpoint = try cluster.router(process)
             let reply = try cluster.client().command(endpoint, "sys.SetFault", ["spec": .string(spec == "clear" ? "" : spec)])
             print("\(process): faults \(reply.body["spec"]?.stringValue.map { $0.isEmpty ? "cleared" : $0 } ?? "?")")
         }

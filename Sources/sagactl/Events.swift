@@ -8,17 +8,15 @@ struct Events: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print a process's events from its log, one JSON line each.")
 
     @OptionGroup var cluster: ClusterOptions
-    @Argument(help: "saga, order, inventory, payment or shipping.") var process: String
+    @Argument(help: "A process of the topology: saga, order, inventory, payment, shipping, monitor, or one it adds.") var process: String
     @Option(help: "First sequence number.") var from: Int64 = 1
     @Option(help: "Most events to print (without --follow).") var limit: Int?
     @Flag(help: "Keep printing new events as they are committed.") var follow = false
 
     func run() throws {
         try reporting {
-            let endpoints = cluster.endpoints
-            guard let router = endpoints.routers[process], let pub = endpoints.pubs[process] else {
-                throw fail("unknown process \(process); use saga, order, inventory, payment or shipping")
-            }
+            let router = try cluster.router(process)
+            guard let pub = try cluster.endpoints.pubs[process] else { throw fail("\(process) has no PUB endpoint") }
             let follower = try EventFollower(router: router, pub: pub, from: from, client: try cluster.client(), source: process,
                                              keys: try cluster.curveKeys())
             var printed = 0
@@ -38,15 +36,13 @@ struct QueryCommand: ParsableCommand {
         abstract: "Run any read-model query, e.g. `sagactl query order GetOrder order_id=o1`.")
 
     @OptionGroup var cluster: ClusterOptions
-    @Argument(help: "saga, order, inventory, payment or shipping.") var process: String
+    @Argument(help: "A process of the topology: saga, order, inventory, payment, shipping, monitor, or one it adds.") var process: String
     @Argument(help: "The query name, e.g. GetOrder (or a full type such as sys.Ping).") var name: String
     @Argument(help: "Arguments as KEY=VALUE; integers and true/false are typed.") var arguments: [String] = []
 
     func run() throws {
         try reporting {
-            guard let endpoint = cluster.endpoints.routers[process] else {
-                throw fail("unknown process \(process); use saga, order, inventory, payment or shipping")
-            }
+            let endpoint = try cluster.router(process)
             var body: [String: JSON] = [:]
             for argument in arguments {
                 let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)

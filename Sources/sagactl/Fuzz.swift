@@ -18,7 +18,7 @@ struct Fuzz: ParsableCommand {
     @Option(help: "Seconds of fuzzing.") var duration: Double = 30
     @Option(help: "Seed of every random choice.") var seed: UInt64 = 1
     @Option(help: "Messages per second over all processes; 0 sends as fast as they answer.") var rate: Double = 0
-    @Option(help: "Comma-separated processes to fuzz.") var targets: String = "saga,order,inventory,payment,shipping,monitor"
+    @Option(help: "Comma-separated processes to fuzz. Default: every process of the topology.") var targets: String?
     @Flag(help: "Print the report as one JSON object on the last line.") var json = false
 
     func validate() throws {
@@ -26,13 +26,9 @@ struct Fuzz: ParsableCommand {
     }
 
     func run() throws {
-        let endpoints = cluster.endpoints
         var chosen: [String: String] = [:]
-        for name in targets.split(separator: ",").map(String.init) {
-            guard let endpoint = endpoints.routers[name] else {
-                throw fail("unknown process \(name); use saga, order, inventory, payment, shipping or monitor")
-            }
-            chosen[name] = endpoint
+        for name in (try targets ?? cluster.endpoints.names.joined(separator: ",")).split(separator: ",").map(String.init) {
+            chosen[name] = try cluster.router(name)
         }
         var options = Fuzzer.Options(targets: chosen, durationSeconds: duration, seed: seed)
         options.rate = rate

@@ -20,7 +20,7 @@ struct MonitorCommand: ParsableCommand {
     func run() throws {
         try reporting {
             let client = try cluster.client()
-            let endpoint = cluster.endpoints.monitor
+            let endpoint = try cluster.endpoints.monitor
             func need(_ name: String) throws -> String {
                 guard let argument else { throw fail("monitor \(what) needs \(name)") }
                 return argument
@@ -65,7 +65,7 @@ struct Alerts: ParsableCommand {
         try reporting {
             var body: [String: JSON] = ["limit": .int(Int64(min(max(limit, 1), 1000)))]
             if let name { body["name"] = .string(name) }
-            let answer = try cluster.client().query(cluster.endpoints.monitor, "monitor.Alerts", .object(body))
+            let answer = try cluster.client().query(try cluster.endpoints.monitor, "monitor.Alerts", .object(body))
             if json { print(Formatting.line(answer)); return }
             for alert in answer["alerts"]?.arrayValue ?? [] {
                 print("\(alert["name"]?.stringValue ?? "?")\t\(alert["group"]?.stringValue ?? "-")\t\(alert["time_ms"]?.intValue ?? 0)\t\(alert["data"]?.description ?? "")")

@@ -23,7 +23,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         try reporting {
-            let endpoint = cluster.endpoints.orchestrator
+            let endpoint = try cluster.endpoints.orchestrator
             _ = try cluster.client().query(endpoint, "sys.Ping")
             let runner = try LoadRunner(endpoint: endpoint, keys: try cluster.curveKeys())
             let runID = prefix ?? "run\(UInt32.random(in: 0...UInt32.max))"

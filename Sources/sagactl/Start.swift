@@ -23,7 +23,7 @@ struct Start: ParsableCommand {
             var body: [String: JSON] = ["type": .string(type), "context": ["user_id": .string(user), "items": lines],
                                         "wait": .bool(wait)]
             if let sagaId { body["saga_id"] = .string(sagaId) }
-            let reply = try client.command(cluster.endpoints.orchestrator, "saga.StartSaga", id: id, .object(body),
+            let reply = try client.command(try cluster.endpoints.orchestrator, "saga.StartSaga", id: id, .object(body),
                                            timeoutMs: wait ? max(cluster.timeout, 120_000) : cluster.timeout)
             if json {
                 print(Formatting.line(reply.body))

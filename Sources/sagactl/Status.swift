@@ -12,7 +12,7 @@ struct Status: ParsableCommand {
 
     func run() throws {
         try reporting {
-            let answer = try cluster.client().query(cluster.endpoints.orchestrator, "saga.GetSaga", ["saga_id": .string(sagaID)])
+            let answer = try cluster.client().query(try cluster.endpoints.orchestrator, "saga.GetSaga", ["saga_id": .string(sagaID)])
             if json { print(Formatting.line(answer)) } else { Formatting.saga(answer).forEach { print($0) } }
         }
     }
@@ -30,7 +30,7 @@ struct List: ParsableCommand {
         try reporting {
             var body: [String: JSON] = ["limit": .int(Int64(min(max(limit, 1), 1000)))]
             if let state { body["status"] = .string(state) }
-            let answer = try cluster.client().query(cluster.endpoints.orchestrator, "saga.ListSagas", .object(body))
+            let answer = try cluster.client().query(try cluster.endpoints.orchestrator, "saga.ListSagas", .object(body))
             if json { print(Formatting.line(answer)); return }
             for saga in answer["sagas"]?.arrayValue ?? [] {
                 let failure = saga["failure"]?.stringValue ?? saga["stuck_reason"]?.stringValue ?? ""
@@ -48,7 +48,7 @@ struct Retry: ParsableCommand {
 
     func run() throws {
         try reporting {
-            let reply = try cluster.client().command(cluster.endpoints.orchestrator, "saga.RetrySaga", ["saga_id": .string(sagaID)])
+            let reply = try cluster.client().command(try cluster.endpoints.orchestrator, "saga.RetrySaga", ["saga_id": .string(sagaID)])
             if reply.outcome == .ok {
                 print("\(sagaID) resumed: \(reply.body["status"]?.stringValue ?? "?")")
             } else {
@@ -62,15 +62,15 @@ struct Ping: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Ping every process of the cluster (or one) and print who answers.")
 
     @OptionGroup var cluster: ClusterOptions
-    @Argument(help: "One process: saga, order, inventory, payment, shipping or monitor.") var process: String?
+    @Argument(help: "One process of the topology (default: all but the monitor).") var process: String?
 
     func run() throws {
         try reporting {
             let client = try cluster.client()
-            let endpoints = cluster.endpoints
+            let endpoints = try cluster.endpoints
             var down: [String] = []
-            for name in process.map({ [$0] }) ?? ["saga", "order", "inventory", "payment", "shipping"] {
-                guard let endpoint = endpoints.routers[name] else { throw fail("unknown process \(name)") }
+            for name in process.map({ [$0] }) ?? endpoints.names.filter({ $0 != "monitor" }) {
+                let endpoint = try cluster.router(name)
                 do {
                     let answer = try client.query(endpoint, "sys.Ping")
                     print("\(name)\tup\t\(endpoint)\tpid \(answer["pid"]?.intValue ?? 0)\thead \(answer["head"]?.intValue ?? 0)")

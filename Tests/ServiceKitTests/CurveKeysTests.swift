@@ -12,7 +12,7 @@ import Testing
         #expect(order.servers["saga"] == saga.own.publicKey)
         #expect(saga.own != order.own)
         #expect(saga.authorized[order.own.publicKey] == "order")
-        #expect(saga.authorized.count == CurveKeys.clusterNames.count)
+        #expect(saga.authorized.count == Topology.builtIn.keyNames.count)
         #expect(try CurveKeys.derived(secret: secret, name: "saga").own == saga.own)
         #expect(try CurveKeys.derived(secret: secret + "x", name: "saga").own != saga.own)
         #expect(throws: HostError.self) { try CurveKeys.derived(secret: "short", name: "saga") }

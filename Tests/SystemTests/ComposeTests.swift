@@ -1,5 +1,6 @@
 import Foundation
 import SagaWire
+import ServiceKit
 import Testing
 import TestSupport
 
@@ -37,6 +38,25 @@ func onPath(_ name: String) -> String? {
         #expect(check.wait(seconds: 60) == 0, "schema validation failed: \(check.stderrLines.suffix(8))")
         let services = try JSONParser.parse(try #require(check.stdoutLines.last))
         #expect(services == ["faults", "inventory", "load", "monitor", "orchestrator", "order", "payment", "shipping"])
+    }
+
+    /// The compose file runs the topology: each of its processes by its executable, its ROUTER
+    /// bound on the topology's port (the file is written by hand, so this test is its check).
+    @Test func theComposeFileRunsTheBuiltInTopology() throws {
+        let check = try ChildProcess("/usr/bin/env", ["python3", "-c", """
+            import json, sys, yaml
+            doc = yaml.safe_load(open(sys.argv[1]))
+            print(json.dumps({name: [spec["command"][0], str((spec.get("environment") or {}).get("ZSAGA_ROUTER", ""))]
+                              for name, spec in doc["services"].items()}))
+            """, Self.composeFile])
+        #expect(check.wait(seconds: 60) == 0, "reading the compose file failed: \(check.stderrLines.suffix(8))")
+        let services = try JSONParser.parse(try #require(check.stdoutLines.last)).objectValue?.dictionary ?? [:]
+        for process in Topology.builtIn.processes {
+            let port = try #require(ProcessSpec.port(of: process.router))
+            let runs = services.values.contains { $0.arrayValue?.first?.stringValue == process.executable
+                && $0.arrayValue?.last?.stringValue?.hasSuffix(":\(port)") == true }
+            #expect(runs, "no compose service runs \(process.executable) with its ROUTER on port \(port)")
+        }
     }
 
     /// `docker stack deploy` reads the same file (its loader refuses what swarm cannot run).

@@ -17,19 +17,22 @@ public final class LocalCluster: @unchecked Sendable {
 
     /// Prepares a cluster (nothing runs until ``start()``); `secure` writes CURVE keys for every
     /// process and the client and runs it secured.
+    ///
+    /// - Parameters:
+    ///   - topology: the processes (free ports replace theirs).
+    ///   - secret: runs it secured with keys derived from this cluster secret instead.
     public init(extraArguments: [String: [String]] = [:], environment: [String: String] = [:], monitor: Bool = false,
-                secure: Bool = false) throws {
+                secure: Bool = false, secret: String? = nil, topology: Topology = .builtIn) throws {
         directory = try TempDirectory("cluster")
         managed = try ManagedCluster(directory: directory.url, binDirectory: Binaries.directory,
-                                     extraArguments: extraArguments, environment: environment)
+                                     extraArguments: extraArguments, environment: environment, topology: topology)
+        if let secret { managed.secure(secret: secret) }
         managed.withMonitor = monitor
         if secure { try managed.secure() }
     }
 
     /// The client's CURVE keys of a secured cluster.
-    public func clientKeys() throws -> CurveKeys? {
-        try managed.keysDirectory.map { try CurveKeys.load(directory: $0, name: "client") }
-    }
+    public func clientKeys() throws -> CurveKeys? { try managed.clientKeys() }
 
     /// A client of this cluster (with the client keys when secured).
     public func client(timeoutMs: Int = 5000) throws -> ClusterClient {
