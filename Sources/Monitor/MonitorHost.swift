@@ -97,7 +97,7 @@ public final class MonitorHost {
     private func loadViews(for events: [Event]) throws {
         for orderID in state.ordersToLoad(for: events) {
             let document: JSON?
-            do { document = try log.document("orders", key: orderID) } catch { throw HostError.fatalStorage("loading view \(orderID): \(error)") }
+            do { document = try log.document("orders", key: orderID) } catch { throw HostError.fatalStorage("loading view \(orderID)", cause: error) }
             state.load(order: orderID, view: document.map(OrderView.init(json:)))
         }
     }
@@ -195,7 +195,7 @@ public final class MonitorHost {
         let through = config.retention.window.start(at: now)
         let candidates: [Retainer.Candidate]
         do { candidates = try retainer.candidates(log, through: through, statusColumn: "saga_status") } catch {
-            throw HostError.fatalStorage("retention: \(error)")
+            throw HostError.fatalStorage("retention", cause: error)
         }
         var retirement = Retirement()
         retirement.correlations = candidates.compactMap { $0.document["saga_id"]?.stringValue }

@@ -65,7 +65,7 @@ public struct Checkpoints {
             digest = checkpoint.data["events_digest"]?.stringValue.flatMap(EventDigest.init(hex:))
             for snapshot in snapshots where snapshot.stream != Self.checkpointStream {
                 do { try state.restore(stream: snapshot.stream, snapshot: snapshot.data) } catch {
-                    throw HostError.recovery("snapshot of \(snapshot.stream): \(error)")
+                    throw HostError.recovery("snapshot of \(snapshot.stream)", cause: error)
                 }
                 report.snapshots += 1
             }
@@ -89,7 +89,7 @@ public struct Checkpoints {
                     let writes = try state.replay(event, from: log)
                     if report.rebuiltReadSide { pending += writes }
                 } catch {
-                    throw HostError.recovery("event \(event.seq) (\(event.stream) v\(event.version) \(event.type)): \(error)")
+                    throw HostError.recovery("event \(event.seq) (\(event.stream) v\(event.version) \(event.type))", cause: error)
                 }
                 // Replayed events come after the checkpoint: the next snapshot must include their
                 // streams, or a later recovery would start from a checkpoint that lacks them.
@@ -98,14 +98,14 @@ public struct Checkpoints {
                 report.replayed += 1
             }
             if pending.count >= 20_000 || (!pending.isEmpty && page.count < 2000) {
-                do { try log.commit(LogBatch(writes: pending)) } catch { throw HostError.fatalStorage("rebuilding the read side: \(error)") }
+                do { try log.commit(LogBatch(writes: pending)) } catch { throw HostError.fatalStorage("rebuilding the read side", cause: error) }
                 pending.removeAll(keepingCapacity: true)
             }
             state.trim()
             next = last.seq + 1
         }
         if !pending.isEmpty {
-            do { try log.commit(LogBatch(writes: pending)) } catch { throw HostError.fatalStorage("rebuilding the read side: \(error)") }
+            do { try log.commit(LogBatch(writes: pending)) } catch { throw HostError.fatalStorage("rebuilding the read side", cause: error) }
         }
         state.trim()
         eventsSince = report.checkpoint == 0 && report.replayed > 0 ? max(report.replayed, every) : report.replayed
@@ -148,7 +148,7 @@ public struct Checkpoints {
         snapshots.append(Snapshot(stream: Self.checkpointStream, version: 0, seq: head, data: .object(checkpoint)))
         stored.insert(Self.checkpointStream)
         do { try log.commit(LogBatch(snapshots: snapshots, droppedSnapshots: dropped)) } catch {
-            throw HostError.fatalStorage("snapshot: \(error)")
+            throw HostError.fatalStorage("snapshot", cause: error)
         }
         logger.debug("snapshot written", metadata: ["streams": "\(snapshots.count - 1)", "dropped": "\(dropped.count)", "seq": "\(head)"])
         dirty.removeAll(keepingCapacity: true)

@@ -35,7 +35,7 @@ package struct Committer {
     package mutating func recover<State: EventSourced>(_ state: inout State) throws -> Checkpoints.Report {
         if verifySnapshots && !log.readSideIsNew {
             let report: StateVerification.Report
-            do { report = try StateVerification.verify(log, state) } catch { throw HostError.recovery("verifying the snapshots: \(error)") }
+            do { report = try StateVerification.verify(log, state) } catch { throw HostError.recovery("verifying the snapshots", cause: error) }
             guard report.problems.isEmpty else {
                 throw HostError.recovery("the stored state differs from the fold of the log (\(report.problems.count) problems): "
                                          + report.problems.prefix(3).joined(separator: "; "))
@@ -55,12 +55,12 @@ package struct Committer {
         if faults.crashes(at: .beforeCommit) { throw InjectedCrash(point: .beforeCommit) }
         let started = monotonicMicros()
         let results: [Result<[Event], EventLogError>]
-        do { results = try log.commit(group: units) } catch { throw HostError.fatalStorage("\(error)") }
+        do { results = try log.commit(group: units) } catch { throw HostError.fatalStorage("the log failed", cause: error) }
         let elapsed = monotonicMicros() - started
         var committed: [[Event]] = []
         committed.reserveCapacity(results.count)
         for result in results {
-            do { committed.append(try result.get()) } catch { throw HostError.fatalStorage("a batch was refused: \(error)") }
+            do { committed.append(try result.get()) } catch { throw HostError.fatalStorage("a batch was refused", cause: error) }
         }
         stats.record(units: units.count, events: committed.reduce(0) { $0 + $1.count }, micros: elapsed)
         metrics.commit(units: units.count, micros: elapsed)

@@ -188,10 +188,10 @@ public final class ServiceHost<Core: ServiceCore> {
         }
         guard !wanted.isEmpty else { return }
         let events: [String: [Event]]
-        do { events = try log.read(streams: wanted) } catch { throw HostError.fatalStorage("loading aggregates: \(error)") }
+        do { events = try log.read(streams: wanted) } catch { throw HostError.fatalStorage("loading aggregates", cause: error) }
         for stream in wanted {
             do { try core.load(stream, events: events[stream] ?? []) } catch {
-                throw HostError.recovery("stream \(stream) cannot be folded: \(error)")
+                throw HostError.recovery("stream \(stream) cannot be folded", cause: error)
             }
         }
     }
@@ -201,8 +201,8 @@ public final class ServiceHost<Core: ServiceCore> {
     private func ensureLoaded(_ stream: String) throws {
         guard !core.holds(stream) else { return }
         let events: [Event]
-        do { events = try log.read(stream: stream) } catch { throw HostError.fatalStorage("loading \(stream): \(error)") }
-        do { try core.load(stream, events: events) } catch { throw HostError.recovery("stream \(stream) cannot be folded: \(error)") }
+        do { events = try log.read(stream: stream) } catch { throw HostError.fatalStorage("loading \(stream)", cause: error) }
+        do { try core.load(stream, events: events) } catch { throw HostError.recovery("stream \(stream) cannot be folded", cause: error) }
     }
 
     /// Takes one command into the batch: control commands, recorded replies, injected delays and
@@ -271,7 +271,7 @@ public final class ServiceHost<Core: ServiceCore> {
                                       correlationID: newEvent.correlationID, causationID: newEvent.causationID,
                                       service: Core.serviceName, timeMs: newEvent.timeMs))
                 do { writes += try core.apply(event) } catch {
-                    throw HostError.fatalStorage("core refused its own event \(event.type): \(error)")
+                    throw HostError.fatalStorage("core refused its own event \(event.type)", cause: error)
                 }
                 predicted.append(batch.nextSeq)
                 batch.nextSeq += 1
@@ -300,7 +300,7 @@ public final class ServiceHost<Core: ServiceCore> {
         let now = wallClockMs()
         let through = config.retention.window.start(at: now)
         let candidates: [Retainer.Candidate]
-        do { candidates = try retainer.candidates(log, through: through) } catch { throw HostError.fatalStorage("retention: \(error)") }
+        do { candidates = try retainer.candidates(log, through: through) } catch { throw HostError.fatalStorage("retention", cause: error) }
         var retirement = Retirement()
         retirement.streams = candidates.map(\.stream)
         retirement.writes = candidates.map { .delete(table: $0.table, key: $0.key) }

@@ -45,12 +45,7 @@ extension OrchestratorEngine {
         let sagaID = try body.optionalIdentifier("saga_id", maxBytes: Limits.idBytes) ?? command.id
         let wait = try body.optionalBool("wait") ?? false
         let context = try definition.validateContext(body.json("context") ?? [:], sagaID: sagaID)
-        if definition.context == .order {
-            for (index, line) in (context["items"]?.arrayValue ?? []).enumerated() {
-                guard let item = line["item_id"]?.stringValue, catalog.refuses(item) else { continue }
-                throw WireError(.invalidArgument, "unknown item \(item)", field: "body.context.items[\(index)].item_id")
-            }
-        }
+        try contextChecks[definition.context]?.check(context)
         if let existing = try summary(of: sagaID) {
             guard existing.contentHash == sagaContentHash(type: type, context: context) else {
                 throw WireError(.conflict, "saga \(sagaID) already exists with a different type or context", field: "body.saga_id")

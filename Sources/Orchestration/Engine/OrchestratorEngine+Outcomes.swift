@@ -8,7 +8,7 @@ extension OrchestratorEngine {
     func take(_ message: WireMessage, from service: String, _ batch: inout OrchestratorBatch, now: Int64) {
         switch message {
         case .result(let result):
-            catalog.learn(result)
+            for rule in contextChecks.keys { contextChecks[rule]?.learn(result) }
         case .reply(let reply):
             let outcome: CommandOutcome = reply.outcome == .ok
                 ? .ok(reply.body) : .rejected(reason: reply.reason ?? "rejected", message: reply.message ?? "")
@@ -23,7 +23,7 @@ extension OrchestratorEngine {
 
     /// An event of a service, delivered once and in order: the outcome of a step it reports.
     func take(_ event: Event, _ batch: inout OrchestratorBatch, now: Int64) {
-        catalog.learn(event)
+        for rule in contextChecks.keys { contextChecks[rule]?.learn(event) }
         guard let commandID = event.metadata.causationID,
               let sagaID = SagaCommandID.sagaID(in: commandID), let state = book.active[sagaID],
               let definition = book.definition(of: state),

@@ -29,7 +29,8 @@ package final class OrchestratorEngine {
     var timers = TimerQueue<TimerKind>()
     var waiters: [String: [(route: [[UInt8]], requestID: String)]] = [:]
     var random: SplitMix64
-    var catalog = ItemCatalog()
+    /// The checks of the context rules the saga types use, by rule (the order rule's item check).
+    var contextChecks: [ContextRule: any ContextCheck] = [:]
     /// The positions of the services' streams last saved, and when.
     var savedPositions: [String: Int64] = [:]
     var lastOffsetSave: Int64 = 0
@@ -96,6 +97,7 @@ package final class OrchestratorEngine {
         var registrations: [StreamAppend] = []
         for definition in config.definitions {
             current[definition.type] = definition
+            if contextChecks[definition.context] == nil { contextChecks[definition.context] = definition.context.makeCheck() }
             if book.definitions[definition.fingerprint] == nil {
                 registrations.append(StreamAppend(stream: SagaBook.definitionStream(definition.fingerprint),
                                                   expectedVersion: .noStream,
@@ -155,7 +157,9 @@ package final class OrchestratorEngine {
                 handle(commandID: commandID, outcome: .timedOut, attempt: attempt, &batch, now: now)
             }
         }
-        if let query = catalog.requestIfDue(now: now) { io.send(query, to: "inventory") }
+        for rule in contextChecks.keys {
+            if let (service, query) = contextChecks[rule]?.requestIfDue(now: now) { io.send(query, to: service) }
+        }
         if !batch.isEmpty {
             try finish(batch, now: now)
             observer.batchDone(inFlight: book.inFlight, timers: timers.count)
@@ -171,7 +175,7 @@ package final class OrchestratorEngine {
         let started = clock.monotonicMs()
         let through = config.retention.window.start(at: clock.wallClockMs())
         let candidates: [Retainer.Candidate]
-        do { candidates = try retainer.candidates(log, through: through) } catch { throw HostError.fatalStorage("retention: \(error)") }
+        do { candidates = try retainer.candidates(log, through: through) } catch { throw HostError.fatalStorage("retention", cause: error) }
         guard !candidates.isEmpty else {
             retainer.ran(retired: 0, moreCommands: false, started: started, now: clock.monotonicMs())
             return

@@ -9,7 +9,7 @@ package protocol OrchestratorIO: AnyObject {
     /// Sends a saga's command to the service that runs it. A command that cannot be queued is
     /// left to time out and be retried.
     func send(_ command: Command, to service: String)
-    /// Sends a query to a service (the orchestrator asks inventory for its catalog).
+    /// Sends a query to a service (a context rule's check asks for what it needs: the order rule, inventory's items).
     func send(_ query: Query, to service: String)
     /// Answers a client of the orchestrator's API.
     func reply(route: [[UInt8]], _ message: WireMessage)
