@@ -16,6 +16,9 @@ swift test --skip-build "$@"
 if [ "$#" -eq 0 ]; then
   echo "== script tests (pytest; bootstrap.sh installed it)"
   (cd scripts && python3 -m pytest -q tests)
+  echo "== the Python package (clients/python: installed, then its pytest suite)"
+  python3 -m pip install -q ./clients/python
+  (cd clients/python && python3 -m pytest -q)
 fi
 
 # The seeded simulation of the orchestrator engine at full speed: a release build, a fixed
