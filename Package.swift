@@ -77,7 +77,7 @@ let package = Package(
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
         .target(name: "Monitor", dependencies: [
-            "ServiceKit", "Domain", "ServiceModel", "SagaWire", "EventLog", "ZeroMQ", "SagaClient",
+            "ServiceKit", "ServiceModel", "SagaWire", "EventLog", "ZeroMQ", "SagaClient",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -98,9 +98,10 @@ let package = Package(
         .executableTarget(name: "inventory-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(name: "payment-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
         .executableTarget(name: "shipping-service", dependencies: ["ServiceKit", "Domain", argumentParser]),
-        // A fifth service the system tests name only in a topology file (built from ServiceKit alone).
+        // The example participant (Examples/LoyaltyService, its own package too): a fifth service
+        // the system tests name only in a topology file, built from ServiceKit alone.
         .executableTarget(name: "loyalty-service", dependencies: ["ServiceKit", "ServiceModel", "SagaWire", argumentParser],
-                          path: "Tests/Fixtures/loyalty-service"),
+                          path: "Examples/LoyaltyService/Sources/LoyaltyService"),
         .executableTarget(name: "saga-orchestrator", dependencies: ["Orchestration", "ServiceKit", "SagaWire", argumentParser]),
         // The embedded orchestrator, simulated participants and the seeded simulation (the
         // test kit of the orchestrator engine, as NIOEmbedded is swift-nio's).

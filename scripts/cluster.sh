@@ -16,6 +16,9 @@
 # ZSAGA_DECLINE_RATE (0.3), ZSAGA_TRANSPORT (ipc: the orchestrator reaches the services through
 # socket files under $ZSAGA_HOME/sock; tcp: over loopback TCP), and every ZSAGA_* variable the
 # executables read. Every process also listens on its loopback TCP port, which sagactl uses.
+# The processes, their executables and ports come from the topology (`sagactl topology`: the
+# built-in six, or the file ZSAGA_TOPOLOGY names, docs/TOPOLOGY.md), so a service added there
+# is started here too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -23,18 +26,31 @@ HOME_DIR=${ZSAGA_HOME:-$ROOT/data}
 PIDS=$HOME_DIR/pids
 LOGS=$HOME_DIR/logs
 BIN=${ZSAGA_BIN_DIR:-$ROOT/.build/release}
-PROCESSES=(order inventory payment shipping saga monitor)
+PROCESSES=()          # start order: the services, the orchestrator, the monitor
+declare -A EXE ROUTER PUB
 TRANSPORT=${ZSAGA_TRANSPORT:-ipc}
 SOCK=$HOME_DIR/sock
 KEYS=$HOME_DIR/keys
 SECURE_MARK=$HOME_DIR/secure
-declare -A PORT=([saga]=7001 [order]=7101 [inventory]=7201 [payment]=7301 [shipping]=7401 [monitor]=7501)
 if [ "$TRANSPORT" = ipc ] && [ ${#SOCK} -gt 80 ]; then TRANSPORT=tcp; fi  # socket paths are short
 export ZSAGA_STOCK=${ZSAGA_STOCK:-item1:10000,item2:10000,item3:10000}
 
-executable() {
-  case "$1" in saga) echo saga-orchestrator ;; monitor) echo saga-monitor ;; *) echo "$1-service" ;; esac
+load_topology() {  # fills PROCESSES, EXE, ROUTER and PUB from `sagactl topology`
+  local name role exe router pub services=() orchestrator=() monitor=() table
+  [ -x "$BIN/sagactl" ] || { echo "no $BIN/sagactl: run ./scripts/cluster.sh up first (it builds)" >&2; exit 1; }
+  table=$("$BIN/sagactl" topology) || exit 1
+  while IFS=$'\t' read -r name role exe router pub; do
+    EXE[$name]=$exe; ROUTER[$name]=$router; PUB[$name]=$pub
+    case $role in
+      service) services+=("$name") ;;
+      orchestrator) orchestrator+=("$name") ;;
+      monitor) monitor+=("$name") ;;
+    esac
+  done <<< "$table"
+  PROCESSES=("${services[@]}" "${orchestrator[@]}" "${monitor[@]}")
 }
+
+executable() { echo "${EXE[$1]}"; }
 
 running() {  # running NAME -> 0 when its recorded PID is alive and is that executable
   local pidfile=$PIDS/$1.pid pid
@@ -63,13 +79,14 @@ up() {
   if [ "$secure" = 0 ] && [ -f "$SECURE_MARK" ] && [ -n "$(ls "$PIDS" 2>/dev/null)" ]; then secure=1; fi
   if [ "$secure" = 1 ]; then mkdir -p "$HOME_DIR"; touch "$SECURE_MARK"; else rm -f "$SECURE_MARK"; fi
   use_keys
+  build
+  load_topology
   for name in "${PROCESSES[@]}"; do running "$name" || all=0; done
   if [ "$all" = 1 ]; then
     echo "cluster already running (data in $HOME_DIR)"
     endpoints
     return 0
   fi
-  build
   mkdir -p "$PIDS" "$LOGS"
   if [ "$secure" = 1 ]; then
     if [ ! -f "$KEYS/client.key" ]; then
@@ -81,14 +98,15 @@ up() {
   local router pub
   if [ "$TRANSPORT" = ipc ]; then
     mkdir -p "$SOCK"
-    for name in saga order inventory payment shipping; do
-      export "ZSAGA_${name^^}_ROUTER=ipc://$SOCK/$name-router" "ZSAGA_${name^^}_PUB=ipc://$SOCK/$name-pub"
+    for name in "${PROCESSES[@]}"; do
+      [ "$name" = monitor ] && continue
+      export "ZSAGA_$(variable "$name")_ROUTER=ipc://$SOCK/$name-router" "ZSAGA_$(variable "$name")_PUB=ipc://$SOCK/$name-pub"
     done
   fi
   for name in "${PROCESSES[@]}"; do
     if running "$name"; then continue; fi
-    router="tcp://127.0.0.1:${PORT[$name]}"
-    pub="tcp://127.0.0.1:$((PORT[$name] + 1))"
+    router=${ROUTER[$name]}
+    pub=${PUB[$name]}
     if [ "$TRANSPORT" = ipc ]; then router="$router,ipc://$SOCK/$name-router"; pub="$pub,ipc://$SOCK/$name-pub"; fi
     setsid "$BIN/$(executable "$name")" --data-dir "$HOME_DIR/$name" --router "$router" --pub "$pub" \
       >>"$LOGS/$name.log" 2>&1 < /dev/null &
@@ -117,10 +135,12 @@ up() {
   return 1
 }
 
+variable() { local upper=${1^^}; echo "${upper//-/_}"; }
+
 endpoints() {
-  ( unset ZSAGA_SAGA_ROUTER ZSAGA_ORDER_ROUTER ZSAGA_INVENTORY_ROUTER ZSAGA_PAYMENT_ROUTER ZSAGA_SHIPPING_ROUTER
+  ( for name in "${PROCESSES[@]}"; do unset "ZSAGA_$(variable "$name")_ROUTER"; done
     "$BIN/sagactl" ping 2>/dev/null ) || true
-  echo "monitor	tcp://127.0.0.1:${PORT[monitor]}	(sagactl monitor stats, sagactl alerts)"
+  echo "monitor	${ROUTER[monitor]:-}	(sagactl monitor stats, sagactl alerts)"
 }
 
 down() {
@@ -166,8 +186,8 @@ logs() {
 
 case "${1:-}" in
   up) shift; up "$@" ;;
-  down) down ;;
-  status) status ;;
-  logs) shift; logs "$@" ;;
+  down) load_topology; down ;;
+  status) load_topology; status ;;
+  logs) shift; load_topology; logs "$@" ;;
   *) echo "usage: $0 up [--secure]|down|status|logs [NAME] [-f]" >&2; exit 2 ;;
 esac

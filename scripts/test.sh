@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 echo "== build (debug, with tests)"
 swift build --build-tests
 
+echo "== the example participant, as a package of its own (Examples/LoyaltyService)"
+swift build --package-path Examples/LoyaltyService
+
 echo "== tests"
 # System tests find the executables next to the test bundle (see Tests/TestSupport/Binaries.swift).
 swift test --skip-build "$@"

@@ -13,15 +13,17 @@ extension EventLog {
         }
     }
 
-    /// The recorded replies of those of `commandIDs` that were processed, by command id: one
-    /// query for a whole batch.
-    public func replies(forCommands commandIDs: [String]) throws(EventLogError) -> [String: [UInt8]] {
+    /// The records of those of `commandIDs` that were processed, by command id: one read for a
+    /// whole batch.
+    public func records(forCommands commandIDs: [String]) throws(EventLogError) -> [String: StoredCommand] {
         guard !commandIDs.isEmpty else { return [:] }
         return try read { db in
-            var found: [String: [UInt8]] = [:]
-            let statement = try db.cachedStatement(sql: "SELECT reply FROM commands WHERE command_id = ?")
+            var found: [String: StoredCommand] = [:]
+            let statement = try db.cachedStatement(sql: "SELECT reply, body_hash FROM commands WHERE command_id = ?")
             for id in commandIDs {
-                if let reply = try String.fetchOne(statement, arguments: [id]) { found[id] = Array(reply.utf8) }
+                if let row = try Row.fetchOne(statement, arguments: [id]) {
+                    found[id] = StoredCommand(reply: Array((row[0] as String).utf8), bodyHash: row[1])
+                }
             }
             return found
         }

@@ -70,10 +70,11 @@ struct GroupWriter {
     /// it at its first write.
     mutating func write(_ batch: LogBatch) throws -> Result<[Event], EventLogError> {
         var events: [Event] = []
-        let insertCommand = try db.cachedStatement(sql: "INSERT INTO commands (command_id, reply, time_ms) VALUES (?, ?, ?)")
+        let insertCommand = try db.cachedStatement(sql: "INSERT INTO commands (command_id, reply, time_ms, body_hash) VALUES (?, ?, ?, ?)")
         for (index, command) in batch.commands.enumerated() {
             do {
-                try insertCommand.execute(arguments: [command.commandID, String(decoding: command.reply, as: UTF8.self), command.timeMs])
+                try insertCommand.execute(arguments: [command.commandID, String(decoding: command.reply, as: UTF8.self), command.timeMs,
+                                                      command.bodyHash])
             } catch let error as DatabaseError where index == 0 && error.resultCode == .SQLITE_CONSTRAINT {
                 return .failure(.duplicateCommand(command.commandID))
             }

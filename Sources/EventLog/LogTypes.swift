@@ -1,6 +1,17 @@
 import SagaWire
 import ServiceModel
 
+/// What the log recorded of a processed command: its reply, and its body's hash.
+public struct StoredCommand: Sendable, Equatable {
+    public var reply: [UInt8]
+    public var bodyHash: Int64?
+
+    public init(reply: [UInt8], bodyHash: Int64?) {
+        self.reply = reply
+        self.bodyHash = bodyHash
+    }
+}
+
 /// A command id and the reply that was sent for it, recorded with the command's events.
 public struct ProcessedCommand: Sendable, Equatable {
     /// The command id (the idempotency key).
@@ -9,11 +20,15 @@ public struct ProcessedCommand: Sendable, Equatable {
     public var reply: [UInt8]
     /// When it was processed, in milliseconds since the Unix epoch.
     public var timeMs: Int64
+    /// The command's ``SagaWire/Command/bodyHash``, so that a reuse of the id with another body
+    /// is refused (`conflict`) instead of answered as a retry; `nil` for a record without one.
+    public var bodyHash: Int64?
 
-    public init(commandID: String, reply: [UInt8], timeMs: Int64) {
+    public init(commandID: String, reply: [UInt8], timeMs: Int64, bodyHash: Int64? = nil) {
         self.commandID = commandID
         self.reply = reply
         self.timeMs = timeMs
+        self.bodyHash = bodyHash
     }
 }
 

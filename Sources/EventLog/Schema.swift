@@ -56,6 +56,10 @@ enum Schema {
             // Retention deletes the command records older than its window.
             try db.execute(sql: "CREATE INDEX commands_by_time ON commands (time_ms)")
         }
+        migrator.registerMigration("v5: command body hashes") { db in
+            // A command id reused with another body is refused, not answered as a retry.
+            try db.execute(sql: "ALTER TABLE commands ADD COLUMN body_hash INTEGER")
+        }
         return migrator
     }
 }

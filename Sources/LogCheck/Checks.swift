@@ -75,6 +75,35 @@ struct Checks {
         figures["sagas_checked_whole"] = .int(Int64(checked))
     }
 
+    /// For any saga type: every compensated saga compensated each step that may have taken
+    /// effect and has a compensation (the steps before the failed one; the failed one too when
+    /// it ran out of attempts, and the next when it may have been sent ahead: the failure's
+    /// `compensate_from`), each exactly once, last step first.
+    mutating func compensatedInReverse() {
+        var checked = 0
+        for saga in sagas.values.sorted(by: { $0.id < $1.id }) where saga.status == "compensated" && saga.startedMs >= horizon {
+            guard let compensable = saga.compensable,
+                  let from = saga.claims.last(where: { $0.kind == .failed })?.compensateFrom else { continue }
+            var compensated: [Int] = []
+            for claim in saga.claims where claim.kind == .compensated {
+                if case .compensation(let step)? = SagaCommandID(parsing: claim.commandID)?.role { compensated.append(step) }
+            }
+            let expected = compensable.filter { $0 <= from }
+            checked += 1
+            for step in Set(compensated) where compensated.filter({ $0 == step }).count > 1 {
+                violation(saga.id, "compensated_once", "step \(step) was compensated \(compensated.filter { $0 == step }.count) times")
+            }
+            let missing = expected.subtracting(compensated)
+            if !missing.isEmpty { violation(saga.id, "compensated_all", "steps \(missing.sorted()) took effect and were never compensated") }
+            let extra = Set(compensated).subtracting(expected)
+            if !extra.isEmpty { violation(saga.id, "compensated_all", "steps \(extra.sorted()) were compensated but never took effect") }
+            if compensated != compensated.sorted(by: >) {
+                violation(saga.id, "compensated_in_reverse", "compensations ran in the order \(compensated), not last step first")
+            }
+        }
+        figures["compensations_checked"] = .int(Int64(checked))
+    }
+
     /// Every claim the orchestrator recorded about a command is confirmed by the command's
     /// owner: a success, compensation or completion by an `ok` record; a failure (other than
     /// running out of attempts) by the absence of one.

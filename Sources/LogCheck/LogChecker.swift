@@ -70,6 +70,7 @@ public struct LogChecker {
         var check = Checks(sagas: sagaFacts.sagas, facts: facts, scans: scans, commands: commands, stock: stock)
         check.sagasSettledAsTheyClaim()
         check.claimsConfirmed()
+        check.compensatedInReverse()
         check.money()
         check.stockAccounts()
         found += check.found

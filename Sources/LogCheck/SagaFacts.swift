@@ -12,6 +12,8 @@ struct SagaRecord {
         var commandID: String
         var service: String
         var exhausted = false
+        /// For a failure: the step compensation starts from (and goes down to the first).
+        var compensateFrom: Int?
     }
 
     var id: String
@@ -22,6 +24,8 @@ struct SagaRecord {
     var startedMs: Int64
     var lastSeq: Int64 = 0
     var claims: [Claim] = []
+    /// The steps of its definition that have a compensation (`nil`: the definition is unknown).
+    var compensable: Set<Int>?
 }
 
 /// The orchestrator's log read as facts: every saga with its claims, each saga's stream folded
@@ -55,6 +59,9 @@ struct SagaFacts {
                                    amountCents: context["amount_cents"]?.intValue ?? 0, startedMs: event.metadata.timeMs,
                                    lastSeq: event.seq)
             definitionOf[id] = d["definition"]?.stringValue
+            if let definition = definitionOf[id].flatMap({ definitions[$0] }) {
+                sagas[id]?.compensable = Set(definition.steps.indices.filter { definition.steps[$0].compensation != nil })
+            }
             return
         }
         guard var saga = sagas[id] else { return }
@@ -66,6 +73,9 @@ struct SagaFacts {
             saga.status = "compensating"
             var failed = claim(.failed, commandID, id)
             failed.exhausted = d["exhausted"]?.boolValue ?? false
+            if case .action(let step)? = SagaCommandID(parsing: commandID)?.role {
+                failed.compensateFrom = d["compensate_from"]?.intValue.map(Int.init) ?? (failed.exhausted ? step : step - 1)
+            }
             saga.claims.append(failed)
         case .compensationSucceeded: saga.claims.append(claim(.compensated, commandID, id))
         case .completionSucceeded: saga.claims.append(claim(.completed, commandID, id))

@@ -18,6 +18,9 @@ public struct StepDefinition: Sendable, Equatable {
     public var okEvents: [String]
     /// Event types whose publication means a business rule refused the action.
     public var rejectedEvents: [String]
+    /// Event types whose publication means the compensation succeeded (`compensation_ok_events`):
+    /// a lost compensation reply then costs no timeout when the event arrives.
+    public var compensationOkEvents: [String] = []
 }
 
 /// A finishing action sent, together with the others, after the last step succeeded.
@@ -76,6 +79,10 @@ public struct SagaDefinition: Sendable, Equatable {
                     "rejected_events": .array(step.rejectedEvents.map { .string($0) }),
                 ]
                 if let compensation = step.compensation { members["compensation"] = .string(compensation) }
+                // Only when named: the definitions written before it keep their fingerprints.
+                if !step.compensationOkEvents.isEmpty {
+                    members["compensation_ok_events"] = .array(step.compensationOkEvents.map { .string($0) })
+                }
                 return .object(members)
             }),
             "on_complete": .array(onComplete.map {
@@ -123,7 +130,12 @@ public struct SagaDefinition: Sendable, Equatable {
                 compensation: try step.optionalIdentifier("compensation", maxBytes: 64),
                 retry: retry,
                 okEvents: try eventList(step, "ok_events"),
-                rejectedEvents: try eventList(step, "rejected_events")))
+                rejectedEvents: try eventList(step, "rejected_events"),
+                compensationOkEvents: try eventList(step, "compensation_ok_events")))
+            if steps.last!.compensation == nil && !steps.last!.compensationOkEvents.isEmpty {
+                throw WireError(.invalidArgument, "a step without a compensation has no compensation events",
+                                field: step.path(of: "compensation_ok_events"))
+            }
         }
         var completions: [CompletionAction] = []
         if root.has("on_complete") {

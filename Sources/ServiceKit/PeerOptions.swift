@@ -1,18 +1,18 @@
 import ArgumentParser
 
 /// A service's endpoints given on the command line: `NAME=ROUTER,PUB`.
-public struct PeerEndpoints: ExpressibleByArgument, Sendable, Equatable {
-    public var name: String
-    public var router: String
-    public var pub: String
+package struct PeerEndpoints: ExpressibleByArgument, Sendable, Equatable {
+    package var name: String
+    package var router: String
+    package var pub: String
 
-    public init(name: String, router: String, pub: String) {
+    package init(name: String, router: String, pub: String) {
         self.name = name
         self.router = router
         self.pub = pub
     }
 
-    public init?(argument: String) {
+    package init?(argument: String) {
         let parts = argument.split(separator: "=", maxSplits: 1)
         let endpoints = parts.count == 2 ? parts[1].split(separator: ",") : []
         guard parts.count == 2, endpoints.count == 2, Topology.isName(String(parts[0])) else { return nil }
@@ -32,15 +32,15 @@ public struct PeerEndpoints: ExpressibleByArgument, Sendable, Equatable {
 /// An endpoint comes from, first to last: `--service NAME=ROUTER,PUB`; `ZSAGA_SERVICES`;
 /// the process's own variables (`ZSAGA_<NAME>_ROUTER`, `ZSAGA_<NAME>_PUB`); the topology file;
 /// the built-in loopback ports. A name the topology lacks adds a service.
-public struct PeerOptions: ParsableArguments {
+package struct PeerOptions: ParsableArguments {
     @Option(name: .customLong("service"),
             help: "A service's endpoints, NAME=ROUTER,PUB (repeatable): one of the topology's, or one more. Env: ZSAGA_SERVICES (NAME=ROUTER,PUB;…).")
-    public var services: [PeerEndpoints] = []
+    package var services: [PeerEndpoints] = []
 
-    public init() {}
+    package init() {}
 
     /// `topology` with every endpoint resolved as above.
-    public func resolve(_ topology: Topology) throws -> Topology {
+    package func resolve(_ topology: Topology) throws -> Topology {
         var given = services
         if given.isEmpty, let text = environment("ZSAGA_SERVICES") {
             guard let parsed = PeerEndpoints.list(text) else {

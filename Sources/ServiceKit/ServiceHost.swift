@@ -87,6 +87,7 @@ public final class ServiceHost<Core: ServiceCore> {
     /// A command decided in this batch, waiting for the commit.
     private struct Pending {
         var commandID: String
+        var bodyHash: Int64
         var reply: [UInt8]
         var routes: [[[UInt8]]]
         var predicted: [Int64]
@@ -154,7 +155,10 @@ public final class ServiceHost<Core: ServiceCore> {
         }
         // One lookup for the whole batch: which of these commands were processed before.
         let business = commands.filter { !$0.command.type.hasPrefix("sys.") }
-        let recorded = try log.replies(forCommands: business.map(\.command.id))
+        let recorded: [String: StoredCommand]
+        do { recorded = try log.records(forCommands: business.map(\.command.id)) } catch {
+            throw HostError.fatalStorage("reading command records", cause: error)
+        }
         try load(business.filter { recorded[$0.command.id] == nil }.map(\.command))
         for item in commands {
             try handle(item.command, route: item.route, &batch, now: now, released: item.released, recorded: recorded[item.command.id])
@@ -208,20 +212,23 @@ public final class ServiceHost<Core: ServiceCore> {
     /// Takes one command into the batch: control commands, recorded replies, injected delays and
     /// failures, or a decision applied to the core.
     private func handle(_ command: Command, route: [[UInt8]], _ batch: inout Batch, now: Int64, released: Bool,
-                        recorded: [UInt8]?) throws {
+                        recorded: StoredCommand?) throws {
         if command.type.hasPrefix("sys.") {
             batch.controlReplies.append((route, control(command)))
             return
         }
+        let bodyHash = command.bodyHash
         if let index = batch.pendingIndex[command.id] {
+            guard batch.pending[index].bodyHash == bodyHash else { return refuseReuse(command, route: route) }
             batch.pending[index].routes.append(route)
             return
         }
         if let recorded {
+            guard recorded.bodyHash.map({ $0 == bodyHash }) ?? true else { return refuseReuse(command, route: route) }
             metrics.command(command.type, "duplicate")
             logger.debug("repeated command answered with its recorded reply",
                          metadata: ["command_id": "\(command.id)", "saga_id": "\(command.correlationID ?? "-")"])
-            if !faults.dropsReply() { router.send(route: route, recorded) }
+            if !faults.dropsReply() { router.send(route: route, recorded.reply) }
             return
         }
         if let expired = expiry(command, now: now) {
@@ -281,9 +288,20 @@ public final class ServiceHost<Core: ServiceCore> {
             inReplyTo: command.id, outcome: decision.outcome, reason: decision.reason, message: decision.message,
             body: decision.body, events: predicted)))
         batch.pendingIndex[command.id] = batch.pending.count
-        batch.pending.append(Pending(commandID: command.id, reply: reply, routes: [route], predicted: predicted))
-        batch.units.append(LogBatch(appends: decision.appends,
-                                    commands: [ProcessedCommand(commandID: command.id, reply: reply, timeMs: now)], writes: writes))
+        batch.pending.append(Pending(commandID: command.id, bodyHash: bodyHash, reply: reply, routes: [route], predicted: predicted))
+        batch.units.append(LogBatch(appends: decision.appends, commands: [ProcessedCommand(
+            commandID: command.id, reply: reply, timeMs: now, bodyHash: bodyHash)], writes: writes))
+    }
+
+    /// A command id used again for a different command: refused, nothing recorded (the
+    /// original's reply would tell its sender a command it never sent succeeded).
+    private func refuseReuse(_ command: Command, route: [[UInt8]]) {
+        metrics.command(command.type, "conflict")
+        logger.notice("command id reused with a different body", metadata: [
+            "command_id": "\(command.id)", "type": "\(command.type)", "saga_id": "\(command.correlationID ?? "-")"])
+        router.send(route: route, .error(ErrorReply(inReplyTo: command.id, code: .conflict,
+                                                    message: "command id \(command.id) was used before for a different command",
+                                                    field: "id")))
     }
 
     private func expiry(_ command: Command, now: Int64) -> WireError? {

@@ -20,6 +20,17 @@ import Testing
         #expect((0..<1000).allSatisfy { DeclinePolicy(rate: 1).declines("o\($0)") })
     }
 
+    /// A decline's event carries the reply's reason and message: the orchestrator records the
+    /// same failure whichever of the two reaches it first.
+    @Test func aDeclinesEventCarriesTheRepliesReasonAndMessage() throws {
+        var h = Harness(PaymentCore(declinePolicy: DeclinePolicy(rate: 1)))
+        let decision = try h.send("payment.ChargePayment", charge("o1", 2500))
+        #expect(decision.outcome == .rejected && decision.reason == "payment_declined")
+        let event = try #require(h.log.last)
+        #expect(event.type == "PaymentDeclined")
+        #expect(event.data["reason"]?.stringValue == decision.reason && event.data["message"]?.stringValue == decision.message)
+    }
+
     @Test func chargeRefundAndTotals() throws {
         var h = Harness(PaymentCore(declinePolicy: DeclinePolicy(rate: 0)))
         #expect(try h.send("payment.ChargePayment", charge("o1", 2500)).outcome == .ok)

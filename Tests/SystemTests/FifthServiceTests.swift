@@ -6,7 +6,7 @@ import ServiceKit
 import Testing
 import TestSupport
 
-/// A fifth service, built from ServiceKit in a test target (`loyalty-service`) and named only
+/// A fifth service, built from ServiceKit alone (`Examples/LoyaltyService`) and named only
 /// in a topology file, joins a cluster secured with a derived cluster secret without a change
 /// anywhere else: the orchestrator drives it in a saga type from `--definitions` (its points
 /// awarded, and revoked when the payment after it is declined), it survives a SIGKILL, the

@@ -21,10 +21,11 @@ public final class LocalCluster: @unchecked Sendable {
     /// - Parameters:
     ///   - topology: the processes (free ports replace theirs).
     ///   - secret: runs it secured with keys derived from this cluster secret instead.
+    ///   - binDirectory: where the executables are (default: this build's).
     public init(extraArguments: [String: [String]] = [:], environment: [String: String] = [:], monitor: Bool = false,
-                secure: Bool = false, secret: String? = nil, topology: Topology = .builtIn) throws {
+                secure: Bool = false, secret: String? = nil, topology: Topology = .builtIn, binDirectory: URL? = nil) throws {
         directory = try TempDirectory("cluster")
-        managed = try ManagedCluster(directory: directory.url, binDirectory: Binaries.directory,
+        managed = try ManagedCluster(directory: directory.url, binDirectory: binDirectory ?? Binaries.directory,
                                      extraArguments: extraArguments, environment: environment, topology: topology)
         if let secret { managed.secure(secret: secret) }
         managed.withMonitor = monitor

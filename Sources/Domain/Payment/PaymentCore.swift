@@ -55,9 +55,12 @@ public struct PaymentCore: ServiceCore {
             var data: JSON = ["order_id": .string(orderID), "payment_id": .string(paymentID),
                               "user_id": .string(userID), "amount_cents": .int(amount)]
             if declinePolicy.declines(orderID) {
+                // The event carries the reply's reason and message, so the saga records the same
+                // failure whichever reaches the orchestrator first.
+                let (reason, message) = ("payment_declined", "the card was declined")
                 data = ["order_id": .string(orderID), "payment_id": .string(paymentID), "user_id": .string(userID),
-                        "amount_cents": .int(amount), "reason": "card_declined"]
-                return .rejected("payment_declined", "the card was declined", body: ["order_id": .string(orderID)],
+                        "amount_cents": .int(amount), "reason": .string(reason), "message": .string(message)]
+                return .rejected(reason, message, body: ["order_id": .string(orderID)],
                                  [append(stream, at: 0, command.event("PaymentDeclined", data, at: now))])
             }
             return .ok(["order_id": .string(orderID), "payment_id": .string(paymentID), "amount_cents": .int(amount)],

@@ -21,13 +21,19 @@ extension OrchestratorEngine {
         }
     }
 
-    /// An event of a service, delivered once and in order: the outcome of a step it reports.
+    /// An event of a service, delivered once and in order: the outcome of a step (or of its
+    /// compensation) it reports.
     func take(_ event: Event, _ batch: inout OrchestratorBatch, now: Int64) {
         for rule in contextChecks.keys { contextChecks[rule]?.learn(event) }
         guard let commandID = event.metadata.causationID,
               let sagaID = SagaCommandID.sagaID(in: commandID), let state = book.active[sagaID],
               let definition = book.definition(of: state),
-              case .action(let step)? = state.pendingRole(ofCommand: commandID, definition) else { return }
+              let role = state.pendingRole(ofCommand: commandID, definition) else { return }
+        if case .compensation(let step) = role, definition.steps[step].compensationOkEvents.contains(event.type) {
+            handle(commandID: commandID, outcome: .ok(event.data), &batch, now: now)
+            return
+        }
+        guard case .action(let step) = role else { return }
         let stepDefinition = definition.steps[step]
         if stepDefinition.okEvents.contains(event.type) {
             handle(commandID: commandID, outcome: .ok(event.data), &batch, now: now)
