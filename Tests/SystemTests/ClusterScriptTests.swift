@@ -26,10 +26,21 @@ import TestSupport
         let environment = ["ZSAGA_HOME": home.url.path, "ZSAGA_BIN_DIR": Binaries.directory.path, Topology.variable: topologyFile,
                            "ZSAGA_TRANSPORT": "tcp", "ZSAGA_HTTP": "off"]
         let script = Self.repository.appendingPathComponent("scripts/cluster.sh").path
-        func run(_ action: String) throws -> ChildProcess {
-            let child = try ChildProcess(script, [action], environment: environment)
+        // cluster.sh leaves the processes running: it runs with every inherited descriptor closed
+        // (Python's close_fds) and its output in files, or the daemons would hold our pipes.
+        struct Run { var stdoutLines: [String]; var stderrLines: [String] }
+        func run(_ action: String) throws -> Run {
+            let out = home.file("\(action).out"), err = home.file("\(action).err")
+            let child = try ChildProcess("/usr/bin/env", ["python3", "-c", """
+                import subprocess, sys
+                with open(sys.argv[1], "w") as out, open(sys.argv[2], "w") as err:
+                    sys.exit(subprocess.run(sys.argv[3:], stdout=out, stderr=err, stdin=subprocess.DEVNULL).returncode)
+                """, out, err, script, action], environment: environment)
             #expect(child.wait(seconds: 120) != nil, "cluster.sh \(action) did not finish")
-            return child
+            func lines(_ path: String) -> [String] {
+                ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            }
+            return Run(stdoutLines: lines(out), stderrLines: lines(err))
         }
         let up = try run("up")
         defer { _ = try? run("down") }
