@@ -13,17 +13,17 @@ import ZeroMQ
 /// commits the whole batch in one transaction, and only then replies, answers queries and
 /// publishes. A command id seen before is answered with its recorded reply and changes nothing.
 public final class ServiceHost<Core: ServiceCore> {
-    private var core: Core
-    private let config: HostConfiguration
-    private let logger: Logger
-    private var committer: Committer
-    private var log: EventLog { committer.log }
+    var core: Core
+    let config: HostConfiguration
+    let logger: Logger
+    var committer: Committer
+    var log: EventLog { committer.log }
     private let sockets: BoundSockets
     private var router: RouterServer { sockets.router }
-    private var publisher: EventPublisher { sockets.publisher }
+    var publisher: EventPublisher { sockets.publisher }
     private let system: SystemQueries
-    private var retainer: Retainer
-    private let archive: ArchiveWriter?
+    var retainer: Retainer
+    let archive: ArchiveWriter?
 
     /// The endpoints actually bound (wildcard ports resolved).
     public var endpoints: (router: String, pub: String) { (router.endpoint, publisher.endpoint) }
@@ -306,51 +306,6 @@ public final class ServiceHost<Core: ServiceCore> {
 
     private func expiry(_ command: Command, now: Int64) -> WireError? {
         config.retention.window.refusal(of: command, now: now)
-    }
-
-    // MARK: Retention
-
-    /// One retention batch: the settled aggregates older than the window, with their events
-    /// (archived first when configured), read rows and the command records older than the
-    /// window; what they counted goes into the log's `HistoryRetired` summary.
-    private func retire() throws {
-        let started = monotonicMs()
-        let now = wallClockMs()
-        let through = config.retention.window.start(at: now)
-        let candidates: [Retainer.Candidate]
-        do { candidates = try retainer.candidates(log, through: through) } catch { throw HostError.fatalStorage("retention", cause: error) }
-        var retirement = Retirement()
-        retirement.streams = candidates.map(\.stream)
-        retirement.writes = candidates.map { .delete(table: $0.table, key: $0.key) }
-        retirement.commandsBeforeMs = through
-        retirement.throughMs = through
-        let events = try log.events(of: retirement, withSummary: archive != nil)
-        // What the retired events counted: their fold's counter writes, from nothing.
-        var fold = core.retirementFold
-        var writes: [ReadWrite] = []
-        for stream in retirement.streams {
-            fold.forget(stream)
-            try fold.load(stream, events: [])
-        }
-        for event in events where event.stream != EventLog.retiredStream { writes += try fold.apply(event) }
-        retirement.totals = Retainer.totals(of: writes)
-        let commandsBefore = log.retired?.commands ?? 0
-        let staleCommands = try log.oldestCommand().map { $0 < through } ?? false
-        guard !candidates.isEmpty || staleCommands else {
-            retainer.ran(retired: 0, moreCommands: false, started: started, now: monotonicMs())
-            return
-        }
-        try committer.checkpoint(before: events, snapshot: core.snapshot(stream:), logger: logger)
-        try archive?.write(events)
-        let summary = try log.retire(retirement, removing: events, now: now)
-        for stream in retirement.streams { core.forget(stream) }
-        let removedCommands = (log.retired?.commands ?? 0) - commandsBefore
-        retainer.ran(retired: candidates.count, moreCommands: removedCommands >= Int64(retirement.commandLimit), started: started,
-                      now: monotonicMs())
-        logger.debug("retired", metadata: ["streams": "\(candidates.count)", "events": "\(events.count)",
-                                           "commands": "\(removedCommands)", "through_ms": "\(through)"])
-        var noFaults = FaultInjector()
-        try committer.committed([summary], of: core, faults: &noFaults, logger: logger) { publisher.publish($0) }
     }
 
     /// Control commands (`sys.SetFault`): never recorded in the business log.
