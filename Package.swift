@@ -71,7 +71,7 @@ let package = Package(
             ]
         ),
         .target(name: "Orchestration", dependencies: [
-            "ServiceKit", "Domain", "ServiceModel", "SagaWire", "EventLog", "ZeroMQ",
+            "ServiceKit", "ServiceModel", "SagaWire", "EventLog", "ZeroMQ",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "HeapModule", package: "swift-collections"),

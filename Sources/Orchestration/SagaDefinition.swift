@@ -1,4 +1,3 @@
-import Domain
 import ServiceModel
 import SagaWire
 

@@ -1,5 +1,4 @@
 import SagaWire
-import ServiceModel
 
 /// One line of an order: an item, how many, and the unit price in cents.
 public struct OrderLine: Sendable, Equatable, Hashable {
@@ -40,7 +39,7 @@ public struct OrderLine: Sendable, Equatable, Hashable {
     }
 
     /// Reads lines back from recorded data (already validated when recorded).
-    static func decode(_ json: JSON?) throws(DomainError) -> [OrderLine] {
+    package static func decode(_ json: JSON?) throws(DomainError) -> [OrderLine] {
         guard let elements = json?.arrayValue else { throw DomainError("items missing") }
         var lines: [OrderLine] = []
         for element in elements {
