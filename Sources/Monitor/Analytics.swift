@@ -1,5 +1,6 @@
 import Foundation
 import SagaWire
+import ServiceModel
 
 /// The sliding windows the monitor reports: 1 minute, 5 minutes, 1 hour.
 public enum AnalyticsWindow: String, CaseIterable, Sendable {
@@ -39,17 +40,20 @@ public struct Cell: Sendable, Equatable {
         max = Swift.max(max, other.max)
     }
 
-    var json: JSON {
-        ["count": .int(count), "sum": .double(sum), "min": min.isFinite ? .double(min) : .null, "max": max.isFinite ? .double(max) : .null]
+    /// The cell as a row's member: `[count, sum, min, max]` (`null` for no value).
+    var row: JSON {
+        [.int(count), .double(sum), min.isFinite ? .double(min) : .null, max.isFinite ? .double(max) : .null]
     }
 
     init() {}
 
-    init(json: JSON) {
-        count = json["count"]?.intValue ?? 0
-        sum = json["sum"]?.doubleValue ?? 0
-        min = json["min"]?.doubleValue ?? .infinity
-        max = json["max"]?.doubleValue ?? -.infinity
+    init(row: JSON) {
+        let members = row.arrayValue ?? []
+        func member(_ index: Int) -> JSON? { index < members.count ? members[index] : nil }
+        count = member(0)?.intValue ?? 0
+        sum = member(1)?.doubleValue ?? 0
+        min = member(2)?.doubleValue ?? .infinity
+        max = member(3)?.doubleValue ?? -.infinity
     }
 }
 
@@ -59,13 +63,23 @@ public struct Cell: Sendable, Equatable {
 /// (⌊now/1000⌋ − W, ⌊now/1000⌋]: sliding by whole seconds, exact at every second boundary.
 /// Keys are `<service>.<EventType>` (counts), `<service>.<EventType>.<field>` (numeric fields),
 /// and the saga-latency histogram bins. Memory is bounded: seconds older than an hour are evicted.
+///
+/// The cells are durable in the read side, not in the monitor's snapshot: one row per second
+/// (table ``table``), written by ``takeWrites()`` in the commit of the events counted in it and
+/// deleted when the second leaves the hour. A snapshot of the working set so stays small
+/// however full the hour is, and a restart reads the hour back (``init(rows:)``).
 public struct Analytics: Sendable, Equatable {
     /// Cells by key, then by second.
     public private(set) var cells: [String: [Int64: Cell]] = [:]
     /// The newest second seen, and the newest at the last eviction.
     private var newest: Int64 = 0
     private var lastEviction: Int64 = 0
+    /// Seconds changed, and seconds evicted, since the last ``takeWrites()``.
+    private var dirty: Set<Int64> = []
+    private var evicted: Set<Int64> = []
     static let horizon: Int64 = 3600
+    /// The read-side table of the cells: one row per second, keyed by the second.
+    public static let table = ReadTable("analytics", columns: ["second"], indexes: [])
 
     public init() {}
 
@@ -97,13 +111,17 @@ public struct Analytics: Sendable, Equatable {
     private mutating func add(_ key: String, _ value: Double?, _ second: Int64) {
         guard second > newest - Self.horizon else { return }
         cells[key, default: [:]][second, default: Cell()].add(value)
+        dirty.insert(second)
     }
 
     private mutating func evict(before second: Int64) {
         // Keep the newest hour: a second older than the horizon can no longer be in a window.
         for key in cells.keys {
-            cells[key] = cells[key]!.filter { $0.key >= second }
-            if cells[key]!.isEmpty { cells.removeValue(forKey: key) }
+            var kept: [Int64: Cell] = [:]
+            for (cellSecond, cell) in cells[key]! {
+                if cellSecond >= second { kept[cellSecond] = cell } else { evicted.insert(cellSecond) }
+            }
+            cells[key] = kept.isEmpty ? nil : kept
         }
     }
 
@@ -181,27 +199,45 @@ public struct Analytics: Sendable, Equatable {
                           "latency_ms": .object(latency)]]
     }
 
-    // MARK: Snapshot
+    // MARK: Read side
 
-    public var json: JSON {
-        var keys = JSONObject()
-        for (key, seconds) in cells {
-            var bySecond = JSONObject()
-            for (second, cell) in seconds { bySecond[String(second)] = cell.json }
-            keys[key] = .object(bySecond)
+    /// The rows of the seconds changed since the last call, and the deletions of the seconds
+    /// evicted: for the commit of the events they count.
+    public mutating func takeWrites() -> [ReadWrite] {
+        var writes: [ReadWrite] = []
+        for second in evicted.sorted() where cellsAt(second).isEmpty {
+            writes.append(.delete(table: Self.table.name, key: String(second)))
         }
-        return ["newest": .int(newest), "cells": .object(keys)]
+        for second in dirty.sorted() {
+            let row = cellsAt(second)
+            guard !row.isEmpty else { continue }
+            var document = JSONObject()
+            for (key, cell) in row.sorted(by: { $0.key < $1.key }) { document[key] = cell.row }
+            writes.append(.put(table: Self.table.name, key: String(second), columns: ["second": .int(second)], document: .object(document)))
+        }
+        dirty.removeAll(keepingCapacity: true)
+        evicted.removeAll(keepingCapacity: true)
+        return writes
     }
 
-    public init(json: JSON) {
-        newest = json["newest"]?.intValue ?? 0
+    /// Whether writes are pending.
+    public var hasWrites: Bool { !dirty.isEmpty || !evicted.isEmpty }
+
+    private func cellsAt(_ second: Int64) -> [String: Cell] {
+        var row: [String: Cell] = [:]
+        for (key, seconds) in cells { if let cell = seconds[second] { row[key] = cell } }
+        return row
+    }
+
+    /// The analytics of the rows of ``table`` (by key, the second), as ``takeWrites()`` left
+    /// them (the next eviction deletes those that have left the hour since).
+    public init(rows: [String: JSON]) {
+        var bySecond: [(Int64, JSON)] = []
+        for (key, document) in rows { if let second = Int64(key) { bySecond.append((second, document)) } }
+        newest = bySecond.map(\.0).max() ?? 0
         lastEviction = newest
-        for (key, seconds) in json["cells"]?.objectValue ?? [:] {
-            var bySecond: [Int64: Cell] = [:]
-            for (second, cell) in seconds.objectValue ?? [:] {
-                if let second = Int64(second) { bySecond[second] = Cell(json: cell) }
-            }
-            cells[key] = bySecond
+        for (second, document) in bySecond {
+            for (key, cell) in document.objectValue ?? [:] { cells[key, default: [:]][second] = Cell(row: cell) }
         }
     }
 }

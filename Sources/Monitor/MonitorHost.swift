@@ -60,9 +60,16 @@ public final class MonitorHost {
         // The working set's snapshot; one of another format (an earlier build's) is not trusted,
         // and the read side is rebuilt too when it is new.
         let rebuild = log.readSideIsNew && log.head > 0
+        // The analytics in the read side count every event committed, those after the
+        // checkpoint too: the replay does not count them again.
+        var countingAnalytics = true
         if let checkpoint, checkpoint.data["format"]?.intValue == Checkpoints.format, !rebuild,
            let core = snapshots.first(where: { $0.stream == Self.core }) {
             state.restoreCore(core.data)
+            do { state.restoreAnalytics(rows: try log.documents(Analytics.table.name)) } catch {
+                throw HostError.recovery("reading the analytics", cause: error)
+            }
+            countingAnalytics = false
             from = checkpoint.seq + 1
         }
         var replayed = 0
@@ -73,7 +80,7 @@ public final class MonitorHost {
             guard let last = page.last else { break }
             let replayable = page.filter { $0.stream != EventLog.retiredStream }
             try loadViews(for: replayable)
-            for event in replayable { _ = state.apply(event) }
+            for event in replayable { _ = state.apply(event, countingAnalytics: countingAnalytics) }
             let writes = state.takeChangedViews()
             if rebuild && !writes.isEmpty { try log.commit(LogBatch(writes: writes)) }
             state.trim()

@@ -8,12 +8,14 @@ import ServiceModel
 /// windows, stock per item, the sagas that can still move and the reservations that hold
 /// stock, and a bounded cache of order views. The order views themselves live in the read side
 /// (table `orders`), written in the commit of the events that changed them, with the counters
-/// `monitor.*`.
+/// `monitor.*` and the analytics' seconds (table `analytics`). The working set's snapshot
+/// (``coreJSON``) holds neither the views nor the analytics: it stays small.
 public struct MonitorState: Sendable {
     /// The read side.
     public static let readModel = ReadModelSchema([
         ReadTable("orders", columns: ["user_id", "saga_id", "saga_status", "saga_started_ms", "created_ms", "saga_ended_ms"],
                   indexes: [["user_id", "created_ms"], ["saga_started_ms"], ["saga_status", "saga_started_ms"], ["saga_ended_ms"]]),
+        Analytics.table,
     ])
     /// A view whose saga settled (completed or compensated: it has an end) is retired with the
     /// monitor's copies of that saga's events.
@@ -74,8 +76,9 @@ public struct MonitorState: Sendable {
 
     /// Applies one event from the monitor's log (the source's name is its stream) and returns
     /// the alerts it raises (recovery ignores them: the alerts it raised before are in the log
-    /// already). The views it needs are loaded.
-    public mutating func apply(_ event: Event) -> [Alert] {
+    /// already). The views it needs are loaded. `countingAnalytics` is false when the event is
+    /// counted in the analytics read back from the read side already (a replay after a restart).
+    public mutating func apply(_ event: Event, countingAnalytics: Bool = true) -> [Alert] {
         let source = event.stream
         if source == "alerts" {
             counts["monitor.alerts", default: 0] += 1
@@ -83,10 +86,10 @@ public struct MonitorState: Sendable {
         }
         let time = event.metadata.timeMs
         let key = "\(source).\(event.type)"
-        analytics.record(service: source, event: event.type, data: event.data, timeMs: time)
+        if countingAnalytics { analytics.record(service: source, event: event.type, data: event.data, timeMs: time) }
         var raised = patterns.observe(key, data: event.data, timeMs: time)
         switch source {
-        case "saga": applySaga(event)
+        case "saga": applySaga(event, countingAnalytics: countingAnalytics)
         case "order", "payment", "shipping": applyService(event)
         case "inventory": raised += applyInventory(event)
         default: break
@@ -95,7 +98,7 @@ public struct MonitorState: Sendable {
     }
 
     /// The read-side writes of everything applied since the last call: one row per changed
-    /// view (however many events changed it) and the counters.
+    /// view (however many events changed it), the counters and the analytics' changed seconds.
     public mutating func takeChangedViews() -> [ReadWrite] {
         var writes: [ReadWrite] = changed.sorted().compactMap { id in
             views[id].map { view in
@@ -108,6 +111,7 @@ public struct MonitorState: Sendable {
             }
         }
         for (name, delta) in counts.sorted(by: { $0.key < $1.key }) where delta != 0 { writes.append(.count(name, by: delta)) }
+        writes += analytics.takeWrites()
         changed.removeAll(keepingCapacity: true)
         counts.removeAll(keepingCapacity: true)
         return writes
@@ -141,7 +145,7 @@ public struct MonitorState: Sendable {
         }
     }
 
-    private mutating func applySaga(_ event: Event) {
+    private mutating func applySaga(_ event: Event, countingAnalytics: Bool) {
         guard let sagaID = event.metadata.correlationID else { return }
         let time = event.metadata.timeMs
         switch event.type {
@@ -172,7 +176,8 @@ public struct MonitorState: Sendable {
             default: status = existing?.failure != nil ? "compensating" : "running"
             }
             setSagaStatus(sagaID, status, orderID: nil)
-            if let duration = event.data["duration_ms"]?.intValue, event.type == "SagaCompleted" || event.type == "SagaCompensated" {
+            if countingAnalytics, let duration = event.data["duration_ms"]?.intValue,
+               event.type == "SagaCompleted" || event.type == "SagaCompensated" {
                 analytics.recordLatency(ms: duration, timeMs: time)
             }
             guard let orderID = active.orderID else { return }
@@ -287,16 +292,21 @@ public struct MonitorState: Sendable {
 
     // MARK: Snapshots
 
-    /// The working set (the views are in the read side).
+    /// The working set (the views and the analytics are in the read side).
     public var coreJSON: JSON {
         ["active_sagas": .object(JSONObject(activeSagas.mapValues { saga in
             .object(JSONObject(["status": .string(saga.status), "order_id": saga.orderID.map(JSON.string) ?? .null]))
          })),
-         "analytics": analytics.json, "patterns": patterns.json,
+         "patterns": patterns.json,
          "stock": .object(JSONObject(stock.mapValues {
              ["on_hand": .int($0.onHand), "reserved": .int($0.reserved), "committed": .int($0.committed)]
          })),
          "reserved_lines": .object(JSONObject(reservedLines.mapValues { .array($0.map { [.string($0.0), .int($0.1)] }) }))]
+    }
+
+    /// Restores the analytics from the rows of their table.
+    public mutating func restoreAnalytics(rows: [String: JSON]) {
+        analytics = Analytics(rows: rows)
     }
 
     /// Restores the working set.
@@ -304,7 +314,6 @@ public struct MonitorState: Sendable {
         activeSagas = (json["active_sagas"]?.objectValue?.dictionary ?? [:]).compactMapValues { saga in
             saga["status"]?.stringValue.map { ActiveSaga(status: $0, orderID: saga["order_id"]?.stringValue) }
         }
-        analytics = Analytics(json: json["analytics"] ?? [:])
         patterns = PatternEngine(patterns: patterns.patterns, json: json["patterns"] ?? [:])
         stock = (json["stock"]?.objectValue?.dictionary ?? [:]).mapValues {
             StockLevel(onHand: $0["on_hand"]?.intValue ?? 0, reserved: $0["reserved"]?.intValue ?? 0, committed: $0["committed"]?.intValue ?? 0)

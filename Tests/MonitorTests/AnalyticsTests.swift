@@ -61,7 +61,47 @@ import Testing
         // Bins are about 10% wide.
         #expect(p50 > 44 && p50 < 56)
         #expect(p99 > 89 && p99 <= 100)
-        #expect(Analytics(json: analytics.json) == analytics)
+        #expect(Analytics(rows: Self.rows(of: &analytics)) == analytics)
+    }
+
+    /// The cells' rows as the read side would hold them after `takeWrites()`.
+    static func rows(of analytics: inout Analytics, into rows: [String: JSON] = [:]) -> [String: JSON] {
+        var rows = rows
+        for write in analytics.takeWrites() {
+            switch write {
+            case .put(let table, let key, _, let document): #expect(table == "analytics"); rows[key] = document
+            case .delete(_, let key): rows[key] = nil
+            case .count: Issue.record("analytics write no counters")
+            }
+        }
+        return rows
+    }
+
+    /// One row per second changed, written again when it changes, deleted when the second
+    /// leaves the hour; the rows read back are the same analytics, and nothing is pending.
+    @Test func theCellsLiveInOneRowPerSecondDeletedWhenTheyLeaveTheHour() {
+        var analytics = Analytics()
+        analytics.record(service: "order", event: "OrderCreated", data: ["total_cents": 5], timeMs: 1_000)
+        analytics.record(service: "order", event: "OrderCreated", data: ["total_cents": 7], timeMs: 1_500)
+        var rows = Self.rows(of: &analytics)
+        #expect(rows.keys.sorted() == ["1"])
+        #expect(!analytics.hasWrites)
+        analytics.record(service: "order", event: "OrderCreated", data: ["total_cents": 1], timeMs: 1_900)
+        analytics.record(service: "saga", event: "SagaCompleted", data: [:], timeMs: 2_000)
+        rows = Self.rows(of: &analytics, into: rows)
+        #expect(rows.keys.sorted() == ["1", "2"])
+        let restored = Analytics(rows: rows)
+        #expect(restored == analytics)
+        let cell = restored.aggregate("order.OrderCreated.total_cents", window: .oneMinute, nowMs: 2_000)
+        #expect(cell.count == 3 && cell.sum == 13 && cell.min == 1 && cell.max == 7)
+        // An hour and more later, the old seconds are deleted.
+        for second in Int64(3)...3_700 {
+            analytics.record(service: "saga", event: "SagaCompleted", data: [:], timeMs: second * 1000)
+        }
+        rows = Self.rows(of: &analytics, into: rows)
+        #expect(rows["1"] == nil && rows["2"] == nil)
+        #expect(rows.count <= 3600 + 61)
+        #expect(Analytics(rows: rows) == analytics)
     }
 }
 

@@ -94,6 +94,11 @@ import ZeroMQ
         #expect(stats["compensated"]?.intValue == Int64(check.byStatus["compensated", default: 0]))
         #expect(stats["running"] == 0 && stats["stuck"] == 0)
         #expect(stats["orders"] == check.figures["orders"])
+        // The hour's analytics, read back from the read side at each restart, count every
+        // settled saga once: none lost, none counted again by the replay.
+        let hour = try client.query(cluster.router("monitor"), "monitor.Analytics", ["window": "1h"])["sagas"]
+        #expect(hour?["completed"]?.intValue == Int64(check.byStatus["completed", default: 0]))
+        #expect(hour?["compensated"]?.intValue == Int64(check.byStatus["compensated", default: 0]))
         // Each order's joined view agrees with the services.
         let order = try client.query(cluster.router("order"), "order.GetOrder", ["order_id": "m-17"])["order"]
         let view = try client.query(cluster.router("monitor"), "monitor.GetOrder", ["order_id": "m-17"])["order"]
