@@ -19,19 +19,30 @@ import SagaWire
 /// - recorded totals equal the lines;
 /// - every claim the orchestrator recorded about a command is confirmed by the owning
 ///   service's record of it.
+///
+/// Participants a topology adds are checked by what holds for any service: their logs are
+/// gap-free, no command took effect twice, and the orchestrator's claims about their commands
+/// are confirmed by their records. A participant that keeps no log or records no commands it
+/// serves (`sys.Replay`, `sys.Commands` are optional to a participant) is named in the figures
+/// (`unchecked_logs`, `unchecked_commands`), not taken as a violation.
 public struct LogChecker {
     /// The processes whose logs are read, the orchestrator's first.
     public static let processes = ["saga", "order", "inventory", "payment", "shipping"]
     private let source: LogSource
     private let stock: [String: Int64]?
+    private let participants: [String]
     /// Violations beyond this many are counted but not listed.
     public var maxListed = 1000
 
-    /// - Parameter stock: the starting stock the inventory service was configured with (`nil`:
-    ///   not compared).
-    public init(source: LogSource, stock: [String: Int64]?) {
+    /// - Parameters:
+    ///   - stock: the starting stock the inventory service was configured with (`nil`: not
+    ///     compared).
+    ///   - participants: the services beyond the order saga's four whose logs and command
+    ///     records are checked too.
+    public init(source: LogSource, stock: [String: Int64]?, participants: [String] = []) {
         self.source = source
         self.stock = stock
+        self.participants = participants.filter { !Self.processes.contains($0) }
     }
 
     public func run() throws -> CheckReport {
@@ -67,6 +78,15 @@ public struct LogChecker {
             if scans[service]!.history.events == 0 { found += facts[service]!.timelineProblems } else { timelineChecked = false }
         }
 
+        var unread: [String] = []
+        for participant in participants {
+            do {
+                scans[participant] = try LogScan.read(source, participant) { _ in }
+            } catch where source.isUnsupported(error) {
+                unread.append(participant)
+            }
+        }
+
         var check = Checks(sagas: sagaFacts.sagas, facts: facts, scans: scans, commands: commands, stock: stock)
         check.sagasSettledAsTheyClaim()
         check.claimsConfirmed()
@@ -83,24 +103,35 @@ public struct LogChecker {
         report.figures["logs"] = .object(JSONObject(Dictionary(uniqueKeysWithValues: scans.map { name, scan in
             (name, JSON.object(["events": .int(scan.events), "head": .int(scan.head), "retired": .int(scan.retiredEvents)]))
         })))
+        if !participants.isEmpty {
+            report.figures["participants"] = .array(participants.map { .string($0) })
+            report.figures["unchecked_logs"] = .array(unread.map { .string($0) })
+            report.figures["unchecked_commands"] = .array(participants.filter { commands[$0] == nil }.map { .string($0) })
+        }
         report.figures["violations_found"] = .int(Int64(found.count))
         report.violations = Array(found.prefix(maxListed))
         return report
     }
 
-    /// Every service's recorded commands, by service and id.
+    /// Every service's recorded commands, by service and id (none for a participant that does
+    /// not serve them).
     private func recordedCommands() throws -> [String: [String: RecordedCommand]] {
         var all: [String: [String: RecordedCommand]] = [:]
-        for service in Self.processes.dropFirst() {
-            var records: [String: RecordedCommand] = [:]
-            var after: String?
-            repeat {
-                let page = try source.commands(of: service, after: after, limit: 1000)
-                for record in page.records { records[record.id] = record }
-                after = page.next
-            } while after != nil
-            all[service] = records
+        for service in Self.processes.dropFirst() { all[service] = try recordedCommands(of: service) }
+        for participant in participants {
+            do { all[participant] = try recordedCommands(of: participant) } catch where source.isUnsupported(error) { continue }
         }
         return all
+    }
+
+    private func recordedCommands(of service: String) throws -> [String: RecordedCommand] {
+        var records: [String: RecordedCommand] = [:]
+        var after: String?
+        repeat {
+            let page = try source.commands(of: service, after: after, limit: 1000)
+            for record in page.records { records[record.id] = record }
+            after = page.next
+        } while after != nil
+        return records
     }
 }

@@ -52,6 +52,14 @@ public protocol LogSource {
     /// Recorded commands of `process` in id order after `id`, with the id to continue after
     /// (`nil`: that was the last page).
     func commands(of process: String, after id: String?, limit: Int) throws -> (records: [RecordedCommand], next: String?)
+    /// Whether an error of ``page(of:from:limit:)`` or ``commands(of:after:limit:)`` says the
+    /// process does not serve that request at all (a participant without a log or command
+    /// records), rather than that reading failed.
+    func isUnsupported(_ error: any Error) -> Bool
+}
+
+extension LogSource {
+    public func isUnsupported(_ error: any Error) -> Bool { false }
 }
 
 /// Why logs could not be read.

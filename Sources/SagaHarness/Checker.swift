@@ -2,6 +2,7 @@ import Foundation
 import LogCheck
 import SagaClient
 import SagaWire
+import ServiceKit
 
 /// A running cluster's logs, read through the processes' own APIs: `sys.Replay` for the
 /// events and `sys.Commands` for the command records.
@@ -42,6 +43,12 @@ public struct ReplayLogs: LogSource {
         }
         return (records, page["next"]?.stringValue)
     }
+
+    /// A participant that answers `unknown_type` does not serve the request.
+    public func isUnsupported(_ error: any Error) -> Bool {
+        if case .refused(let reply) = error as? ClientError { return reply.code == .unknownType }
+        return false
+    }
 }
 
 /// `sagactl check` against a running cluster: the log-based proof (``LogChecker``) over its
@@ -54,10 +61,15 @@ public struct Checker {
     /// Violations beyond this many are counted but not listed.
     public var maxListed = 1000
 
+    /// The services beyond the order saga's four: every process of the endpoints but the
+    /// orchestrator, those four and the monitor.
+    private let participants: [String]
+
     public init(client: ClusterClient, endpoints: ClusterEndpoints, stock: [String: Int64]? = nil) {
         self.client = client
         self.endpoints = endpoints
         self.stock = stock
+        participants = endpoints.names.filter { !LogChecker.processes.contains($0) && $0 != Topology.builtIn.monitor?.name }
     }
 
     public func run() throws -> CheckReport {
@@ -66,7 +78,7 @@ public struct Checker {
             let reported = try client.query(router, "sys.Ping")["configuration"]?["stock"]?.objectValue?.dictionary
             configured = reported?.compactMapValues(\.intValue)
         }
-        var checker = LogChecker(source: ReplayLogs(client: client, endpoints: endpoints), stock: configured)
+        var checker = LogChecker(source: ReplayLogs(client: client, endpoints: endpoints), stock: configured, participants: participants)
         checker.maxListed = maxListed
         return try checker.run()
     }

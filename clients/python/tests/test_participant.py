@@ -132,3 +132,28 @@ def test_refusals_raise_with_their_code(loyalty: Running) -> None:
         client.query("loyalty", "loyalty.Unknown")
     assert refused.value.code == "unknown_type" and refused.value.field == "type"
     client.close()
+
+
+def test_sys_commands_lists_the_records_in_id_order_page_by_page(loyalty: Running) -> None:
+    client = client_of(loyalty)
+    for index in range(5):
+        client.command("loyalty", "loyalty.AwardPoints", award(f"c{index}"), id_=f"c{index}/0/action")
+    client.command("loyalty", "loyalty.AwardPoints", award("big", 10_000_000), id_="c9/0/action")
+    seen: list[dict[str, object]] = []
+    after: str | None = None
+    pages = 0
+    while True:
+        page = client.query("loyalty", "sys.Commands", {"limit": 2, **({"after": after} if after else {})})
+        seen += page["commands"]
+        pages += 1
+        after = page["next"]
+        if after is None:
+            break
+    assert pages == 3
+    assert [entry["command_id"] for entry in seen] == [f"c{index}/0/action" for index in range(5)] + ["c9/0/action"]
+    assert seen[0]["outcome"] == "ok" and seen[0]["events"] == [1]
+    assert seen[-1]["outcome"] == "rejected" and seen[-1]["reason"] == "too_many_points" and seen[-1]["events"] == []
+    with pytest.raises(RefusedError) as refused:
+        client.query("loyalty", "sys.Commands", {"limit": 0})
+    assert refused.value.code == "invalid_argument" and refused.value.field == "body.limit"
+    client.close()

@@ -267,6 +267,8 @@ class Participant:
                 raise RefusedError("invalid_argument", "must be 1 to 1000", "body.limit")
             rows = self.db.execute("SELECT * FROM events WHERE seq >= ? ORDER BY seq LIMIT ?", (start, limit)).fetchall()
             return {"service": self.name, "head": self.head, "events": [self._event(row) for row in rows]}
+        if type_ == "sys.Commands":
+            return self._commands(body)
         handler = self.queries.get(type_)
         if handler is None:
             raise RefusedError("unknown_type", f"{self.name} does not answer {type_}", "type")
@@ -274,6 +276,30 @@ class Participant:
             return handler(body, self.db)
         except InvalidArgument as error:
             raise RefusedError("invalid_argument", error.message, f"body.{error.field}") from error
+
+    def _commands(self, body: JSON) -> JSON:
+        """`sys.Commands`: the recorded commands in id order after `after`, a page of `limit`,
+        as the Swift services list theirs (`sagactl check` confirms the orchestrator's claims
+        with it)."""
+        after, limit = body.get("after"), body.get("limit", 1000)
+        if after is not None and not isinstance(after, str):
+            raise RefusedError("invalid_argument", "must be a command id", "body.after")
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000:
+            raise RefusedError("invalid_argument", "must be 1 to 1000", "body.limit")
+        rows = self.db.execute("SELECT command_id, reply, time_ms FROM commands WHERE command_id > ? ORDER BY command_id LIMIT ?",
+                               (after or "", limit + 1)).fetchall()
+        entries: list[JSON] = []
+        for command_id, reply, time_ms in rows[:limit]:
+            try:
+                recorded = decode(reply.encode())
+            except RefusedError:
+                recorded = {}
+            entry: JSON = {"command_id": command_id, "outcome": recorded.get("outcome", "unreadable"),
+                           "events": recorded.get("events", []), "time_ms": time_ms}
+            if recorded.get("reason"):
+                entry["reason"] = recorded["reason"]
+            entries.append(entry)
+        return {"service": self.name, "commands": entries, "next": rows[limit - 1][0] if len(rows) > limit else None}
 
     def _command(self, command_id: str, type_: str, body: JSON, correlation_id: object) -> bytes:
         handler = self.commands.get(type_)
