@@ -51,6 +51,9 @@ load_topology() {  # fills PROCESSES, EXE, ROUTER and PUB from `sagactl topology
 }
 
 executable() { echo "${EXE[$1]}"; }
+program() {  # program NAME -> the path that runs it: in $BIN, unless the topology gives an absolute path
+  case "${EXE[$1]}" in /*) echo "${EXE[$1]}" ;; *) echo "$BIN/${EXE[$1]}" ;; esac
+}
 
 running() {  # running NAME -> 0 when its recorded PID is alive and is that executable
   local pidfile=$PIDS/$1.pid pid
@@ -108,7 +111,7 @@ up() {
     router=${ROUTER[$name]}
     pub=${PUB[$name]}
     if [ "$TRANSPORT" = ipc ]; then router="$router,ipc://$SOCK/$name-router"; pub="$pub,ipc://$SOCK/$name-pub"; fi
-    setsid "$BIN/$(executable "$name")" --data-dir "$HOME_DIR/$name" --router "$router" --pub "$pub" \
+    setsid "$(program "$name")" --data-dir "$HOME_DIR/$name" --router "$router" --pub "$pub" \
       >>"$LOGS/$name.log" 2>&1 < /dev/null &
     echo $! > "$PIDS/$name.pid"
   done

@@ -14,6 +14,8 @@ public final class ChaosRun {
     private var nemesis = ExhaustionNemesis(definition: [:])
     /// Services frozen past a step's retry budget: spared by kills and faults until they thaw.
     private var longFrozen: Set<String> = []
+    /// Added participants not yet killed: each is killed at mid-run if chance has not done it.
+    private var participantsToKill: [String] = []
 
     /// Fault specs the run switches on, per kind of process. `fail` targets actions only: a
     /// refused compensation would leave a saga stuck by design, not by a bug.
@@ -45,9 +47,13 @@ public final class ChaosRun {
         try prepareDirectory()
         var arguments: [String: [String]] = ["inventory": ["--stock", "item1:10000000,item2:10000000,item3:10000000"]]
         if let retention = options.retention {
-            for name in ManagedCluster.names { arguments[name, default: []] += ["--retention", retention] }
+            for process in options.topology.sources { arguments[process.name, default: []] += ["--retention", retention] }
         }
-        let cluster = try ManagedCluster(directory: options.directory, binDirectory: options.binDirectory, extraArguments: arguments)
+        if let definitions = options.definitions { arguments[options.topology.orchestrator.name, default: []] += ["--definitions", definitions] }
+        let cluster = try ManagedCluster(directory: options.directory, binDirectory: options.binDirectory, extraArguments: arguments,
+                                         topology: options.topology)
+        // The participants the topology adds: killed like any service, and once at least each.
+        participantsToKill = cluster.names.filter { !ManagedCluster.names.contains($0) }
         defer { cluster.killAll() }
         try cluster.startAll()
         try cluster.waitUntilUp()
@@ -202,6 +208,9 @@ public final class ChaosRun {
     private func scheduled(_ cluster: ManagedCluster, _ control: ClusterClient, _ paused: inout [String: Date],
                            _ faulted: inout Set<String>, elapsed: Double) throws {
         let fraction = elapsed / options.duration
+        if fraction >= 0.5, let participant = participantsToKill.first(where: { paused[$0] == nil && !longFrozen.contains($0) }) {
+            try kill(participant, cluster, &paused, &faulted)
+        }
         guard let act = nemesis.planned(at: fraction, sparing: longFrozen, &random) else { return }
         if try !carryOut(act, cluster, control, &paused, &faulted) { nemesis.retry(act, at: fraction) }
     }
@@ -244,20 +253,15 @@ public final class ChaosRun {
         let roll = random.nextUnit()
         if roll < 0.42 {
             // The orchestrator gets a third of the kills; the services share the rest.
-            let name = random.nextUnit() < 0.34 ? "saga" : pick(Array(ManagedCluster.names.dropLast()))
+            let name = random.nextUnit() < 0.34 ? "saga" : pick(Array(cluster.names.dropLast()))
             guard !longFrozen.contains(name) else { return }
-            cluster.kill(name)
-            paused.removeValue(forKey: name)
-            faulted.remove(name)
-            report.kills += 1
-            report.killsByProcess[name, default: 0] += 1
-            try cluster.start(name)
+            try kill(name, cluster, &paused, &faulted)
         } else if roll < 0.45 {
             if let freeze = nemesis.freeze(restart: random.nextUnit() < 0.5, sparing: longFrozen, &random) {
                 try carryOut(freeze, cluster, control, &paused, &faulted)
             }
         } else if roll < 0.65 {
-            let candidates = ManagedCluster.names.filter { paused[$0] == nil }
+            let candidates = cluster.names.filter { paused[$0] == nil }
             guard !candidates.isEmpty else { return }
             let name = pick(candidates)
             // Some pauses outlast the step timeouts (3 s), so attempts time out and retry.
@@ -266,6 +270,7 @@ public final class ChaosRun {
             paused[name] = Date().addingTimeInterval(seconds)
             report.pauses += 1
         } else {
+            // Faults are injected by the built-in processes (`sys.SetFault`), not by participants.
             let name = pick(ManagedCluster.names)
             guard paused[name] == nil, !longFrozen.contains(name) else { return }
             if faulted.contains(name) && random.nextUnit() < 0.6 {
@@ -281,6 +286,17 @@ public final class ChaosRun {
                 report.faults += 1
             }
         }
+    }
+
+    /// SIGKILLs a process and starts it again at once.
+    private func kill(_ name: String, _ cluster: ManagedCluster, _ paused: inout [String: Date], _ faulted: inout Set<String>) throws {
+        cluster.kill(name)
+        paused.removeValue(forKey: name)
+        faulted.remove(name)
+        participantsToKill.removeAll { $0 == name }
+        report.kills += 1
+        report.killsByProcess[name, default: 0] += 1
+        try cluster.start(name)
     }
 
     private func clearFault(_ name: String, _ cluster: ManagedCluster, _ control: ClusterClient) {

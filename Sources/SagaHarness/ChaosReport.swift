@@ -1,4 +1,5 @@
 import Foundation
+import ServiceKit
 import LogCheck
 import SagaClient
 import SagaWire
@@ -19,6 +20,12 @@ public struct ChaosOptions: Sendable {
     public var settleTimeout = 240.0
     /// The processes' retention window (`--retention`), e.g. `30s`; `nil` keeps their default.
     public var retention: String?
+    /// The cluster's processes: the built-in ones, or a topology that adds participants. Chaos
+    /// kills and pauses every process of it, and kills each added one at least once.
+    public var topology: Topology = .builtIn
+    /// A definitions file for the orchestrator (`--definitions`), e.g. an order saga with a
+    /// step at an added participant; `nil` runs the built-in order saga.
+    public var definitions: String?
 
     public init(directory: URL, binDirectory: URL) {
         self.directory = directory

@@ -179,7 +179,8 @@ public final class ManagedCluster {
         if let running = processes[name], running.isRunning {
             throw SupervisorError("\(executable(name)) is already running (pid \(running.pid)); stop or kill it first")
         }
-        let path = binDirectory.appendingPathComponent(executable(name)).path
+        // An executable is looked up in the bin directory unless the topology gives its path.
+        let path = executable(name).hasPrefix("/") ? executable(name) : binDirectory.appendingPathComponent(executable(name)).path
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw SupervisorError("executable \(path) not found; build first (swift build) or set ZSAGA_BIN_DIR")
         }

@@ -3,6 +3,7 @@ import Foundation
 import SagaClient
 import SagaHarness
 import SagaWire
+import ServiceKit
 
 struct Chaos: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,6 +16,12 @@ struct Chaos: ParsableCommand {
     @Option(help: "Directory for the run's cluster (emptied first if it holds an earlier run).") var dataDir: String
     @Option(help: "Sagas in flight at once.") var concurrency: Int = 32
     @Option(help: "Every process's retention window (e.g. 30s), so that retirement runs during the chaos.") var retention: String?
+    @Option(help: """
+        A topology file that adds participants (docs/TOPOLOGY.md): chaos starts, kills and pauses them too, on free ports. \
+        An executable is looked up beside sagactl unless it is an absolute path. Env: ZSAGA_TOPOLOGY.
+        """) var topology: String?
+    @Option(help: "A saga definitions file for the orchestrator (docs/SAGAS.md), e.g. the order saga with a step at an added participant.")
+    var definitions: String?
     @Flag(help: "Print the report as one JSON object on the last line.") var json = false
 
     func validate() throws {
@@ -28,6 +35,8 @@ struct Chaos: ParsableCommand {
         options.seed = seed
         options.concurrency = concurrency
         options.retention = retention
+        options.definitions = definitions.map { URL(fileURLWithPath: $0).path }
+        do { options.topology = try Topology.load(file: topology) } catch { throw fail("\(error)") }
         let report: ChaosReport
         do {
             report = try ChaosRun(options: options).run()
