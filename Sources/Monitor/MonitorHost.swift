@@ -15,7 +15,7 @@ public final class MonitorHost {
     private let config: MonitorConfiguration
     private let logger: Logger
     private var committer: Committer
-    private var log: EventLog { committer.log }
+    var log: EventLog { committer.log }
     private let context: ZMQContext
     private let sockets: BoundSockets
     private var router: RouterServer { sockets.router }
@@ -205,7 +205,9 @@ public final class MonitorHost {
             throw HostError.fatalStorage("retention", cause: error)
         }
         var retirement = Retirement()
-        retirement.correlations = candidates.compactMap { $0.document["saga_id"]?.stringValue }
+        // A saga's order view and its saga row are retired together, its events once.
+        var sagas: Set<String> = []
+        retirement.correlations = candidates.compactMap { $0.document["saga_id"]?.stringValue }.filter { sagas.insert($0).inserted }
         retirement.writes = candidates.map { .delete(table: $0.table, key: $0.key) }
         retirement.olderEvents = [("alerts", through)]
         retirement.throughMs = through
@@ -217,7 +219,7 @@ public final class MonitorHost {
         try committer.checkpoint(before: events, snapshot: { $0 == Self.core ? state.coreJSON : nil }, logger: logger)
         try archive?.write(events)
         let summary = try log.retire(retirement, removing: events, now: now)
-        for candidate in candidates { state.forget(order: candidate.key) }
+        for candidate in candidates where candidate.table == "orders" { state.forget(order: candidate.key) }
         retainer.ran(retired: candidates.count, moreCommands: false, started: started, now: monotonicMs())
         try committer.committed([summary], snapshot: { $0 == Self.core ? state.coreJSON : nil }, faults: &faults, logger: logger) { _ in }
     }
@@ -257,20 +259,7 @@ public final class MonitorHost {
         case "monitor.Stats":
             return try state.statistics(reader: log, nowMs: now)
         case "monitor.ListSagas":
-            let status = try body.optionalString("status", maxBytes: 32)
-            let text = try body.optionalString("text", maxBytes: 128) ?? ""
-            // Newest first, from the index on (saga_status,) saga_started_ms; a text narrows to ids
-            // and users that start with it.
-            var query = ReadQuery(table: "orders", filter: status.map { ["saga_status": .text($0)] } ?? [:], order: "saga_started_ms",
-                                  descending: true, limit: limit)
-            if !text.isEmpty {
-                query = ReadQuery(table: "orders", filter: status.map { ["saga_status": .text($0)] } ?? [:], limit: limit,
-                                  search: (["id", "user_id"], text))
-            }
-            let rows = try log.rows(query).filter { $0.document["saga_id"] != nil }
-            let counters = try log.counters(prefix: "monitor.sagas.")
-            let count = text.isEmpty ? counters["monitor.sagas.\(status ?? "total")", default: Int64(rows.count)] : Int64(rows.count)
-            return ["count": .int(count), "sagas": .array(rows.map(\.document))]
+            return try listSagas(body, limit: limit)
         case "monitor.Series":
             let seconds = try body.optionalInt("seconds", in: 10...3600) ?? 300
             let series = state.analytics.series(["saga.SagaCompleted", "saga.SagaCompensated"], seconds: seconds, nowMs: now)
@@ -283,7 +272,9 @@ public final class MonitorHost {
             guard !events.isEmpty else { throw WireError(.notFound, "no events of saga \(saga)", field: "body.saga_id") }
             let orderID = events.first { $0.stream == "saga" && $0.type == "SagaStarted" }?.data["context"]?["order_id"]?.stringValue
             let order = try orderID.flatMap { id throws(WireError) in try log.document("orders", key: id) }
-            return ["saga_id": .string(saga), "order": order ?? .null,
+            var row = state.activeSagas[saga]?.json
+            if row == nil { row = try log.document(SagaRow.table.name, key: saga) }
+            return ["saga_id": .string(saga), "saga": row ?? .null, "order": order ?? .null,
                     "timeline": .array(Timeline.build(events.filter { $0.stream != "alerts" }))]
         case "monitor.Analytics":
             let name = try body.optionalString("window", maxBytes: 8) ?? "1m"

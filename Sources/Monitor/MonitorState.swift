@@ -15,24 +15,22 @@ public struct MonitorState: Sendable {
     public static let readModel = ReadModelSchema([
         ReadTable("orders", columns: ["user_id", "saga_id", "saga_status", "saga_started_ms", "created_ms", "saga_ended_ms"],
                   indexes: [["user_id", "created_ms"], ["saga_started_ms"], ["saga_status", "saga_started_ms"], ["saga_ended_ms"]]),
+        SagaRow.table,
         Analytics.table,
     ])
     /// A view whose saga settled (completed or compensated: it has an end) is retired with the
     /// monitor's copies of that saga's events.
     public static let retentionRules = [
         RetentionRule(table: "orders", settledStatuses: [], streamPrefix: "", timeColumn: "saga_ended_ms"),
+        RetentionRule(table: SagaRow.table.name, settledStatuses: [], streamPrefix: "", timeColumn: "saga_ended_ms"),
     ]
-
-    /// A saga that can still move: its status and its order.
-    public struct ActiveSaga: Sendable, Equatable {
-        public var status: String
-        public var orderID: String?
-    }
 
     /// Order views loaded, by order id (`nil`: none yet).
     private var views: AggregateCache<OrderView>
     /// Sagas that can still move, by id.
-    public private(set) var activeSagas: [String: ActiveSaga] = [:]
+    public private(set) var activeSagas: [String: SagaRow] = [:]
+    /// Saga rows changed since the last ``takeChangedViews()``.
+    private var changedSagas: [String: SagaRow] = [:]
     public private(set) var analytics = Analytics()
     public private(set) var patterns: PatternEngine
     public private(set) var stock: [String: StockLevel] = [:]
@@ -110,9 +108,11 @@ public struct MonitorState: Sendable {
                 ], document: view.json)
             }
         }
+        writes += changedSagas.keys.sorted().map { changedSagas[$0]!.write }
         for (name, delta) in counts.sorted(by: { $0.key < $1.key }) where delta != 0 { writes.append(.count(name, by: delta)) }
         writes += analytics.takeWrites()
         changed.removeAll(keepingCapacity: true)
+        changedSagas.removeAll(keepingCapacity: true)
         counts.removeAll(keepingCapacity: true)
         return writes
     }
@@ -131,18 +131,17 @@ public struct MonitorState: Sendable {
         changed.insert(view.orderID)
     }
 
-    private mutating func setSagaStatus(_ sagaID: String, _ status: String, orderID: String?) {
-        if let old = activeSagas[sagaID] {
+    /// Records a saga's row: counts its move from its previous status, and forgets it once
+    /// settled (its row is written with the batch).
+    private mutating func setSaga(_ row: SagaRow) {
+        if let old = activeSagas[row.sagaID] {
             counts["monitor.sagas.\(old.status)", default: 0] -= 1
         } else {
             counts["monitor.sagas.total", default: 0] += 1
         }
-        counts["monitor.sagas.\(status)", default: 0] += 1
-        if status == "completed" || status == "compensated" {
-            activeSagas.removeValue(forKey: sagaID)
-        } else {
-            activeSagas[sagaID] = ActiveSaga(status: status, orderID: orderID ?? activeSagas[sagaID]?.orderID)
-        }
+        counts["monitor.sagas.\(row.status)", default: 0] += 1
+        activeSagas[row.sagaID] = row.isSettled ? nil : row
+        changedSagas[row.sagaID] = row
     }
 
     private mutating func applySaga(_ event: Event, countingAnalytics: Bool) {
@@ -152,10 +151,10 @@ public struct MonitorState: Sendable {
         case "SagaStarted":
             // A saga this monitor follows from its start (a replay after a restart finds it active).
             guard activeSagas[sagaID] == nil else { return }
+            let row = SagaRow(sagaID: sagaID, started: event.data, timeMs: time)
+            setSaga(row)
+            guard let orderID = row.orderID else { return }
             let context = event.data["context"] ?? [:]
-            let orderID = context["order_id"]?.stringValue
-            setSagaStatus(sagaID, "running", orderID: orderID)
-            guard let orderID else { return }
             let existing = views[orderID]
             var order = existing ?? OrderView(orderID: orderID)
             order.sagaID = sagaID
@@ -165,26 +164,31 @@ public struct MonitorState: Sendable {
             order.sagaStartedMs = time
             store(order, time: time, wasNew: existing == nil)
         case "StepFailed", "SagaCompleted", "SagaCompensated", "SagaStuck", "SagaResumed":
-            guard let active = activeSagas[sagaID] else { return }
-            let existing = active.orderID.flatMap { views[$0] }
-            let status: String
+            guard var row = activeSagas[sagaID] else { return }
             switch event.type {
-            case "StepFailed": status = "compensating"
-            case "SagaCompleted": status = "completed"
-            case "SagaCompensated": status = "compensated"
-            case "SagaStuck": status = "stuck"
-            default: status = existing?.failure != nil ? "compensating" : "running"
+            case "StepFailed":
+                row.status = "compensating"
+                row.failure = event.data["message"]?.stringValue
+            case "SagaCompleted": row.status = "completed"
+            case "SagaCompensated": row.status = "compensated"
+            case "SagaStuck":
+                row.status = "stuck"
+                row.stuckReason = event.data["reason"]?.stringValue
+            default:
+                row.status = row.failure != nil ? "compensating" : "running"
+                row.stuckReason = nil
             }
-            setSagaStatus(sagaID, status, orderID: nil)
-            if countingAnalytics, let duration = event.data["duration_ms"]?.intValue,
-               event.type == "SagaCompleted" || event.type == "SagaCompensated" {
+            if row.isSettled { row.endedMs = time }
+            setSaga(row)
+            if countingAnalytics, let duration = event.data["duration_ms"]?.intValue, row.isSettled {
                 analytics.recordLatency(ms: duration, timeMs: time)
             }
-            guard let orderID = active.orderID else { return }
+            guard let orderID = row.orderID else { return }
+            let existing = views[orderID]
             var order = existing ?? OrderView(orderID: orderID)
-            order.sagaStatus = status
-            if event.type == "StepFailed" { order.failure = event.data["message"]?.stringValue }
-            if event.type == "SagaCompleted" || event.type == "SagaCompensated" { order.sagaEndedMs = time }
+            order.sagaStatus = row.status
+            if event.type == "StepFailed" { order.failure = row.failure }
+            if row.isSettled { order.sagaEndedMs = time }
             store(order, time: time, wasNew: existing == nil)
         default:
             return
@@ -294,9 +298,7 @@ public struct MonitorState: Sendable {
 
     /// The working set (the views and the analytics are in the read side).
     public var coreJSON: JSON {
-        ["active_sagas": .object(JSONObject(activeSagas.mapValues { saga in
-            .object(JSONObject(["status": .string(saga.status), "order_id": saga.orderID.map(JSON.string) ?? .null]))
-         })),
+        ["active_sagas": .object(JSONObject(activeSagas.mapValues(\.json))),
          "patterns": patterns.json,
          "stock": .object(JSONObject(stock.mapValues {
              ["on_hand": .int($0.onHand), "reserved": .int($0.reserved), "committed": .int($0.committed)]
@@ -311,9 +313,7 @@ public struct MonitorState: Sendable {
 
     /// Restores the working set.
     public mutating func restoreCore(_ json: JSON) {
-        activeSagas = (json["active_sagas"]?.objectValue?.dictionary ?? [:]).compactMapValues { saga in
-            saga["status"]?.stringValue.map { ActiveSaga(status: $0, orderID: saga["order_id"]?.stringValue) }
-        }
+        activeSagas = (json["active_sagas"]?.objectValue?.dictionary ?? [:]).compactMapValues(SagaRow.init(json:))
         patterns = PatternEngine(patterns: patterns.patterns, json: json["patterns"] ?? [:])
         stock = (json["stock"]?.objectValue?.dictionary ?? [:]).mapValues {
             StockLevel(onHand: $0["on_hand"]?.intValue ?? 0, reserved: $0["reserved"]?.intValue ?? 0, committed: $0["committed"]?.intValue ?? 0)

@@ -79,7 +79,7 @@ enum DashboardPage {
       <select id="filter"><option value="">any state</option><option>running</option><option>compensating</option>
         <option>completed</option><option>compensated</option><option>stuck</option></select>
     </div>
-    <table><thead><tr><th>saga</th><th>user</th><th>state</th><th>total</th><th>order</th><th>stock</th><th>payment</th><th>shipment</th><th>failure</th></tr></thead>
+    <table><thead><tr><th>saga</th><th>type</th><th>user</th><th>state</th><th>total</th><th>order</th><th>stock</th><th>payment</th><th>shipment</th><th>failure</th></tr></thead>
     <tbody id="sagas"></tbody></table>
   </section>
 </main>
@@ -150,16 +150,17 @@ async function sagas() {
   const q = encodeURIComponent($("search").value), st = encodeURIComponent($("filter").value);
   const r = await get(`/api/sagas?limit=25&q=${q}&status=${st}`);
   $("sagas").innerHTML = (r.sagas || []).map(o => `<tr><td><a class="saga mono" href="#/saga/${encodeURIComponent(o.saga_id)}">${esc(o.saga_id)}</a></td>
-    <td>${esc(o.user_id)}</td><td class="status-${esc(o.saga_status)}">${esc(o.saga_status)}</td><td>${money(o.total_cents)}</td>
+    <td>${esc(o.type ?? "")}</td><td>${esc(o.user_id ?? "")}</td><td class="status-${esc(o.saga_status)}">${esc(o.saga_status)}</td><td>${money(o.total_cents)}</td>
     <td>${esc(o.order_status ?? "")}</td><td>${esc(o.reservation_status ?? "")}</td><td>${esc(o.payment_status ?? "")}</td>
     <td>${esc(o.shipment_status ?? "")}</td><td class="dim">${esc(o.failure ?? "")}</td></tr>`).join("");
 }
 async function sagaPage(id) {
   const r = await get("/api/sagas/" + encodeURIComponent(id));
   $("saga-id").textContent = id;
-  const o = r.order || {};
+  // Any saga type has its row; an order saga has its order view too.
+  const o = Object.assign({}, r.order || {}, r.saga || {});
   $("saga-summary").innerHTML = `<span class="status-${esc(o.saga_status)}">${esc(o.saga_status ?? "")}</span>
-    · user ${esc(o.user_id ?? "")} · total ${money(o.total_cents)}${o.failure ? ` · <span class="status-compensated">${esc(o.failure)}</span>` : ""}`;
+    · ${esc(o.type ?? "")}${o.user_id ? ` · user ${esc(o.user_id)}` : ""}${o.total_cents != null ? ` · total ${money(o.total_cents)}` : ""}${o.failure ? ` · <span class="status-compensated">${esc(o.failure)}</span>` : ""}`;
   $("timeline").innerHTML = (r.timeline || []).map(e => { const d = e.data || {};
     const detail = d.message || d.reason || (d.amount_cents != null ? "amount " + money(d.amount_cents) : "")
       || (d.attempt ? `attempt ${d.attempt} in ${d.delay_ms} ms` : "");
