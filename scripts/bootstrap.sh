@@ -46,12 +46,16 @@ have_libzmq() {
 }
 
 # The tests read compose/docker-compose.yml with PyYAML and check it against the Compose schema
-# with jsonschema; the scripts' own tests run under pytest and import pyzmq (all from PyPI).
+# with jsonschema; the scripts' own tests run under pytest and import pyzmq; the trace test's
+# Python participant exports spans with opentelemetry-sdk, and its OTLP receiver decodes them
+# with opentelemetry-proto (all from PyPI).
 install_python_modules() {
   command -v python3 >/dev/null 2>&1 || return 0
-  python3 -c 'import yaml, jsonschema, pytest, zmq' 2>/dev/null && return 0
-  echo "bootstrap: installing PyYAML, jsonschema, pytest and pyzmq" >&2
-  python3 -m pip install -q pyyaml jsonschema pytest pyzmq >&2 || echo "bootstrap: could not install the Python modules" >&2
+  python3 -c 'import yaml, jsonschema, pytest, zmq, opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http, opentelemetry.proto' \
+    2>/dev/null && return 0
+  echo "bootstrap: installing PyYAML, jsonschema, pytest, pyzmq, opentelemetry-sdk and its OTLP/HTTP exporter" >&2
+  python3 -m pip install -q pyyaml jsonschema pytest pyzmq opentelemetry-sdk opentelemetry-exporter-otlp-proto-http >&2 \
+    || echo "bootstrap: could not install the Python modules" >&2
 }
 
 if have_libzmq; then

@@ -14,13 +14,18 @@ public struct Command: Sendable, Equatable {
     public var causationID: String?
     /// The command's arguments (an object).
     public var body: JSON
+    /// The sender's span, which the receiver's continues (not part of what the command is: a
+    /// retry may carry another without being a different command).
+    public var traceParent: TraceParent?
 
-    public init(id: String, type: String, correlationID: String? = nil, causationID: String? = nil, body: JSON = [:]) {
+    public init(id: String, type: String, correlationID: String? = nil, causationID: String? = nil, body: JSON = [:],
+                traceParent: TraceParent? = nil) {
         self.id = id
         self.type = type
         self.correlationID = correlationID
         self.causationID = causationID
         self.body = body
+        self.traceParent = traceParent
     }
 }
 
@@ -66,11 +71,14 @@ public struct Query: Sendable, Equatable {
     public var type: String
     /// The query's arguments (an object).
     public var body: JSON
+    /// The sender's span, which the receiver's continues.
+    public var traceParent: TraceParent?
 
-    public init(id: String, type: String, body: JSON = [:]) {
+    public init(id: String, type: String, body: JSON = [:], traceParent: TraceParent? = nil) {
         self.id = id
         self.type = type
         self.body = body
+        self.traceParent = traceParent
     }
 }
 

@@ -23,6 +23,7 @@ public enum WireCodec {
             out["type"] = .string(command.type)
             if let correlation = command.correlationID { out["correlation_id"] = .string(correlation) }
             if let causation = command.causationID { out["causation_id"] = .string(causation) }
+            if let parent = command.traceParent { out["traceparent"] = .string(parent.description) }
             out["body"] = command.body
         case .reply(let reply):
             out["in_reply_to"] = .string(reply.inReplyTo)
@@ -34,6 +35,7 @@ public enum WireCodec {
         case .query(let query):
             out["id"] = .string(query.id)
             out["type"] = .string(query.type)
+            if let parent = query.traceParent { out["traceparent"] = .string(parent.description) }
             out["body"] = query.body
         case .result(let result):
             out["in_reply_to"] = .string(result.inReplyTo)
@@ -103,7 +105,8 @@ public enum WireCodec {
                 type: try root.string("type", maxBytes: 128),
                 correlationID: try root.optionalIdentifier("correlation_id", maxBytes: 256),
                 causationID: try root.optionalIdentifier("causation_id", maxBytes: 256),
-                body: try body(root, "body")))
+                body: try body(root, "body"),
+                traceParent: try root.optionalTraceParent("traceparent")))
         case "reply":
             let outcomeText = try root.string("outcome", maxBytes: 32)
             guard let outcome = ReplyOutcome(rawValue: outcomeText) else {
@@ -129,7 +132,8 @@ public enum WireCodec {
             return .query(Query(
                 id: try root.identifier("id", maxBytes: 256),
                 type: try root.string("type", maxBytes: 128),
-                body: try body(root, "body")))
+                body: try body(root, "body"),
+                traceParent: try root.optionalTraceParent("traceparent")))
         case "result":
             return .result(QueryResult(
                 inReplyTo: try root.string("in_reply_to", maxBytes: 256),

@@ -1,7 +1,10 @@
 import CoreMetrics
+import Foundation
 import Logging
 import Metrics
+import OTel
 import Prometheus
+import ServiceLifecycle
 
 /// Logging and metrics of a ZSaga process: swift-log with one parseable line per event, and
 /// swift-metrics backed by a Prometheus registry that `sys.Metrics` renders.
@@ -19,6 +22,25 @@ public enum Observability {
         var logger = Logger(label: label)
         logger.logLevel = level
         return logger
+    }
+
+    /// Bootstraps tracing over OTLP (swift-otel, OTLP/HTTP with protobuf) when the environment
+    /// asks for it with `OTEL_TRACES_EXPORTER=otlp` (and `OTEL_SDK_DISABLED` is not `true`);
+    /// tracing is off otherwise. The other standard variables configure it
+    /// (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`,
+    /// `OTEL_TRACES_SAMPLER`, `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_SERVICE_NAME`, …); the service
+    /// name defaults to the process's name in the topology. Call it once, in main, and run the
+    /// services it returns (the exporter; none when off) first in the process's service group,
+    /// so that they stop last and flush what the reactor recorded.
+    public static func bootstrapTracing(service: String,
+                                        environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [any Service] {
+        guard environment["OTEL_TRACES_EXPORTER"] == "otlp", environment["OTEL_SDK_DISABLED"]?.lowercased() != "true" else { return [] }
+        var configuration = OTel.Configuration.default
+        configuration.serviceName = service
+        configuration.logs.enabled = false
+        configuration.metrics.enabled = false
+        configuration.traces.exporter = .otlp
+        return [try OTel.bootstrap(configuration: configuration, environment: environment)]
     }
 
     /// The metrics in the Prometheus text format.

@@ -160,22 +160,27 @@ public final class ServiceHost<Core: ServiceCore> {
             throw HostError.fatalStorage("reading command records", cause: error)
         }
         try load(business.filter { recorded[$0.command.id] == nil }.map(\.command))
+        var spans = CommandSpans(service: Core.serviceName)
         for item in commands {
+            spans.took(item.command)
             try handle(item.command, route: item.route, &batch, now: now, released: item.released, recorded: recorded[item.command.id])
         }
-        guard !batch.isEmpty else { return }
+        guard !batch.isEmpty else { return spans.finish(commit: nil) }
         var committed: [Event] = []
+        let commitStarted = TraceContext.now
         for (index, events) in try committer.commit(batch.units, faults: &faults).enumerated() {
             guard events.map(\.seq) == batch.pending[index].predicted else {
                 throw HostError.fatalStorage("sequence numbers differ from the prediction")
             }
             committed += events
         }
+        let commitEnded = TraceContext.now
         for item in batch.pending {
             for route in item.routes where !faults.dropsReply() { router.send(route: route, item.reply) }
         }
         for (route, message) in batch.controlReplies { router.send(route: route, message) }
         for (query, route) in batch.queries { answer(query, route: route, now: now) }
+        spans.finish(commit: batch.units.isEmpty ? nil : (commitStarted, commitEnded))
         try committer.committed(committed, of: core, faults: &faults, logger: logger) { publisher.publish($0) }
         core.trim()
     }

@@ -164,12 +164,13 @@ public enum ServiceMain {
         let service = Core.serviceName
         let config = try options.configuration(service: service)
         let logger = try options.bootstrap(label: "zsaga.\(service)")
+        let tracing = try Observability.bootstrapTracing(service: service)
         let reactor = ReactorService(name: "\(service)-reactor") { mailbox in
             let host = try ServiceHost(core: makeCore(), config: config, logger: logger)
             try host.run(mailbox: mailbox)
         }
         do {
-            try await runUntilSignalled([reactor], logger: logger)
+            try await runUntilSignalled(tracing + [reactor], logger: logger)
         } catch {
             logger.critical("\(service)-service stopped", metadata: ["error": "\(error)"])
             throw ExitCode.failure

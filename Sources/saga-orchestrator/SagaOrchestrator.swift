@@ -57,11 +57,12 @@ struct SagaOrchestrator: AsyncParsableCommand {
         config.verifySnapshots = host.verifySnapshots
         let configuration = config
         let logger = try options.bootstrap(label: "zsaga.saga")
+        let tracing = try Observability.bootstrapTracing(service: topology.orchestrator.name)
         let reactor = ReactorService(name: "orchestrator-reactor") { mailbox in
             try OrchestratorHost(config: configuration, logger: logger).run(mailbox: mailbox)
         }
         do {
-            try await runUntilSignalled([reactor], logger: logger)
+            try await runUntilSignalled(tracing + [reactor], logger: logger)
         } catch {
             logger.critical("saga-orchestrator stopped", metadata: ["error": "\(error)"])
             throw ExitCode.failure

@@ -64,6 +64,7 @@ extension OrchestratorEngine {
         let (state, transition) = SagaMachine.start(id: sagaID, definition: definition, context: context, now: clock.wallClockMs())
         batch.record(sagaID, versionBefore: 0, transition, writes: book.update(state))
         observer.count("zsaga_sagas_started_total", [("type", type)])
+        observer.spans.started(sagaID, type: type, parent: command.traceParent)
         if wait {
             waiters[sagaID, default: []].append((route, command.id))
         } else {

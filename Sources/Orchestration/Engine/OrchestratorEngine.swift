@@ -250,6 +250,6 @@ package final class OrchestratorEngine {
 
     private func send(_ command: SagaCommand, attempt: Int, now: Int64) {
         timers.schedule(at: now + command.retry.timeoutMs, .timeout(commandID: command.command.id, attempt: attempt))
-        io.send(command.command, to: command.service)
+        io.send(observer.spans.traced(command.command, attempt: attempt), to: command.service)
     }
 }

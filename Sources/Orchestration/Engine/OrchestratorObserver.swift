@@ -3,9 +3,11 @@ import Logging
 import SagaWire
 import ServiceKit
 
-/// The orchestrator's metrics and its log lines about saga moves.
+/// The orchestrator's metrics, spans and log lines about saga moves.
 final class OrchestratorObserver {
     let metrics: HostMetrics
+    /// The sagas' and their commands' spans.
+    let spans = SagaSpans()
     private var counters: [String: CoreMetrics.Counter] = [:]
     private let sagaLatency = CoreMetrics.Timer(label: "zsaga_saga_latency_seconds", preferredDisplayUnit: .seconds)
 
@@ -15,6 +17,7 @@ final class OrchestratorObserver {
 
     /// Metrics and logs of a saga's move.
     func observe(_ transition: Transition, sagaID: String, logger: Logger) {
+        spans.observe(transition.events, sagaID: sagaID)
         for event in transition.events {
             let name = event.data["name"]?.stringValue ?? "-"
             let type = SagaEventType(rawValue: event.type)

@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 import zmq
 
 from .keys import ClusterKeys
+from .tracing import Tracing, valid_traceparent
 from .wire import JSON, RefusedError, body_hash, decode, encode, is_identifier
 
 Handler = Callable[..., "Outcome"]
@@ -148,6 +149,8 @@ class Participant:
         self.started_ms = _now()
         self.context = context or zmq.Context.instance()
         self.keys = keys
+        #: Spans of the commands that carry a traceparent, when OTEL_TRACES_EXPORTER=otlp.
+        self.tracing = Tracing(self.name)
         self._authenticator: Any = None
         self.router = self.context.socket(zmq.ROUTER)
         self.publisher = self.context.socket(zmq.PUB)
@@ -222,6 +225,7 @@ class Participant:
         self.router.close()
         self.publisher.close()
         self.db.close()
+        self.tracing.shutdown()
 
     # Requests
 
@@ -242,8 +246,13 @@ class Participant:
             type_, body = envelope.get("type"), envelope.get("body", {})
             if not isinstance(type_, str) or not isinstance(body, dict):
                 raise RefusedError("malformed", "type must be a string and body an object")
+            traceparent = envelope.get("traceparent")
+            if traceparent is not None and not valid_traceparent(traceparent):
+                raise RefusedError("invalid_argument", "must be a W3C traceparent, 00-<32 hex>-<16 hex>-<2 hex>", "traceparent")
             if envelope["kind"] == "command":
-                answer = self._command(request_id, type_, body, envelope.get("correlation_id"))
+                correlation = envelope.get("correlation_id")
+                with self.tracing.command(type_, request_id, correlation if isinstance(correlation, str) else None, traceparent) as span:
+                    answer = self._command(request_id, type_, body, correlation, span)
             elif envelope["kind"] == "query":
                 answer = encode("result", in_reply_to=request_id, body=self._query(type_, body))
             else:
@@ -301,7 +310,7 @@ class Participant:
             entries.append(entry)
         return {"service": self.name, "commands": entries, "next": rows[limit - 1][0] if len(rows) > limit else None}
 
-    def _command(self, command_id: str, type_: str, body: JSON, correlation_id: object) -> bytes:
+    def _command(self, command_id: str, type_: str, body: JSON, correlation_id: object, span: Any = None) -> bytes:
         handler = self.commands.get(type_)
         if handler is None:
             raise RefusedError("unknown_type", f"{self.name} does not handle {type_}", "type")
@@ -313,25 +322,26 @@ class Participant:
             return bytes(recorded[1], "utf-8")
         saga = parse_saga_command_id(command_id)
         step = Step(command_id, type_, body, self.db, _now(), *(saga or (None, None, None)))
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            outcome = self._decide(handler, step)
-            seqs = self._append(step, correlation_id if isinstance(correlation_id, str) else step.saga_id)
-            members: JSON = {"outcome": outcome.outcome, "body": outcome.body, "events": seqs}
-            if outcome.reason:
-                members.update(reason=outcome.reason, message=outcome.message or "")
-            reply = encode("reply", in_reply_to=command_id, **members)
-            self.db.execute("INSERT INTO commands VALUES (?, ?, ?, ?)", (command_id, digest, reply.decode(), step.now_ms))
-            self.db.execute("COMMIT")
-        except InvalidArgument as error:
-            self.db.execute("ROLLBACK")
-            raise RefusedError("invalid_argument", error.message, f"body.{error.field}") from error
-        except RefusedError:
-            self.db.execute("ROLLBACK")
-            raise
-        except Exception as error:
-            self.db.execute("ROLLBACK")
-            raise RefusedError("internal", f"{type(error).__name__}: {error}") from error
+        with self.tracing.commit(span):
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                outcome = self._decide(handler, step)
+                seqs = self._append(step, correlation_id if isinstance(correlation_id, str) else step.saga_id)
+                members: JSON = {"outcome": outcome.outcome, "body": outcome.body, "events": seqs}
+                if outcome.reason:
+                    members.update(reason=outcome.reason, message=outcome.message or "")
+                reply = encode("reply", in_reply_to=command_id, **members)
+                self.db.execute("INSERT INTO commands VALUES (?, ?, ?, ?)", (command_id, digest, reply.decode(), step.now_ms))
+                self.db.execute("COMMIT")
+            except InvalidArgument as error:
+                self.db.execute("ROLLBACK")
+                raise RefusedError("invalid_argument", error.message, f"body.{error.field}") from error
+            except RefusedError:
+                self.db.execute("ROLLBACK")
+                raise
+            except Exception as error:
+                self.db.execute("ROLLBACK")
+                raise RefusedError("internal", f"{type(error).__name__}: {error}") from error
         self.head += len(seqs)
         for seq in seqs:
             row = self.db.execute("SELECT * FROM events WHERE seq = ?", (seq,)).fetchone()

@@ -1,0 +1,91 @@
+import SagaWire
+import ServiceKit
+import Tracing
+
+/// The orchestrator's spans, when a tracer is on (docs/DASHBOARD.md, "Traces"):
+///
+/// - one per saga (`saga <type>`), from `StartSaga` to the saga's end, a child of the client's
+///   span when `StartSaga` carried a `traceparent`;
+/// - one per command of the saga (kind client, named by the command type), from its first
+///   attempt to its outcome, a child of the saga's; every attempt carries its `traceparent`, so
+///   the participant's spans join the saga's trace.
+///
+/// A saga recovered after a restart gets a new saga span when it next sends (its trace goes on
+/// in a new one); a stuck saga's span ends, with an error status, at `SagaStuck`. Memory is
+/// bounded by the sagas in flight.
+final class SagaSpans {
+    private let isOn = TraceContext.isOn
+    private var sagas: [String: any Span] = [:]
+    private var commands: [String: (sagaID: String, span: any Span)] = [:]
+
+    /// A saga just started by a `StartSaga` that carried `parent`.
+    func started(_ sagaID: String, type: String, parent: TraceParent?) {
+        guard isOn else { return }
+        let span = InstrumentationSystem.tracer.startSpan("saga \(type)", context: TraceContext.context(continuing: parent), ofKind: .internal)
+        span.attributes["zsaga.saga_id"] = sagaID
+        span.attributes["zsaga.saga_type"] = type
+        sagas[sagaID] = span
+    }
+
+    /// The command as sent for its `attempt`: carrying its span's `traceparent`.
+    func traced(_ command: Command, attempt: Int) -> Command {
+        guard isOn, let sagaID = SagaCommandID.sagaID(in: command.id) else { return command }
+        let span: any Span
+        if let open = commands[command.id] {
+            span = open.span
+        } else {
+            let saga = sagas[sagaID] ?? recovered(sagaID)
+            span = InstrumentationSystem.tracer.startSpan(command.type, context: saga.context, ofKind: .client)
+            span.attributes["zsaga.saga_id"] = sagaID
+            span.attributes["zsaga.command_id"] = command.id
+            commands[command.id] = (sagaID, span)
+        }
+        span.attributes["zsaga.attempts"] = attempt
+        var traced = command
+        traced.traceParent = TraceContext.traceParent(of: span)
+        return traced
+    }
+
+    /// Ends the spans the saga's new events close: a command's at its outcome, the saga's at its end.
+    func observe(_ events: [NewEvent], sagaID: String) {
+        guard isOn else { return }
+        for event in events {
+            switch SagaEventType(rawValue: event.type) {
+            case .stepSucceeded, .compensationSucceeded, .completionSucceeded:
+                endCommand(event.data["command_id"]?.stringValue, failure: nil)
+            case .stepFailed:
+                endCommand(event.data["command_id"]?.stringValue, failure: event.data["message"]?.stringValue ?? "failed")
+            case .sagaCompleted, .sagaCompensated:
+                endSaga(sagaID, status: event.type == SagaEventType.sagaCompleted.rawValue ? "completed" : "compensated", failure: nil)
+            case .sagaStuck:
+                endSaga(sagaID, status: "stuck", failure: event.data["reason"]?.stringValue ?? "stuck")
+            default:
+                break
+            }
+        }
+    }
+
+    private func recovered(_ sagaID: String) -> any Span {
+        let span = InstrumentationSystem.tracer.startSpan("saga (recovered)", context: .topLevel, ofKind: .internal)
+        span.attributes["zsaga.saga_id"] = sagaID
+        sagas[sagaID] = span
+        return span
+    }
+
+    private func endCommand(_ commandID: String?, failure: String?) {
+        guard let commandID, let open = commands.removeValue(forKey: commandID) else { return }
+        if let failure { open.span.setStatus(SpanStatus(code: .error, message: failure)) }
+        open.span.end()
+    }
+
+    private func endSaga(_ sagaID: String, status: String, failure: String?) {
+        for (id, open) in commands where open.sagaID == sagaID {
+            open.span.end()
+            commands.removeValue(forKey: id)
+        }
+        guard let span = sagas.removeValue(forKey: sagaID) else { return }
+        span.attributes["zsaga.status"] = status
+        if let failure { span.setStatus(SpanStatus(code: .error, message: failure)) }
+        span.end()
+    }
+}
