@@ -157,3 +157,14 @@ def test_sys_commands_lists_the_records_in_id_order_page_by_page(loyalty: Runnin
         client.query("loyalty", "sys.Commands", {"limit": 0})
     assert refused.value.code == "invalid_argument" and refused.value.field == "body.limit"
     client.close()
+
+
+def test_a_bad_traceparent_is_refused_and_a_good_one_is_taken(loyalty: Running) -> None:
+    dealer = Dealer(loyalty.router)
+    bad = json.loads(dealer.ask(encode("command", id="t1/0/action", type="loyalty.AwardPoints", body=award("t1"),
+                                       traceparent="00-nope")) or b"{}")
+    assert bad["code"] == "invalid_argument" and bad["field"] == "traceparent"
+    good = json.loads(dealer.ask(encode("command", id="t2/0/action", type="loyalty.AwardPoints", body=award("t2"),
+                                        traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")) or b"{}")
+    assert good["outcome"] == "ok", "tracing off, the context is carried and nothing else changes"
+    dealer.close()
