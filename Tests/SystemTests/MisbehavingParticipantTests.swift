@@ -30,9 +30,7 @@ import TestSupport
         let rogue = ProcessSpec(name: "rogue", role: .service, executable: "rogue-py", ports: (1, 2))
         let cluster = try LocalCluster(topology: try Topology.builtIn.adding([rogue]), binDirectory: bin.url)
         defer { cluster.destroy() }
-        let definitions = cluster.directory.file("definitions.json")
-        try Self.definitions.write(toFile: definitions, atomically: true, encoding: .utf8)
-        cluster.managed.extraArguments["saga", default: []] += ["--definitions", definitions]
+        try cluster.addDefinitions(Self.definitions)
         try cluster.start()
         let client = try cluster.client()
         let saga = cluster.router("saga")

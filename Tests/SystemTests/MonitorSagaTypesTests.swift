@@ -18,9 +18,7 @@ import TestSupport
     @Test func theMonitorListsAndShowsSagasOfAnyType() throws {
         let cluster = try LocalCluster(monitor: true)
         defer { cluster.destroy() }
-        let definitions = cluster.directory.file("definitions.json")
-        try Self.definitions.write(toFile: definitions, atomically: true, encoding: .utf8)
-        cluster.managed.extraArguments["saga", default: []] += ["--definitions", definitions]
+        try cluster.addDefinitions(Self.definitions)
         try cluster.start()
         let client = try cluster.client()
         let saga = cluster.router("saga"), monitor = cluster.router("monitor")

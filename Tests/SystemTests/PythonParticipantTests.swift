@@ -38,9 +38,7 @@ import TestSupport
         let cluster = try LocalCluster(extraArguments: ["inventory": ["--stock", "item1:100000,item2:100000,item3:100000"]],
                                        topology: try Topology.builtIn.adding([loyalty]), binDirectory: bin.url)
         defer { cluster.destroy() }
-        let definitions = cluster.directory.file("definitions.json")
-        try Self.definitions.write(toFile: definitions, atomically: true, encoding: .utf8)
-        cluster.managed.extraArguments["saga", default: []] += ["--definitions", definitions]
+        try cluster.addDefinitions(Self.definitions)
         try cluster.start()
         let client = try cluster.client()
 

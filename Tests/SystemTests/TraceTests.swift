@@ -35,9 +35,7 @@ import TestSupport
         let cluster = try LocalCluster(extraArguments: ["inventory": ["--stock", "item1:1000,item2:1000,item3:1000"]],
                                        environment: environment, topology: try Topology.builtIn.adding([loyalty]), binDirectory: bin.url)
         defer { cluster.destroy() }
-        let definitions = cluster.directory.file("definitions.json")
-        try PythonParticipantTests.definitions.write(toFile: definitions, atomically: true, encoding: .utf8)
-        cluster.managed.extraArguments["saga", default: []] += ["--definitions", definitions]
+        try cluster.addDefinitions(PythonParticipantTests.definitions)
         try cluster.start()
         let client = try cluster.client(timeoutMs: 20_000)
 

@@ -57,6 +57,14 @@ public final class LocalCluster: @unchecked Sendable {
     /// Waits until every process answers a ping.
     public func waitUntilUp(timeout: Double = 30) throws { try managed.waitUntilUp(timeout: timeout) }
 
+    /// Gives the orchestrator more saga types (`--definitions`), from a definitions file's text;
+    /// before ``start(timeout:)``.
+    public func addDefinitions(_ text: String) throws {
+        let path = directory.file("definitions.json")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        managed.extraArguments["saga", default: []] += ["--definitions", path]
+    }
+
     /// Sends a signal to one process.
     public func signal(_ name: String, _ number: Int32) { managed.signal(name, number) }
 
