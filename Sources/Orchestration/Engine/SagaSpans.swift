@@ -17,6 +17,8 @@ final class SagaSpans {
     private let isOn = TraceContext.isOn
     private var sagas: [String: any Span] = [:]
     private var commands: [String: (sagaID: String, span: any Span)] = [:]
+    /// The open command spans of each saga, to end with it.
+    private var openCommands: [String: Set<String>] = [:]
 
     /// A saga just started by a `StartSaga` that carried `parent`.
     func started(_ sagaID: String, type: String, parent: TraceParent?) {
@@ -39,6 +41,7 @@ final class SagaSpans {
             span.attributes["zsaga.saga_id"] = sagaID
             span.attributes["zsaga.command_id"] = command.id
             commands[command.id] = (sagaID, span)
+            openCommands[sagaID, default: []].insert(command.id)
         }
         span.attributes["zsaga.attempts"] = attempt
         var traced = command
@@ -74,15 +77,13 @@ final class SagaSpans {
 
     private func endCommand(_ commandID: String?, failure: String?) {
         guard let commandID, let open = commands.removeValue(forKey: commandID) else { return }
+        openCommands[open.sagaID]?.remove(commandID)
         if let failure { open.span.setStatus(SpanStatus(code: .error, message: failure)) }
         open.span.end()
     }
 
     private func endSaga(_ sagaID: String, status: String, failure: String?) {
-        for (id, open) in commands where open.sagaID == sagaID {
-            open.span.end()
-            commands.removeValue(forKey: id)
-        }
+        for id in openCommands.removeValue(forKey: sagaID) ?? [] { commands.removeValue(forKey: id)?.span.end() }
         guard let span = sagas.removeValue(forKey: sagaID) else { return }
         span.attributes["zsaga.status"] = status
         if let failure { span.setStatus(SpanStatus(code: .error, message: failure)) }
