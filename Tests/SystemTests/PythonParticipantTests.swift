@@ -81,31 +81,4 @@ import TestSupport
         #expect(completed > 0 && revoked > 0, "completed \(completed), revoked \(revoked)")
         #expect(try client.query(cluster.router("loyalty"), "loyalty.Stats")["points_held"]?.intValue == held)
     }
-
-    /// `sagactl chaos` with the Python participant in the order saga: kills (the participant's
-    /// among them, SIGKILL), pauses, freezes and injected faults, then every invariant checked,
-    /// the participant's log and command records included.
-    @Test(.enabled(if: PythonProcesses.available, "python3 with pyzmq is needed (./scripts/bootstrap.sh installs it)"))
-    func chaosWithAPythonParticipantInTheOrderSagaBreaksNoInvariant() throws {
-        let bin = try PythonProcesses.binDirectory(scripts: ["loyalty-py": "examples/loyalty_service.py"])
-        defer { bin.remove() }
-        let directory = try TempDirectory("chaos-python")
-        defer { directory.remove() }
-        try """
-            {"processes": [{"name": "loyalty", "executable": "\(bin.file("loyalty-py"))", "router_port": 7601, "pub_port": 7602}]}
-            """.write(toFile: directory.file("topology.json"), atomically: true, encoding: .utf8)
-        try Self.definitions.write(toFile: directory.file("definitions.json"), atomically: true, encoding: .utf8)
-        let chaos = try ChildProcess(try Binaries.path("sagactl"), [
-            "chaos", "--sagas", "200", "--duration", "40", "--seed", "5", "--topology", directory.file("topology.json"),
-            "--definitions", directory.file("definitions.json"), "--data-dir", directory.file("run"), "--json",
-        ])
-        let status = chaos.wait(seconds: 600)
-        #expect(status != nil, "chaos did not finish in 10 minutes")
-        let report = try JSONParser.parse(try #require(chaos.stdoutLines.last, "no report: \(chaos.stderrLines.suffix(5))"))
-        let text = chaos.stdoutLines.joined(separator: "\n")
-        #expect(report["violations"] == [], "\(text)")
-        #expect(status == 0)
-        #expect((report["completed"]?.intValue ?? 0) + (report["compensated"]?.intValue ?? 0) == 200, "\(text)")
-        #expect(report["kills_by_process"]?["loyalty"]?.intValue ?? 0 >= 1, "\(text)")
-    }
 }
