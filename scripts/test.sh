@@ -10,6 +10,8 @@ echo "== build (debug, with tests)"
 swift build --build-tests
 
 echo "== the example participant, as a package of its own (Examples/LoyaltyService)"
+# Resolved again first: its pins do not notice a change of ZSaga's own dependencies (by path).
+swift package --package-path Examples/LoyaltyService resolve
 swift build --package-path Examples/LoyaltyService
 
 echo "== tests"
