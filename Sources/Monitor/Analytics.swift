@@ -78,6 +78,11 @@ public struct Analytics: Sendable, Equatable {
     private var dirty: Set<Int64> = []
     private var evicted: Set<Int64> = []
     static let horizon: Int64 = 3600
+    /// The most keys tracked at once: each event type and numeric field of any participant's
+    /// events is a key, so their number is bounded here, not by what participants publish.
+    public static let maxKeys = 512
+    /// Cells not recorded because their key would have gone past ``maxKeys``.
+    public private(set) var droppedCells: Int64 = 0
     /// The read-side table of the cells: one row per second, keyed by the second.
     public static let table = ReadTable("analytics", columns: ["second"], indexes: [])
 
@@ -110,6 +115,10 @@ public struct Analytics: Sendable, Equatable {
 
     private mutating func add(_ key: String, _ value: Double?, _ second: Int64) {
         guard second > newest - Self.horizon else { return }
+        guard cells[key] != nil || cells.count < Self.maxKeys else {
+            droppedCells += 1
+            return
+        }
         cells[key, default: [:]][second, default: Cell()].add(value)
         dirty.insert(second)
     }
@@ -194,6 +203,7 @@ public struct Analytics: Sendable, Equatable {
             latency[name] = latencyPercentile(p, window: window, nowMs: nowMs).map { .double($0) } ?? .null
         }
         return ["window": .string(window.rawValue), "seconds": .int(window.seconds), "events": .array(events),
+                "keys": .int(Int64(cells.count)), "dropped_cells": .int(droppedCells),
                 "sagas": ["completed": .int(completed), "compensated": .int(compensated),
                           "compensation_rate": completed + compensated > 0 ? .double(Double(compensated) / Double(completed + compensated)) : .null,
                           "latency_ms": .object(latency)]]

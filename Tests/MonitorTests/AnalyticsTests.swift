@@ -103,6 +103,21 @@ import Testing
         #expect(rows.count <= 3600 + 61)
         #expect(Analytics(rows: rows) == analytics)
     }
+
+    /// Keys are bounded whatever participants publish: past the cap, new keys are not tracked
+    /// (counted in `dropped_cells`), and the keys already tracked go on counting.
+    @Test func theNumberOfKeysIsBounded() {
+        var analytics = Analytics()
+        var fields = JSONObject()
+        for index in 0..<(Analytics.maxKeys * 2) { fields["f\(index)"] = .int(Int64(index)) }
+        analytics.record(service: "loyalty", event: "Wide", data: .object(fields), timeMs: 1_000)
+        #expect(analytics.cells.count == Analytics.maxKeys)
+        analytics.record(service: "loyalty", event: "Wide", data: [:], timeMs: 1_500)
+        #expect(analytics.aggregate("loyalty.Wide", window: .oneMinute, nowMs: 2_000).count == 2)
+        let report = analytics.report(window: .oneMinute, nowMs: 2_000)
+        #expect(report["keys"] == .int(Int64(Analytics.maxKeys)))
+        #expect(report["dropped_cells"] == .int(Int64(Analytics.maxKeys + 1)))
+    }
 }
 
 @Suite struct PatternTests {
