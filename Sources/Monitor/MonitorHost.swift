@@ -272,8 +272,7 @@ public final class MonitorHost {
             guard !events.isEmpty else { throw WireError(.notFound, "no events of saga \(saga)", field: "body.saga_id") }
             let orderID = events.first { $0.stream == "saga" && $0.type == "SagaStarted" }?.data["context"]?["order_id"]?.stringValue
             let order = try orderID.flatMap { id throws(WireError) in try log.document("orders", key: id) }
-            var row = state.activeSagas[saga]?.json
-            if row == nil { row = try log.document(SagaRow.table.name, key: saga) }
+            let row = try log.document(SagaRow.table.name, key: saga)
             return ["saga_id": .string(saga), "saga": row ?? .null, "order": order ?? .null,
                     "timeline": .array(Timeline.build(events.filter { $0.stream != "alerts" }))]
         case "monitor.Analytics":

@@ -135,7 +135,8 @@ public final class ChaosRun {
         try waitUntilQuiet(cluster, deadline: settleDeadline)
 
         // Check every invariant at the services.
-        let checker = Checker(client: try ClusterClient(timeoutMs: 30_000), endpoints: cluster.endpoints)
+        let checker = Checker(client: try ClusterClient(timeoutMs: 30_000), endpoints: cluster.endpoints,
+                              participants: cluster.topology.services.map(\.name))
         let check = try checker.run()
         let reader = try ClusterClient(timeoutMs: 30_000)
         // From the counters: they count every saga, retired or not.

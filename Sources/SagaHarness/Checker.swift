@@ -2,7 +2,6 @@ import Foundation
 import LogCheck
 import SagaClient
 import SagaWire
-import ServiceKit
 
 /// A running cluster's logs, read through the processes' own APIs: `sys.Replay` for the
 /// events and `sys.Commands` for the command records.
@@ -61,15 +60,15 @@ public struct Checker {
     /// Violations beyond this many are counted but not listed.
     public var maxListed = 1000
 
-    /// The services beyond the order saga's four: every process of the endpoints but the
-    /// orchestrator, those four and the monitor.
     private let participants: [String]
 
-    public init(client: ClusterClient, endpoints: ClusterEndpoints, stock: [String: Int64]? = nil) {
+    /// - Parameter participants: the services whose logs and command records are checked
+    ///   beyond the order saga's four (a topology's services; the four are left out).
+    public init(client: ClusterClient, endpoints: ClusterEndpoints, stock: [String: Int64]? = nil, participants: [String] = []) {
         self.client = client
         self.endpoints = endpoints
         self.stock = stock
-        participants = endpoints.names.filter { !LogChecker.processes.contains($0) && $0 != Topology.builtIn.monitor?.name }
+        self.participants = participants
     }
 
     public func run() throws -> CheckReport {

@@ -41,7 +41,8 @@ struct Check: ParsableCommand {
                 }
                 report = try LogChecker(source: try FileLogs(directory: logs, processes: LogChecker.processes), stock: configured).run()
             } else {
-                report = try Checker(client: try cluster.client(), endpoints: try cluster.endpoints, stock: stock?.stock).run()
+                report = try Checker(client: try cluster.client(), endpoints: try cluster.endpoints, stock: stock?.stock,
+                                     participants: try cluster.loadTopology().services.map(\.name)).run()
             }
             Formatting.check(report).forEach { print($0) }
             if json { print(Formatting.line(report.json)) }

@@ -11,13 +11,9 @@ import TestSupport
     @Test func ninetySecondsOfChaosReachEveryRecoveryPathAndBreakNoInvariant() throws {
         let directory = try TempDirectory("chaos")
         defer { directory.remove() }
-        let chaos = try ChildProcess(try Binaries.path("sagactl"), [
-            "chaos", "--sagas", "600", "--duration", "90", "--seed", "11", "--data-dir", directory.file("run"), "--json",
-        ])
-        let status = chaos.wait(seconds: 900)
+        let run = try ChaosRun(["--sagas", "600", "--duration", "90", "--seed", "11", "--data-dir", directory.file("run")], seconds: 900)
+        let (status, report, text) = (run.status, run.report, run.text)
         #expect(status != nil, "chaos did not finish in 15 minutes")
-        let report = try JSONParser.parse(try #require(chaos.stdoutLines.last, "no report: \(chaos.stderrLines.suffix(5))"))
-        let text = chaos.stdoutLines.joined(separator: "\n")
         #expect(report["violations"] == [], "\(text)")
         #expect(status == 0)
         #expect(report["sagas"] == 600)
@@ -44,14 +40,11 @@ import TestSupport
     @Test func chaosWithRetentionBreaksNoInvariant() throws {
         let directory = try TempDirectory("chaos-retention")
         defer { directory.remove() }
-        let chaos = try ChildProcess(try Binaries.path("sagactl"), [
-            "chaos", "--sagas", "300", "--duration", "100", "--seed", "23", "--retention", "60s",
-            "--data-dir", directory.file("run"), "--json",
-        ])
-        let status = chaos.wait(seconds: 600)
+        let run = try ChaosRun(["--sagas", "300", "--duration", "100", "--seed", "23", "--retention", "60s",
+                                "--data-dir", directory.file("run")], seconds: 600)
+        let (status, report) = (run.status, run.report)
         #expect(status != nil, "chaos did not finish in 10 minutes")
-        let report = try JSONParser.parse(try #require(chaos.stdoutLines.last, "no report: \(chaos.stderrLines.suffix(5))"))
-        #expect(report["violations"] == [], "\(chaos.stdoutLines.joined(separator: "\n"))")
+        #expect(report["violations"] == [], "\(run.text)")
         #expect(status == 0)
         #expect((report["completed"]?.intValue ?? 0) + (report["compensated"]?.intValue ?? 0) == 300)
         #expect(report["kills"]?.intValue ?? 0 >= 5)

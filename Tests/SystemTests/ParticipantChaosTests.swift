@@ -27,14 +27,10 @@ import TestSupport
             {"processes": [{"name": "loyalty", "executable": "\(executable)", "router_port": 7601, "pub_port": 7602}]}
             """.write(toFile: directory.file("topology.json"), atomically: true, encoding: .utf8)
         try PythonParticipantTests.definitions.write(toFile: directory.file("definitions.json"), atomically: true, encoding: .utf8)
-        let chaos = try ChildProcess(try Binaries.path("sagactl"), [
-            "chaos", "--sagas", "200", "--duration", "40", "--seed", "\(seed)", "--topology", directory.file("topology.json"),
-            "--definitions", directory.file("definitions.json"), "--data-dir", directory.file("run"), "--json",
-        ])
-        let status = chaos.wait(seconds: 600)
+        let run = try ChaosRun(["--sagas", "200", "--duration", "40", "--seed", "\(seed)", "--topology", directory.file("topology.json"),
+                                "--definitions", directory.file("definitions.json"), "--data-dir", directory.file("run")], seconds: 600)
+        let (status, report, text) = (run.status, run.report, run.text)
         #expect(status != nil, "chaos did not finish in 10 minutes")
-        let report = try JSONParser.parse(try #require(chaos.stdoutLines.last, "no report: \(chaos.stderrLines.suffix(5))"))
-        let text = chaos.stdoutLines.joined(separator: "\n")
         #expect(report["violations"] == [], "\(text)")
         #expect(status == 0)
         #expect((report["completed"]?.intValue ?? 0) + (report["compensated"]?.intValue ?? 0) == 200, "\(text)")
