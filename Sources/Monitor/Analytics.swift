@@ -62,34 +62,66 @@ public struct Cell: Sendable, Equatable {
 /// A window of W seconds ending at `now` covers the events whose second (⌊time/1000⌋) lies in
 /// (⌊now/1000⌋ − W, ⌊now/1000⌋]: sliding by whole seconds, exact at every second boundary.
 /// Keys are `<service>.<EventType>` (counts), `<service>.<EventType>.<field>` (numeric fields),
-/// and the saga-latency histogram bins. Memory is bounded: seconds older than an hour are evicted.
+/// and the saga-latency histogram bins.
+///
+/// Memory is fixed by the horizon and the keys, not by the history: the seconds are a ring of
+/// ``horizon`` slots (slot `second mod horizon`), each a dense array of cells indexed by key
+/// id, so a second that leaves the hour gives its slot, and its array's storage, to the new
+/// second that takes it. At most ``maxKeys`` keys are tracked; a key with no cell left in the
+/// hour gives its id back.
 ///
 /// The cells are durable in the read side, not in the monitor's snapshot: one row per second
 /// (table ``table``), written by ``takeWrites()`` in the commit of the events counted in it and
 /// deleted when the second leaves the hour. A snapshot of the working set so stays small
 /// however full the hour is, and a restart reads the hour back (``init(rows:)``).
 public struct Analytics: Sendable, Equatable {
-    /// Cells by key, then by second.
-    public private(set) var cells: [String: [Int64: Cell]] = [:]
+    /// One second's cells, by key id (a cell of count 0 is no cell).
+    private struct Slot: Sendable {
+        var second: Int64 = .min
+        var cells: [Cell] = []
+        var isEmpty: Bool { second == .min }
+    }
+
+    /// The seconds kept: one hour.
+    public static let horizon: Int64 = 3600
+    /// The most keys tracked at once: each event type and numeric field of any participant's
+    /// events is a key, so their number is bounded here, not by what participants publish.
+    public static let maxKeys = 512
+    /// The read-side table of the cells: one row per second, keyed by the second.
+    public static let table = ReadTable("analytics", columns: ["second"], indexes: [])
+
+    /// The ring of seconds, allocated once.
+    private var slots = [Slot](repeating: Slot(), count: Int(horizon))
+    /// Key names by id (nil for a free id), ids by name, and the free ids.
+    private var names: [String?] = []
+    private var ids: [String: Int] = [:]
+    private var freeIDs: [Int] = []
     /// The newest second seen, and the newest at the last eviction.
     private var newest: Int64 = 0
     private var lastEviction: Int64 = 0
     /// Seconds changed, and seconds evicted, since the last ``takeWrites()``.
     private var dirty: Set<Int64> = []
     private var evicted: Set<Int64> = []
-    static let horizon: Int64 = 3600
-    /// The most keys tracked at once: each event type and numeric field of any participant's
-    /// events is a key, so their number is bounded here, not by what participants publish.
-    public static let maxKeys = 512
     /// Cells not recorded because their key would have gone past ``maxKeys``.
     public private(set) var droppedCells: Int64 = 0
-    /// The read-side table of the cells: one row per second, keyed by the second.
-    public static let table = ReadTable("analytics", columns: ["second"], indexes: [])
 
     public init() {}
 
-    /// Equal when they hold the same cells (eviction bookkeeping aside).
-    public static func == (a: Analytics, b: Analytics) -> Bool { a.cells == b.cells && a.newest == b.newest }
+    /// Equal when they hold the same cells in the same seconds (bookkeeping aside).
+    public static func == (a: Analytics, b: Analytics) -> Bool { a.newest == b.newest && a.bySecond == b.bySecond }
+
+    /// The keys tracked, sorted.
+    public var keys: [String] { ids.keys.sorted() }
+
+    /// How many seconds hold cells (at most ``horizon``).
+    public var secondsHeld: Int { slots.reduce(0) { $0 + ($1.isEmpty ? 0 : 1) } }
+
+    /// Every cell, by second then key name.
+    var bySecond: [Int64: [String: Cell]] {
+        var result: [Int64: [String: Cell]] = [:]
+        for slot in slots where !slot.isEmpty { result[slot.second] = row(of: slot) }
+        return result
+    }
 
     /// Records one event of a service at `timeMs`: its count and its top-level numeric fields.
     public mutating func record(service: String, event type: String, data: JSON, timeMs: Int64) {
@@ -103,7 +135,7 @@ public struct Analytics: Sendable, Equatable {
         }
         newest = max(newest, second)
         if newest - lastEviction >= 60 {
-            evict(before: newest - Self.horizon)
+            evict(before: newest - Self.horizon + 1)
             lastEviction = newest
         }
     }
@@ -113,48 +145,126 @@ public struct Analytics: Sendable, Equatable {
         add("saga.latency.bin.\(LatencyBins.bin(of: ms))", Double(ms), timeMs / 1000)
     }
 
+    private static func index(of second: Int64) -> Int {
+        let remainder = second % horizon
+        return Int(remainder < 0 ? remainder + horizon : remainder)
+    }
+
     private mutating func add(_ key: String, _ value: Double?, _ second: Int64) {
         guard second > newest - Self.horizon else { return }
-        guard cells[key] != nil || cells.count < Self.maxKeys else {
+        guard let id = id(of: key) else {
             droppedCells += 1
             return
         }
-        cells[key, default: [:]][second, default: Cell()].add(value)
+        let index = Self.index(of: second)
+        if slots[index].second != second {
+            // The slot holds a second at least an hour older (newer ones are within the hour
+            // of this one): that second leaves, and this one takes its storage.
+            if slots[index].second > second { return }
+            if !slots[index].isEmpty { evicted.insert(slots[index].second) }
+            slots[index].second = second
+            for cell in slots[index].cells.indices { slots[index].cells[cell] = Cell() }
+        }
+        if slots[index].cells.count <= id {
+            slots[index].cells.append(contentsOf: repeatElement(Cell(), count: id + 1 - slots[index].cells.count))
+        }
+        slots[index].cells[id].add(value)
         dirty.insert(second)
     }
 
-    private mutating func evict(before second: Int64) {
-        // Keep the newest hour: a second older than the horizon can no longer be in a window.
-        for key in cells.keys {
-            var kept: [Int64: Cell] = [:]
-            for (cellSecond, cell) in cells[key]! {
-                if cellSecond >= second { kept[cellSecond] = cell } else { evicted.insert(cellSecond) }
-            }
-            cells[key] = kept.isEmpty ? nil : kept
+    /// The id of a key, given one if there is room.
+    private mutating func id(of key: String) -> Int? {
+        if let id = ids[key] { return id }
+        guard ids.count < Self.maxKeys else { return nil }
+        let id: Int
+        if let free = freeIDs.popLast() {
+            id = free
+            names[id] = key
+        } else {
+            id = names.count
+            names.append(key)
         }
+        ids[key] = id
+        return id
+    }
+
+    /// Empties the slots of seconds before `second`, and frees the ids of keys left with no cell.
+    private mutating func evict(before second: Int64) {
+        var live = [Bool](repeating: false, count: names.count)
+        for index in slots.indices where !slots[index].isEmpty {
+            if slots[index].second < second {
+                evicted.insert(slots[index].second)
+                slots[index].second = .min
+                for cell in slots[index].cells.indices { slots[index].cells[cell] = Cell() }
+                continue
+            }
+            for (id, cell) in slots[index].cells.enumerated() where cell.count > 0 { live[id] = true }
+        }
+        for (id, name) in names.enumerated() where !live[id] {
+            guard let name else { continue }
+            ids[name] = nil
+            names[id] = nil
+            freeIDs.append(id)
+        }
+    }
+
+    /// The cell of key `id` in `second`, if that second is held.
+    private func cell(_ id: Int, at second: Int64) -> Cell? {
+        let slot = slots[Self.index(of: second)]
+        guard slot.second == second, id < slot.cells.count, slot.cells[id].count > 0 else { return nil }
+        return slot.cells[id]
+    }
+
+    /// The seconds of a window ending at `nowMs` (at most ``horizon`` of them).
+    private func seconds(of window: AnalyticsWindow, nowMs: Int64) -> ClosedRange<Int64> {
+        let end = nowMs / 1000
+        return (end - min(window.seconds, Self.horizon) + 1)...end
     }
 
     /// The aggregate of one key over a window ending at `nowMs`.
     public func aggregate(_ key: String, window: AnalyticsWindow, nowMs: Int64) -> Cell {
-        let end = nowMs / 1000
-        let start = end - window.seconds
         var total = Cell()
-        for (second, cell) in cells[key] ?? [:] where second > start && second <= end { total.merge(cell) }
+        guard let id = ids[key] else { return total }
+        for second in seconds(of: window, nowMs: nowMs) {
+            if let cell = cell(id, at: second) { total.merge(cell) }
+        }
         return total
+    }
+
+    /// The aggregates of every key over a window ending at `nowMs`, in one pass over its seconds.
+    public func aggregates(window: AnalyticsWindow, nowMs: Int64) -> [String: Cell] {
+        var totals = [Cell](repeating: Cell(), count: names.count)
+        for second in seconds(of: window, nowMs: nowMs) {
+            let slot = slots[Self.index(of: second)]
+            guard slot.second == second else { continue }
+            for (id, cell) in slot.cells.enumerated() where cell.count > 0 { totals[id].merge(cell) }
+        }
+        var result: [String: Cell] = [:]
+        for (id, name) in names.enumerated() {
+            if let name, totals[id].count > 0 { result[name] = totals[id] }
+        }
+        return result
     }
 
     /// Every event key (`<service>.<EventType>`) seen.
     public var eventKeys: [String] {
-        cells.keys.filter { $0.split(separator: ".").count == 2 && !$0.hasPrefix("saga.latency") }.sorted()
+        ids.keys.filter { Self.isEventKey($0) }.sorted()
+    }
+
+    private static func isEventKey(_ key: String) -> Bool {
+        key.split(separator: ".").count == 2 && !key.hasPrefix("saga.latency")
     }
 
     /// A latency percentile (0–100) over a window, in ms, from the histogram.
     public func latencyPercentile(_ p: Double, window: AnalyticsWindow, nowMs: Int64) -> Double? {
+        Self.latencyPercentile(p, of: aggregates(window: window, nowMs: nowMs))
+    }
+
+    private static func latencyPercentile(_ p: Double, of totals: [String: Cell]) -> Double? {
         var bins: [(bin: Int, cell: Cell)] = []
-        for key in cells.keys where key.hasPrefix("saga.latency.bin.") {
+        for (key, cell) in totals where key.hasPrefix("saga.latency.bin.") {
             guard let bin = Int(key.dropFirst("saga.latency.bin.".count)) else { continue }
-            let cell = aggregate(key, window: window, nowMs: nowMs)
-            if cell.count > 0 { bins.append((bin, cell)) }
+            bins.append((bin, cell))
         }
         let total = bins.reduce(Int64(0)) { $0 + $1.cell.count }
         guard total > 0 else { return nil }
@@ -172,22 +282,20 @@ public struct Analytics: Sendable, Equatable {
     public func series(_ keys: [String], seconds: Int64, nowMs: Int64) -> [[Int64]] {
         let end = nowMs / 1000
         return keys.map { key in
-            let cells = self.cells[key] ?? [:]
-            return ((end - seconds + 1)...end).map { cells[$0]?.count ?? 0 }
+            guard let id = ids[key] else { return [Int64](repeating: 0, count: Int(max(seconds, 0))) }
+            return ((end - seconds + 1)...end).map { cell(id, at: $0)?.count ?? 0 }
         }
     }
 
     /// The report for one window.
     public func report(window: AnalyticsWindow, nowMs: Int64) -> JSON {
+        let totals = aggregates(window: window, nowMs: nowMs)
         var events: [JSON] = []
-        for key in eventKeys {
-            let cell = aggregate(key, window: window, nowMs: nowMs)
-            guard cell.count > 0 else { continue }
+        for key in totals.keys.filter({ Self.isEventKey($0) }).sorted() {
+            let cell = totals[key]!
             let parts = key.split(separator: ".", maxSplits: 1)
             var fields = JSONObject()
-            for fieldKey in cells.keys.sorted() where fieldKey.hasPrefix(key + ".") {
-                let field = aggregate(fieldKey, window: window, nowMs: nowMs)
-                guard field.count > 0 else { continue }
+            for (fieldKey, field) in totals where fieldKey.hasPrefix(key + ".") {
                 fields[String(fieldKey.dropFirst(key.count + 1))] = [
                     "count": .int(field.count), "sum": .double(field.sum), "min": .double(field.min), "max": .double(field.max),
                     "avg": .double(field.sum / Double(field.count)),
@@ -196,14 +304,14 @@ public struct Analytics: Sendable, Equatable {
             events.append(["service": .string(String(parts[0])), "type": .string(String(parts[1])), "count": .int(cell.count),
                            "rate_per_s": .double(Double(cell.count) / Double(window.seconds)), "fields": .object(fields)])
         }
-        let completed = aggregate("saga.SagaCompleted", window: window, nowMs: nowMs).count
-        let compensated = aggregate("saga.SagaCompensated", window: window, nowMs: nowMs).count
+        let completed = totals["saga.SagaCompleted"]?.count ?? 0
+        let compensated = totals["saga.SagaCompensated"]?.count ?? 0
         var latency = JSONObject()
         for (name, p) in [("p50", 50.0), ("p90", 90.0), ("p99", 99.0)] {
-            latency[name] = latencyPercentile(p, window: window, nowMs: nowMs).map { .double($0) } ?? .null
+            latency[name] = Self.latencyPercentile(p, of: totals).map { .double($0) } ?? .null
         }
         return ["window": .string(window.rawValue), "seconds": .int(window.seconds), "events": .array(events),
-                "keys": .int(Int64(cells.count)), "dropped_cells": .int(droppedCells),
+                "keys": .int(Int64(ids.count)), "dropped_cells": .int(droppedCells),
                 "sagas": ["completed": .int(completed), "compensated": .int(compensated),
                           "compensation_rate": completed + compensated > 0 ? .double(Double(compensated) / Double(completed + compensated)) : .null,
                           "latency_ms": .object(latency)]]
@@ -215,14 +323,14 @@ public struct Analytics: Sendable, Equatable {
     /// evicted: for the commit of the events they count.
     public mutating func takeWrites() -> [ReadWrite] {
         var writes: [ReadWrite] = []
-        for second in evicted.sorted() where cellsAt(second).isEmpty {
+        for second in evicted.sorted() where slots[Self.index(of: second)].second != second {
             writes.append(.delete(table: Self.table.name, key: String(second)))
         }
         for second in dirty.sorted() {
-            let row = cellsAt(second)
-            guard !row.isEmpty else { continue }
+            let slot = slots[Self.index(of: second)]
+            guard slot.second == second else { continue }
             var document = JSONObject()
-            for (key, cell) in row.sorted(by: { $0.key < $1.key }) { document[key] = cell.row }
+            for (key, cell) in row(of: slot).sorted(by: { $0.key < $1.key }) { document[key] = cell.row }
             writes.append(.put(table: Self.table.name, key: String(second), columns: ["second": .int(second)], document: .object(document)))
         }
         dirty.removeAll(keepingCapacity: true)
@@ -233,21 +341,40 @@ public struct Analytics: Sendable, Equatable {
     /// Whether writes are pending.
     public var hasWrites: Bool { !dirty.isEmpty || !evicted.isEmpty }
 
-    private func cellsAt(_ second: Int64) -> [String: Cell] {
+    private func row(of slot: Slot) -> [String: Cell] {
         var row: [String: Cell] = [:]
-        for (key, seconds) in cells { if let cell = seconds[second] { row[key] = cell } }
+        for (id, cell) in slot.cells.enumerated() where cell.count > 0 {
+            if let name = names[id] { row[name] = cell }
+        }
         return row
     }
 
     /// The analytics of the rows of ``table`` (by key, the second), as ``takeWrites()`` left
-    /// them (the next eviction deletes those that have left the hour since).
+    /// them. Rows that have left the hour since are deleted by the next ``takeWrites()``.
     public init(rows: [String: JSON]) {
         var bySecond: [(Int64, JSON)] = []
         for (key, document) in rows { if let second = Int64(key) { bySecond.append((second, document)) } }
         newest = bySecond.map(\.0).max() ?? 0
         lastEviction = newest
-        for (second, document) in bySecond {
-            for (key, cell) in document.objectValue ?? [:] { cells[key, default: [:]][second] = Cell(row: cell) }
+        for (second, document) in bySecond.sorted(by: { $0.0 < $1.0 }) {
+            guard second > newest - Self.horizon else {
+                evicted.insert(second)
+                continue
+            }
+            for (key, member) in document.objectValue ?? [:] {
+                let cell = Cell(row: member)
+                guard cell.count > 0 else { continue }
+                guard let id = id(of: key) else {
+                    droppedCells += cell.count
+                    continue
+                }
+                let index = Self.index(of: second)
+                slots[index].second = second
+                if slots[index].cells.count <= id {
+                    slots[index].cells.append(contentsOf: repeatElement(Cell(), count: id + 1 - slots[index].cells.count))
+                }
+                slots[index].cells[id] = cell
+            }
         }
     }
 }

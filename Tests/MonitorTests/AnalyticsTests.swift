@@ -41,7 +41,7 @@ import Testing
         for second in Int64(0)..<10_000 {
             analytics.record(service: "order", event: "OrderCreated", data: ["total_cents": 5], timeMs: second * 1000)
         }
-        for (_, seconds) in analytics.cells { #expect(seconds.count <= 3600 + 61) }
+        #expect(analytics.secondsHeld == Int(Analytics.horizon))
         #expect(analytics.aggregate("order.OrderCreated", window: .oneHour, nowMs: 9_999_000).count == 3600)
     }
 
@@ -111,12 +111,45 @@ import Testing
         var fields = JSONObject()
         for index in 0..<(Analytics.maxKeys * 2) { fields["f\(index)"] = .int(Int64(index)) }
         analytics.record(service: "loyalty", event: "Wide", data: .object(fields), timeMs: 1_000)
-        #expect(analytics.cells.count == Analytics.maxKeys)
+        #expect(analytics.keys.count == Analytics.maxKeys)
         analytics.record(service: "loyalty", event: "Wide", data: [:], timeMs: 1_500)
         #expect(analytics.aggregate("loyalty.Wide", window: .oneMinute, nowMs: 2_000).count == 2)
         let report = analytics.report(window: .oneMinute, nowMs: 2_000)
         #expect(report["keys"] == .int(Int64(Analytics.maxKeys)))
         #expect(report["dropped_cells"] == .int(Int64(Analytics.maxKeys + 1)))
+    }
+
+    /// A key with no cell left in the hour gives its id back: a participant whose events have
+    /// stopped does not hold a key for ever, and the cap counts the keys of the last hour.
+    @Test func keysWithNoCellInTheHourAreFreed() {
+        var analytics = Analytics()
+        var fields = JSONObject()
+        for index in 0..<(Analytics.maxKeys - 1) { fields["f\(index)"] = .int(1) }
+        analytics.record(service: "old", event: "Wide", data: .object(fields), timeMs: 0)
+        #expect(analytics.keys.count == Analytics.maxKeys)
+        analytics.record(service: "new", event: "Thing", data: [:], timeMs: 1_000)
+        #expect(analytics.droppedCells == 1)
+        // Two hours of one new key: dropped while the old keys fill the cap (seconds 2 to
+        // 3,600, when second 0 leaves the hour and the eviction frees them), counted after.
+        for second in Int64(2)...7_200 { analytics.record(service: "new", event: "Late", data: [:], timeMs: second * 1000) }
+        #expect(analytics.droppedCells == 1 + 3_599)
+        #expect(analytics.keys == ["new.Late"])
+        analytics.record(service: "new", event: "Wide", data: ["f7": 1], timeMs: 7_200_500)
+        #expect(analytics.keys == ["new.Late", "new.Wide", "new.Wide.f7"])
+        #expect(analytics.droppedCells == 1 + 3_599)
+        #expect(analytics.aggregate("new.Wide.f7", window: .oneMinute, nowMs: 7_200_999).count == 1)
+        #expect(analytics.aggregate("new.Late", window: .oneHour, nowMs: 7_200_999).count == 3600)
+    }
+
+    /// A late event inside the hour lands in its own second; one older than the hour is not
+    /// counted, and does not disturb the second that holds its slot.
+    @Test func lateEventsAreCountedOnlyWithinTheHour() {
+        var analytics = Analytics()
+        analytics.record(service: "order", event: "OrderCreated", data: [:], timeMs: 5_000_000)
+        analytics.record(service: "order", event: "OrderCreated", data: [:], timeMs: 5_000_000 - 3_599_000)
+        analytics.record(service: "order", event: "OrderCreated", data: [:], timeMs: 5_000_000 - 3_600_000)
+        #expect(analytics.aggregate("order.OrderCreated", window: .oneHour, nowMs: 5_000_000).count == 2)
+        #expect(analytics.secondsHeld == 2)
     }
 }
 
