@@ -80,6 +80,21 @@ public struct Analytics: Sendable, Equatable {
         var second: Int64 = .min
         var cells: [Cell] = []
         var isEmpty: Bool { second == .min }
+
+        /// Empties the slot for `second` (`.min`: for none), keeping the array's storage.
+        mutating func reset(to second: Int64) {
+            self.second = second
+            for index in cells.indices { cells[index] = Cell() }
+        }
+
+        /// The cell of key `id`, the array grown to hold it.
+        subscript(id: Int) -> Cell {
+            get { id < cells.count ? cells[id] : Cell() }
+            set {
+                if cells.count <= id { cells.append(contentsOf: repeatElement(Cell(), count: id + 1 - cells.count)) }
+                cells[id] = newValue
+            }
+        }
     }
 
     /// The seconds kept: one hour.
@@ -162,13 +177,9 @@ public struct Analytics: Sendable, Equatable {
             // of this one): that second leaves, and this one takes its storage.
             if slots[index].second > second { return }
             if !slots[index].isEmpty { evicted.insert(slots[index].second) }
-            slots[index].second = second
-            for cell in slots[index].cells.indices { slots[index].cells[cell] = Cell() }
+            slots[index].reset(to: second)
         }
-        if slots[index].cells.count <= id {
-            slots[index].cells.append(contentsOf: repeatElement(Cell(), count: id + 1 - slots[index].cells.count))
-        }
-        slots[index].cells[id].add(value)
+        slots[index][id].add(value)
         dirty.insert(second)
     }
 
@@ -194,8 +205,7 @@ public struct Analytics: Sendable, Equatable {
         for index in slots.indices where !slots[index].isEmpty {
             if slots[index].second < second {
                 evicted.insert(slots[index].second)
-                slots[index].second = .min
-                for cell in slots[index].cells.indices { slots[index].cells[cell] = Cell() }
+                slots[index].reset(to: .min)
                 continue
             }
             for (id, cell) in slots[index].cells.enumerated() where cell.count > 0 { live[id] = true }
@@ -369,11 +379,8 @@ public struct Analytics: Sendable, Equatable {
                     continue
                 }
                 let index = Self.index(of: second)
-                slots[index].second = second
-                if slots[index].cells.count <= id {
-                    slots[index].cells.append(contentsOf: repeatElement(Cell(), count: id + 1 - slots[index].cells.count))
-                }
-                slots[index].cells[id] = cell
+                if slots[index].second != second { slots[index].reset(to: second) }
+                slots[index][id] = cell
             }
         }
     }
