@@ -42,7 +42,10 @@ import TestSupport
             while Date() < deadline {
                 all = try listed()
                 let settled = all.values.filter { $0["saga_status"] == "completed" || $0["saga_status"] == "compensated" }
-                if settled.count == 5 { break }
+                // The order service's events reach the monitor on their own stream, possibly
+                // after the saga's: wait for the order view to be joined too.
+                let joined = all.values.contains { $0["type"] == "order" && $0["order_status"] != nil }
+                if settled.count == 5 && joined { break }
                 Thread.sleep(forTimeInterval: 0.2)
             }
             #expect(all.count == 5, "\(all.keys.sorted())")
