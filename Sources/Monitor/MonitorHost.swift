@@ -31,6 +31,14 @@ public final class MonitorHost {
     private let archive: ArchiveWriter?
 
     static let core = "$monitor"
+    /// Most rows a retirement batch takes: 400, an order view and a saga row for each of 200
+    /// sagas, about 2,600 events (a service's batch is 100 aggregates). The monitor retires a
+    /// copy of every source's events, so it has the most to remove of any process, and each
+    /// batch pays a commit's fsync and the candidates' queries whatever its size; with
+    /// batches of 100 rows it fell behind at about 650 sagas/s (docs/PERFORMANCE.md). A longer
+    /// batch holds up only the monitor's queries and its intake, not a saga: the monitor is on
+    /// no saga's path.
+    static let retirementBatch = 400
 
     /// The endpoints actually bound.
     public var endpoints: (router: String, pub: String) { (router.endpoint, publisher.endpoint) }
@@ -43,6 +51,7 @@ public final class MonitorHost {
         try log.indexCorrelations()
         committer = Committer(log: log, metrics: metrics, snapshotEvery: config.snapshotEvery, alwaysSnapshot: [Self.core])
         retainer = Retainer(settings: config.retention, rules: MonitorState.retentionRules)
+        retainer.batchLimit = Self.retirementBatch
         archive = try config.retention.archiveDirectory.map { try ArchiveWriter(directory: $0, service: "monitor") }
         state = MonitorState(patterns: config.patterns)
         system = SystemQueries(service: "monitor", startedMs: wallClockMs())
@@ -121,7 +130,8 @@ public final class MonitorHost {
         var stopping = false
         while !stopping {
             let nextHeartbeat = sockets.heartbeatIfDue(head: log.head, now: monotonicMs())
-            guard try poller.pollUnlessInterrupted(timeout: Int(max(0, min(nextHeartbeat - monotonicMs(), 200)))) else { continue }
+            let until = retainer.wake(by: min(nextHeartbeat, monotonicMs() + 200))
+            guard try poller.pollUnlessInterrupted(timeout: Int(max(0, until - monotonicMs()))) else { continue }
             if poller.isReadable(wake) && mailbox.takeStop() { stopping = true }
             sockets.serveAuthentication()
             try iterate()

@@ -40,6 +40,12 @@ package struct Retainer {
     /// Whether a batch is due at `now` (monotonic ms).
     package func isDue(now: Int64) -> Bool { settings.window.isOn && now >= nextRun }
 
+    /// When the reactor's poll must return by (monotonic ms): `deadline`, or the next batch's
+    /// time if that is sooner. A batch that is due (a backlog to retire) does not wait for a
+    /// message to wake the reactor: with none coming, a poll would hold it back until its
+    /// timeout and let the backlog grow.
+    package func wake(by deadline: Int64) -> Int64 { settings.window.isOn ? min(deadline, nextRun) : deadline }
+
     /// A settled row older than the window: its table, key and stream.
     package struct Candidate: Sendable, Equatable {
         package var table: String

@@ -121,7 +121,7 @@ public final class ServiceHost<Core: ServiceCore> {
         var stopping = false
         while !stopping {
             let nextHeartbeat = sockets.heartbeatIfDue(head: log.head, now: monotonicMs())
-            let until = min(nextHeartbeat, delayed.map(\.due).min() ?? nextHeartbeat, monotonicMs() + (config.retention.window.isOn ? 1000 : 60_000))
+            let until = retainer.wake(by: min(nextHeartbeat, delayed.map(\.due).min() ?? nextHeartbeat, monotonicMs() + 60_000))
             guard try poller.pollUnlessInterrupted(timeout: Int(max(0, until - monotonicMs()))) else { continue }
             if poller.isReadable(1) && mailbox.takeStop() { stopping = true }
             sockets.serveAuthentication()
