@@ -132,6 +132,22 @@ import Testing
         #expect(log.retired?.ranges == [1...4])
     }
 
+    /// A full batch means a backlog: the next one is due at once, and the reactor's poll must
+    /// not wait for a message before running it; a batch that was not full waits a second.
+    @Test func aBacklogWakesTheReactorAndAnIdleWindowWaits() {
+        var retainer = Retainer(settings: RetentionSettings(window: RetentionWindow(milliseconds: 60_000)), rules: [])
+        retainer.batchLimit = 400
+        #expect(retainer.isDue(now: 0) && retainer.wake(by: 5_000) == 0, "the first batch runs at once")
+        retainer.ran(retired: 400, moreCommands: false, started: 10, now: 90)
+        #expect(retainer.isDue(now: 90) && retainer.wake(by: 5_000) == 90, "a full batch: the next is due now, not at the poll's timeout")
+        retainer.ran(retired: 12, moreCommands: false, started: 90, now: 100)
+        #expect(!retainer.isDue(now: 100) && retainer.wake(by: 5_000) == 1_100, "a partial batch: the next waits a second")
+        #expect(retainer.wake(by: 500) == 500, "an earlier deadline stands")
+        #expect(retainer.lastBatchMs == 10 && retainer.longestBatchMs == 80)
+        let off = Retainer(settings: RetentionSettings(window: RetentionWindow(milliseconds: 0)), rules: [])
+        #expect(!off.isDue(now: 0) && off.wake(by: 5_000) == 5_000, "without a window nothing wakes the reactor")
+    }
+
     /// A forged deletion is a gap; a live event inside a retired range is reported too.
     @Test func verifyTellsRetiredFromMissing() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("retention-\(UUID().uuidString.prefix(8))")
