@@ -340,6 +340,9 @@ def verdicts(report: dict[str, Any]) -> dict[str, Any]:
     rss_max = {name: max((s["rss_mb"].get(name) or 0) for s in report["samples"]) for name in PROCESSES}
     at_200k, at_end = nearest(200_000), report["samples"][-1]
     growth = {name: round((at_end["rss_mb"][name] or 0) / max(at_200k["rss_mb"][name] or 1, 1), 3) for name in PROCESSES}
+    # Disk once retention has long started (a fifth of the run in) against the end.
+    at_fifth = nearest(sagas // 5)
+    disk_growth = {name: round((at_end["disk_mb"].get(name) or 0) / max(at_fifth["disk_mb"].get(name) or 1, 1), 3) for name in PROCESSES}
     rate_first = statistics.mean(s["rate"] for s in first) if first else 0
     rate_last = statistics.mean(s["rate"] for s in final) if final else 0
     p99_first = statistics.median(s["p99_ms"] for s in first if s["p99_ms"]) if first else None
@@ -347,6 +350,7 @@ def verdicts(report: dict[str, Any]) -> dict[str, Any]:
     return {
         "rss_max_mb": rss_max, "rss_at_end_over_200k": growth,
         "rss_ok": all(v <= 150 for v in rss_max.values()) and all(v <= 1.2 for v in growth.values()),
+        "disk_at_end_over_20pct": disk_growth, "disk_ok": all(v <= 1.2 for v in disk_growth.values()),
         "rate_first_10pct": round(rate_first, 1), "rate_last_10pct": round(rate_last, 1),
         "rate_ok": rate_first > 0 and rate_last >= 0.9 * rate_first,
         "p99_first_10pct_ms": p99_first, "p99_last_10pct_ms": p99_last,
