@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The soak benchmark: a fresh release cluster with a short retention window, at least 2,000,000
-# sagas at 75% of its measured top throughput, sampled every 10 s (RSS, disk, rate, p50/p99,
-# monitor lag); SIGKILL and restart of the orchestrator and payment-service at 1,000,000; every
+# sagas at 75% of its top throughput (measured after a warm-up of one retention window, with
+# every process retiring), sampled every 10 s (RSS, disk, rate, p50/p99, monitor lag, what each
+# process retired); SIGKILL and restart of the orchestrator and payment-service at 1,000,000; every
 # dashboard call and list query timed at 300,000; `sagactl check` at the end. Writes
 # bench-results/soak-<time>.json and .png (docs/PERFORMANCE.md, "The soak").
 #   ./scripts/soak.sh [--sagas N] [--retention 3m] [--concurrency 256] [--home DIR]
