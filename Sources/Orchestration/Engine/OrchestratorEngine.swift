@@ -76,11 +76,11 @@ package final class OrchestratorEngine {
     package var eventLog: EventLog { log }
     /// Sagas running or compensating.
     package var inFlight: Int { book.inFlight }
-    /// When the next timer is due (monotonic ms), if any; retention wakes the engine once a
-    /// second at least.
+    /// When the next timer is due (monotonic ms), if any; with retention on, the next retirement
+    /// batch's time when that is sooner (at once while a backlog lasts, else within a second).
     package var nextTimerDue: Int64? {
         guard config.retention.window.isOn else { return timers.nextDue }
-        return min(timers.nextDue ?? .max, clock.monotonicMs() + 1000)
+        return retainer.wake(by: timers.nextDue ?? .max)
     }
     /// The working set: definitions and the sagas that can still move.
     package var sagas: SagaBook { book }
