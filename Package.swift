@@ -137,7 +137,7 @@ let package = Package(
             "ServiceKit", "SagaWire", "EventLog", "ServiceModel", .product(name: "Logging", package: "swift-log"), argumentParser,
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "SagaWire"]),
+        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "SagaWire", "ServiceModel"]),
         .testTarget(name: "OrchestrationTests", dependencies: ["Orchestration", "Domain", "SagaWire"]),
         .testTarget(name: "SimulationTests", dependencies: ["SagaSimulation", "Orchestration", "ServiceKit", "SagaWire"]),
         .testTarget(

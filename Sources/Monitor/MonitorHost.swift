@@ -216,9 +216,9 @@ public final class MonitorHost {
         }
         var retirement = Retirement()
         // A saga's order view and its saga row are retired together, its events once.
-        var sagas: Set<String> = []
-        retirement.correlations = candidates.compactMap { $0.document["saga_id"]?.stringValue }.filter { sagas.insert($0).inserted }
-        retirement.writes = candidates.map { .delete(table: $0.table, key: $0.key) }
+        let sagas = SagaRetirement(rows: candidates.map { ($0.table, $0.key, $0.document) })
+        retirement.correlations = sagas.sagaIDs
+        retirement.writes = sagas.writes
         retirement.olderEvents = [("alerts", through)]
         retirement.throughMs = through
         let events = try log.events(of: retirement, withSummary: archive != nil)
@@ -229,7 +229,7 @@ public final class MonitorHost {
         try committer.checkpoint(before: events, snapshot: { $0 == Self.core ? state.coreJSON : nil }, logger: logger)
         try archive?.write(events)
         let summary = try log.retire(retirement, removing: events, now: now)
-        for candidate in candidates where candidate.table == "orders" { state.forget(order: candidate.key) }
+        for orderID in sagas.orderIDs { state.forget(order: orderID) }
         retainer.ran(retired: candidates.count, moreCommands: false, started: started, now: monotonicMs())
         try committer.committed([summary], snapshot: { $0 == Self.core ? state.coreJSON : nil }, faults: &faults, logger: logger) { _ in }
     }

@@ -60,6 +60,10 @@ import TestSupport
                 && client.all(cluster.router("shipping"), "shipping.ListShipments", key: "shipments").isEmpty
         }, "the settled sagas were not retired")
         #expect(try waitFor(15) { try client.query(cluster.router("monitor"), "monitor.Search", ["text": "old"])["count"] == 0 })
+        // Each saga was retired once, in the monitor as in the orchestrator.
+        let retiredSagas = try client.query(cluster.router("saga"), "sys.Ping")["retention"]?["retired"]?["streams"]
+        #expect(retiredSagas == 40)
+        #expect(try client.query(cluster.router("monitor"), "sys.Ping")["retention"]?["retired"]?["streams"] == retiredSagas)
         // Re-sent now, the old charge is refused `expired` and changes nothing.
         let answer = try send()
         guard case .error(let refusal) = answer else { Issue.record("not refused: \(answer)"); return }
