@@ -17,7 +17,7 @@ extension MonitorHost {
         var sagas: [JSON] = []
         for row in try log.rows(query) {
             var entry = try row.document["order_id"]?.stringValue.flatMap { id throws(WireError) in
-                try log.document("orders", key: id)?.objectValue
+                try log.document(OrderView.table.name, key: id)?.objectValue
             } ?? [:]
             for (key, value) in row.document.objectValue ?? [:] { entry[key] = value }
             sagas.append(.object(entry))

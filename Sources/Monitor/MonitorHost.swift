@@ -113,7 +113,7 @@ public final class MonitorHost {
     private func loadViews(for events: [Event]) throws {
         for orderID in state.ordersToLoad(for: events) {
             let document: JSON?
-            do { document = try log.document("orders", key: orderID) } catch { throw HostError.fatalStorage("loading view \(orderID)", cause: error) }
+            do { document = try log.document(OrderView.table.name, key: orderID) } catch { throw HostError.fatalStorage("loading view \(orderID)", cause: error) }
             state.load(order: orderID, view: document.map(OrderView.init(json:)))
         }
     }
@@ -255,16 +255,16 @@ public final class MonitorHost {
         switch query.type {
         case "monitor.GetOrder":
             let id = try body.identifier("order_id", maxBytes: 128)
-            guard let order = try log.document("orders", key: id) else { throw WireError(.notFound, "no order \(id)", field: "body.order_id") }
+            guard let order = try log.document(OrderView.table.name, key: id) else { throw WireError(.notFound, "no order \(id)", field: "body.order_id") }
             return ["order": order]
         case "monitor.OrdersByUser":
             let user = try body.identifier("user_id", maxBytes: 128)
-            let rows = try log.rows(ReadQuery(table: "orders", filter: ["user_id": .text(user)], order: "created_ms", descending: true,
+            let rows = try log.rows(ReadQuery(table: OrderView.table.name, filter: ["user_id": .text(user)], order: "created_ms", descending: true,
                                               limit: limit))
             return ["user_id": .string(user), "count": .int(Int64(rows.count)), "orders": .array(rows.reversed().map(\.document))]
         case "monitor.Search":
             let text = try body.string("text", maxBytes: 128)
-            let rows = try log.rows(ReadQuery(table: "orders", limit: limit, search: (["id", "user_id"], text)))
+            let rows = try log.rows(ReadQuery(table: OrderView.table.name, limit: limit, search: (["id", "user_id"], text)))
             return ["text": .string(text), "count": .int(Int64(rows.count)), "orders": .array(rows.map(\.document))]
         case "monitor.Stats":
             return try state.statistics(reader: log, nowMs: now)
@@ -281,7 +281,7 @@ public final class MonitorHost {
             do { events = try log.read(correlationID: saga) } catch { throw WireError(.internal, "reading the log failed: \(error)") }
             guard !events.isEmpty else { throw WireError(.notFound, "no events of saga \(saga)", field: "body.saga_id") }
             let orderID = events.first { $0.stream == "saga" && $0.type == "SagaStarted" }?.data["context"]?["order_id"]?.stringValue
-            let order = try orderID.flatMap { id throws(WireError) in try log.document("orders", key: id) }
+            let order = try orderID.flatMap { id throws(WireError) in try log.document(OrderView.table.name, key: id) }
             let row = try log.document(SagaRow.table.name, key: saga)
             return ["saga_id": .string(saga), "saga": row ?? .null, "order": order ?? .null,
                     "timeline": .array(Timeline.build(events.filter { $0.stream != "alerts" }))]

@@ -13,15 +13,14 @@ import ServiceModel
 public struct MonitorState: Sendable {
     /// The read side.
     public static let readModel = ReadModelSchema([
-        ReadTable("orders", columns: ["user_id", "saga_id", "saga_status", "saga_started_ms", "created_ms", "saga_ended_ms"],
-                  indexes: [["user_id", "created_ms"], ["saga_started_ms"], ["saga_status", "saga_started_ms"], ["saga_ended_ms"]]),
+        OrderView.table,
         SagaRow.table,
         Analytics.table,
     ])
     /// A view whose saga settled (completed or compensated: it has an end) is retired with the
     /// monitor's copies of that saga's events.
     public static let retentionRules = [
-        RetentionRule(table: "orders", settledStatuses: [], streamPrefix: "", timeColumn: "saga_ended_ms"),
+        RetentionRule(table: OrderView.table.name, settledStatuses: [], streamPrefix: "", timeColumn: "saga_ended_ms"),
         RetentionRule(table: SagaRow.table.name, settledStatuses: [], streamPrefix: "", timeColumn: "saga_ended_ms"),
     ]
 
@@ -100,7 +99,7 @@ public struct MonitorState: Sendable {
     public mutating func takeChangedViews() -> [ReadWrite] {
         var writes: [ReadWrite] = changed.sorted().compactMap { id in
             views[id].map { view in
-                .put(table: "orders", key: id, columns: [
+                .put(table: OrderView.table.name, key: id, columns: [
                     "user_id": view.userID.isEmpty ? .null : .text(view.userID), "saga_id": view.sagaID.map(ReadValue.text) ?? .null,
                     "saga_status": view.sagaStatus.map(ReadValue.text) ?? .null,
                     "saga_started_ms": view.sagaStartedMs.map(ReadValue.int) ?? .null, "created_ms": .int(view.createdMs),

@@ -1,7 +1,12 @@
 import SagaWire
+import ServiceModel
 
 /// One order as the whole cluster sees it: its saga and its state at every service.
 public struct OrderView: Sendable, Equatable {
+    /// The read-side table of the views, one row per order.
+    public static let table = ReadTable("orders", columns: ["user_id", "saga_id", "saga_status", "saga_started_ms", "created_ms", "saga_ended_ms"],
+                                        indexes: [["user_id", "created_ms"], ["saga_started_ms"], ["saga_status", "saga_started_ms"], ["saga_ended_ms"]])
+
     public var orderID: String
     public var userID: String = ""
     public var sagaID: String?

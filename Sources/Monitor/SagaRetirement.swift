@@ -22,14 +22,14 @@ struct SagaRetirement: Equatable {
         var sagas: Set<String> = [], orders: Set<String> = []
         for row in rows {
             let sagaID = row.document["saga_id"]?.stringValue ?? (row.table == SagaRow.table.name ? row.key : nil)
-            let orderID = row.document["order_id"]?.stringValue ?? (row.table == "orders" ? row.key : nil)
+            let orderID = row.document["order_id"]?.stringValue ?? (row.table == OrderView.table.name ? row.key : nil)
             if let sagaID, sagas.insert(sagaID).inserted {
                 sagaIDs.append(sagaID)
                 writes.append(.delete(table: SagaRow.table.name, key: sagaID))
             }
             if let orderID, orders.insert(orderID).inserted {
                 orderIDs.append(orderID)
-                writes.append(.delete(table: "orders", key: orderID))
+                writes.append(.delete(table: OrderView.table.name, key: orderID))
             }
         }
     }
