@@ -259,6 +259,10 @@ class Soak:
         higher than what the cluster sustains once it runs, and 75% of it saturates the cluster.)
         """
         rough = self.sagactl("run", "--sagas", "30000", "--concurrency", "256", "--prefix", "probe")["sagas_per_s"]
+        if self.retention == "off":
+            # Nothing is retired: the first burst's top is the one the soak sustains.
+            self.probes = {"before_retention_sagas_per_s": rough, "with_retention_sagas_per_s": None, "warm_up_s": 0}
+            return rough, round(rough * 0.75, 1)
         warm_s = duration_s(self.retention) + 30
         self.sagactl("run", "--sagas", str(int(rough * 0.75 * warm_s)), "--concurrency", str(self.concurrency),
                      "--rate", str(round(rough * 0.75, 1)), "--prefix", "warm")
