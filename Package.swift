@@ -140,6 +140,10 @@ let package = Package(
         .testTarget(name: "MonitorTests", dependencies: ["Monitor", "SagaWire", "ServiceModel"]),
         .testTarget(name: "OrchestrationTests", dependencies: ["Orchestration", "Domain", "SagaWire"]),
         .testTarget(name: "SimulationTests", dependencies: ["SagaSimulation", "Orchestration", "ServiceKit", "SagaWire"]),
+        // Logs written by an earlier build, replayed by today's code to what that build replayed them to.
+        .testTarget(name: "FixtureTests", dependencies: [
+            "LogCheck", "Orchestration", "Domain", "EventLog", "ServiceKit", "ServiceModel", "Monitor", "SagaWire", "TestSupport",
+        ]),
         .testTarget(
             name: "EventLogTests",
             dependencies: ["EventLog", "SagaWire", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -72,6 +72,7 @@ struct SimulationChecker {
     /// How often each recovery path ran, from the saga log.
     private func countPaths(_ log: EventLog?, into report: inout SimulationReport) throws {
         try log?.forEachEvent { event in
+            report.digest(event)
             switch SagaEventType(event) {
             case .stepFailed:
                 if event.data["exhausted"]?.boolValue == true { report.paths["exhausted", default: 0] += 1 }

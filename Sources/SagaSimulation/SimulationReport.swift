@@ -23,6 +23,11 @@ package struct SimulationReport: Sendable {
     package var violations: [String] = []
     /// Virtual time simulated, in ms.
     package var virtualMs: Int64 = 0
+    /// The saga logs the runs wrote, to the byte: the wrapping sum over every event of a hash of
+    /// its sequence number, stream, version, type, data as stored (members in their order),
+    /// correlation, causation and time. Two builds that give the same digest for the same seeds
+    /// wrote the same logs.
+    package var logDigest: UInt64 = 0
 
     package init() {}
 
@@ -39,6 +44,29 @@ package struct SimulationReport: Sendable {
         paths.merge(other.paths, uniquingKeysWith: +)
         violations += other.violations
         virtualMs += other.virtualMs
+        logDigest &+= other.logDigest
+    }
+
+    /// Adds one event of a run's saga log to ``logDigest``.
+    package mutating func digest(_ event: Event) {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        func mix<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
+            for byte in bytes {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x0000_0100_0000_01B3
+            }
+            hash ^= 0xFF
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        mix(String(event.seq).utf8)
+        mix(event.stream.utf8)
+        mix(String(event.version).utf8)
+        mix(event.type.utf8)
+        mix(JSONWriter.encode(event.data))
+        mix((event.metadata.correlationID ?? "").utf8)
+        mix((event.metadata.causationID ?? "").utf8)
+        mix(String(event.metadata.timeMs).utf8)
+        logDigest &+= hash
     }
 
     package var json: JSON {
@@ -48,6 +76,11 @@ package struct SimulationReport: Sendable {
          "crashes": .object(JSONObject(crashes.mapValues { .int(Int64($0)) })),
          "paths": .object(JSONObject(paths.mapValues { .int(Int64($0)) })),
          "violations": .array(violations.prefix(100).map { .string($0) }), "violation_count": .int(Int64(violations.count)),
-         "virtual_s": .double(Double(virtualMs) / 1000)]
+         "virtual_s": .double(Double(virtualMs) / 1000), "log_digest": .string(Self.hex(logDigest))]
+    }
+
+    private static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 }
