@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "ServiceModel", targets: ["ServiceModel"]),
         .library(name: "Domain", targets: ["Domain"]),
         .library(name: "ServiceKit", targets: ["ServiceKit"]),
+        .library(name: "SagaCore", targets: ["SagaCore"]),
         .library(name: "Orchestration", targets: ["Orchestration"]),
         .library(name: "LogCheck", targets: ["LogCheck"]),
         .library(name: "SagaClient", targets: ["SagaClient"]),
@@ -61,10 +62,23 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // The part of every process's shell that knows no sockets: the commit pipeline
+        // (Committer, checkpoints), retention, fault injection, clocks, host metrics, system
+        // queries, state verification. The engine, the simulation and the offline tools use it.
+        .target(
+            name: "HostCore",
+            dependencies: [
+                "SagaWire", "EventLog", "ServiceModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
+        ),
         .target(
             name: "ServiceKit",
             dependencies: [
-                "ZeroMQ", "SagaWire", "EventLog", "ServiceModel",
+                "HostCore", "ZeroMQ", "SagaWire", "EventLog", "ServiceModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -75,12 +89,22 @@ let package = Package(
                 .product(name: "OTel", package: "swift-otel"),
             ]
         ),
-        .target(name: "Orchestration", dependencies: [
-            "ServiceKit", "ServiceModel", "SagaWire", "EventLog", "ZeroMQ",
+        // The saga core: definitions, the pure state machine, the state and its strict folds,
+        // the working set (SagaBook), retry policy. No sockets, no host, no storage.
+        .target(name: "SagaCore", dependencies: ["SagaWire", "ServiceModel"]),
+        // The orchestrator without its sockets: the engine over the saga log, timers, recovery.
+        // The reactor (Orchestration) and the seeded simulation (SagaSimulation) both drive it.
+        .target(name: "SagaEngine", dependencies: [
+            "SagaCore", "HostCore", "ServiceModel", "SagaWire", "EventLog",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Tracing", package: "swift-distributed-tracing"),
             .product(name: "HeapModule", package: "swift-collections"),
+        ]),
+        // The orchestrator process: its configuration and its ZeroMQ reactor around the engine.
+        .target(name: "Orchestration", dependencies: [
+            "SagaCore", "SagaEngine", "ServiceKit", "SagaWire", "EventLog", "ZeroMQ",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Monitor", dependencies: [
             "ServiceKit", "ServiceModel", "SagaWire", "EventLog", "ZeroMQ", "SagaClient",
@@ -95,7 +119,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "LogCheck", dependencies: ["SagaWire", "EventLog", "ServiceModel", "ServiceKit", "Domain", "Orchestration"]),
+        .target(name: "LogCheck", dependencies: ["SagaWire", "EventLog", "ServiceModel", "HostCore", "Domain", "SagaCore"]),
         .target(name: "SagaClient", dependencies: ["ZeroMQ", "SagaWire", "ServiceKit", .product(name: "Logging", package: "swift-log")]),
         .target(name: "SagaHarness", dependencies: [
             "SagaClient", "ZeroMQ", "SagaWire", "ServiceKit", "LogCheck", .product(name: "Logging", package: "swift-log"),
@@ -112,7 +136,7 @@ let package = Package(
         // The embedded orchestrator, simulated participants and the seeded simulation (the
         // test kit of the orchestrator engine, as NIOEmbedded is swift-nio's).
         .target(name: "SagaSimulation", dependencies: [
-            "Orchestration", "ServiceKit", "EventLog", "SagaWire",
+            "SagaCore", "SagaEngine", "HostCore", "EventLog", "SagaWire",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
@@ -134,15 +158,15 @@ let package = Package(
             "SagaClient", "SagaHarness", "SagaWire", "TestSupport", "ServiceKit", "ZeroMQ", "Domain", "LogCheck", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ServiceKitTests", dependencies: [
-            "ServiceKit", "SagaWire", "EventLog", "ServiceModel", .product(name: "Logging", package: "swift-log"), argumentParser,
+            "ServiceKit", "HostCore", "SagaWire", "EventLog", "ServiceModel", .product(name: "Logging", package: "swift-log"), argumentParser,
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "MonitorTests", dependencies: ["Monitor", "SagaWire", "ServiceModel"]),
-        .testTarget(name: "OrchestrationTests", dependencies: ["Orchestration", "Domain", "SagaWire"]),
-        .testTarget(name: "SimulationTests", dependencies: ["SagaSimulation", "Orchestration", "ServiceKit", "SagaWire"]),
+        .testTarget(name: "SagaCoreTests", dependencies: ["SagaCore", "Domain", "SagaWire", "ServiceModel"]),
+        .testTarget(name: "SimulationTests", dependencies: ["SagaSimulation", "SagaCore", "SagaEngine", "HostCore", "SagaWire"]),
         // Logs written by an earlier build, replayed by today's code to what that build replayed them to.
         .testTarget(name: "FixtureTests", dependencies: [
-            "LogCheck", "Orchestration", "Domain", "EventLog", "ServiceKit", "ServiceModel", "Monitor", "SagaWire", "TestSupport",
+            "LogCheck", "SagaCore", "Domain", "EventLog", "HostCore", "ServiceModel", "Monitor", "SagaWire", "TestSupport",
         ]),
         .testTarget(
             name: "EventLogTests",

@@ -1,5 +1,5 @@
 import EventLog
-import Orchestration
+import SagaCore
 import SagaWire
 import ServiceModel
 

@@ -1,7 +1,7 @@
 import Domain
 import EventLog
-import Orchestration
-import ServiceKit
+import SagaCore
+import HostCore
 
 /// `zsaga-log verify`'s fold: the built-in processes' cores by service name, each verified with
 /// ``StateVerification`` (a strict fold from the first event, compared with the snapshots and

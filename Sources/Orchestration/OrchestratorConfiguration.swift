@@ -1,3 +1,5 @@
+import SagaCore
+import SagaEngine
 import ServiceKit
 
 /// Settings of the saga orchestrator.
@@ -51,5 +53,12 @@ public struct OrchestratorConfiguration: Sendable, BoundSocketsConfiguration {
         self.heartbeatMs = heartbeatMs
         self.maxBatch = maxBatch
         self.seed = seed
+    }
+
+    /// The engine's part of it.
+    package var engine: EngineConfiguration {
+        EngineConfiguration(dataDirectory: dataDirectory, services: services.keys.sorted(), definitions: definitions,
+                            maxInFlight: maxInFlight, snapshotEvery: snapshotEvery, seed: seed, faults: faults,
+                            allowFaults: allowFaults, retention: retention, verifySnapshots: verifySnapshots)
     }
 }

@@ -1,3 +1,5 @@
+import SagaCore
+import SagaEngine
 import EventLog
 import Foundation
 import Logging
@@ -51,7 +53,7 @@ public final class OrchestratorHost {
             dealers[service] = dealer
         }
         io = SocketIO(sockets: sockets, dealers: dealers, logger: logger)
-        engine = try OrchestratorEngine(config: config, log: log, clock: clock, io: io, metrics: metrics, logger: logger)
+        engine = try OrchestratorEngine(config: config.engine, log: log, clock: clock, io: io, metrics: metrics, logger: logger)
         streams = try StreamSubscriber(
             context: context,
             sources: config.services.map { StreamSubscriber.Source(name: $0.key, router: $0.value.router, pub: $0.value.pub) },

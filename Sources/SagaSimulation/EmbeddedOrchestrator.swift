@@ -1,17 +1,18 @@
 import EventLog
 import Foundation
 import Logging
-import Orchestration
+import SagaCore
+import SagaEngine
 import SagaWire
-import ServiceKit
+import HostCore
 
 /// An orchestrator engine run in process, as NIOEmbedded runs a channel: the real
 /// ``OrchestratorEngine`` over a real saga log in a directory, on virtual time, with every
 /// command, answer and publication captured instead of sent. It can be crashed at any moment
 /// (or at an injected crash point) and restarted on the same log, as a killed process would be.
 package final class EmbeddedOrchestrator {
-    /// The engine's configuration (its endpoints are never bound).
-    package var config: OrchestratorConfiguration
+    /// The engine's configuration.
+    package var config: EngineConfiguration
     package let clock: VirtualClock
     /// The running engine; `nil` while crashed.
     package private(set) var engine: OrchestratorEngine?
@@ -27,11 +28,8 @@ package final class EmbeddedOrchestrator {
                  snapshotEvery: Int = 0, seed: UInt64 = 1) {
         path = (directory as NSString).appendingPathComponent("saga.sqlite")
         self.clock = clock
-        config = OrchestratorConfiguration(
-            routerEndpoint: "inproc://unused", pubEndpoint: "inproc://unused", dataDirectory: directory,
-            services: Dictionary(uniqueKeysWithValues: services.map { ($0, (router: "inproc://\($0)", pub: "inproc://\($0)-pub")) }),
-            definitions: definitions, maxInFlight: 1_000_000, snapshotEvery: snapshotEvery, seed: seed)
-        config.retention = .off
+        config = EngineConfiguration(dataDirectory: directory, services: services, definitions: definitions,
+                                     maxInFlight: 1_000_000, snapshotEvery: snapshotEvery, seed: seed, retention: .off)
         logger = Logger(label: "zsaga.embedded", factory: { _ in SwiftLogNoOpLogHandler() })
     }
 

@@ -1,4 +1,5 @@
-import Orchestration
+import SagaCore
+import SagaEngine
 import SagaWire
 
 /// A participant service for the simulation and the embedded tests, keeping the contract every

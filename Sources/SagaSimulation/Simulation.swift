@@ -1,8 +1,9 @@
 import Foundation
 import HeapModule
-import Orchestration
+import SagaCore
+import SagaEngine
 import SagaWire
-import ServiceKit
+import HostCore
 
 /// One seeded, deterministic run of the real orchestrator engine among simulated participants,
 /// on virtual time, with a nemesis.

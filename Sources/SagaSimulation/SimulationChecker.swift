@@ -1,5 +1,6 @@
 import EventLog
-import Orchestration
+import SagaCore
+import SagaEngine
 import SagaWire
 
 /// The invariants a simulation run must end with, read from the participants' own records and

@@ -1,4 +1,5 @@
-import Orchestration
+import SagaCore
+import SagaEngine
 
 /// Settings of one seeded simulation run of the orchestrator engine among simulated
 /// participants. Times are virtual milliseconds; rates are probabilities.

@@ -1,4 +1,4 @@
-import ServiceKit
+import HostCore
 
 /// Virtual time for an engine under test: it moves only when the test or the simulation moves
 /// it, so timeouts and backoffs take no real time and every run is repeatable.

@@ -3,14 +3,6 @@ import Logging
 import SagaWire
 import ZeroMQ
 
-/// A request read from a ROUTER socket, with the route to answer it on.
-public enum IncomingRequest {
-    /// A well-formed command.
-    case command(Command, route: [[UInt8]])
-    /// A well-formed query.
-    case query(Query, route: [[UInt8]])
-}
-
 /// The bound ROUTER of a process: decodes requests, answers bad ones itself, and sends replies
 /// without ever blocking the reactor.
 public final class RouterServer {

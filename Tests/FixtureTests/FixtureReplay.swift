@@ -3,9 +3,9 @@ import EventLog
 import Foundation
 import LogCheck
 import Monitor
-import Orchestration
+import SagaCore
 import SagaWire
-import ServiceKit
+import HostCore
 import ServiceModel
 
 /// What replaying a fixture's logs with today's code gives, as one JSON document that the

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import SagaWire
 import Testing
+@testable import HostCore
 @testable import ServiceKit
 
 /// A tiny event-sourced state: a counter per stream.

@@ -1,6 +1,7 @@
 import SagaWire
 import ServiceModel
 import Testing
+@testable import HostCore
 @testable import ServiceKit
 
 @Suite struct FaultSpecTests {

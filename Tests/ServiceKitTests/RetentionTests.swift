@@ -4,6 +4,7 @@ import Foundation
 import SagaWire
 import ServiceModel
 import Testing
+@testable import HostCore
 @testable import ServiceKit
 
 @Suite struct RetentionUnitTests {

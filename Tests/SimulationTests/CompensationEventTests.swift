@@ -1,5 +1,6 @@
 import Foundation
-import Orchestration
+import SagaCore
+import SagaEngine
 import SagaSimulation
 import SagaWire
 import Testing

@@ -1,8 +1,9 @@
 import Foundation
-import Orchestration
+import SagaCore
+import SagaEngine
 import SagaSimulation
 import SagaWire
-import ServiceKit
+import HostCore
 import Testing
 
 /// Where the orchestrator consumed each service's stream up to is saved in its log: riding on

@@ -1,8 +1,9 @@
 import Foundation
-import Orchestration
+import SagaCore
+import SagaEngine
 import SagaSimulation
 import SagaWire
-import ServiceKit
+import HostCore
 
 /// An embedded orchestrator among simulated participants, driven by hand: each call is one
 /// batch with exactly the inputs a test gives it. Every command the engine sends reaches its

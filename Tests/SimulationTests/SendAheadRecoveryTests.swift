@@ -1,7 +1,8 @@
-import Orchestration
+import SagaCore
+import SagaEngine
 import SagaSimulation
 import SagaWire
-import ServiceKit
+import HostCore
 import Testing
 
 /// The orchestrator engine in process, among simulated participants, on virtual time: no

@@ -33,7 +33,7 @@ public struct SystemQueries {
             for (key, value) in extra { members[key] = value }
             return .object(members)
         case "sys.Metrics":
-            return ["service": .string(service), "format": "prometheus-text-0.0.4", "text": .string(Observability.prometheusText())]
+            return ["service": .string(service), "format": "prometheus-text-0.0.4", "text": .string(MetricsExposition.text())]
         case "sys.Head":
             return ["service": .string(service), "head": .int(log.head)]
         case "sys.Replay":

@@ -1,5 +1,6 @@
+import SagaCore
 import SagaWire
-import ServiceKit
+import HostCore
 
 /// What the orchestrator's engine asks of the world around it. ``OrchestratorHost`` carries it
 /// out over ZeroMQ sockets; the simulation and the embedded tests over in-memory queues.

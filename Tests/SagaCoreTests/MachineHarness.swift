@@ -1,6 +1,6 @@
 import Domain
 import SagaWire
-@testable import Orchestration
+@testable import SagaCore
 
 /// Runs one saga through the pure state machine, recording every event the way the
 /// orchestrator's log would, so tests can compare the live state with a replay.

@@ -1,7 +1,7 @@
 import Domain
 import SagaWire
 import Testing
-@testable import Orchestration
+@testable import SagaCore
 
 @Suite struct SagaMachineTests {
     let steps = ["order.CreateOrder", "inventory.ReserveInventory", "payment.ChargePayment", "shipping.CreateShipment"]

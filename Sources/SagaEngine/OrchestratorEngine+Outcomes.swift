@@ -1,5 +1,6 @@
+import SagaCore
 import SagaWire
-import ServiceKit
+import HostCore
 
 /// Routing what the services send back (replies on the DEALERs, events on the streams, and
 /// timeouts) to the saga state machine.

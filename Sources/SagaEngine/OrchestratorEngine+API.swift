@@ -1,6 +1,7 @@
+import SagaCore
 import ServiceModel
 import SagaWire
-import ServiceKit
+import HostCore
 
 /// The orchestrator's client API: `saga.StartSaga`, `saga.RetrySaga`, `sys.SetFault`; queries
 /// wait for the batch's commit.

@@ -1,3 +1,4 @@
+import SagaCore
 import HeapModule
 
 /// Timers of the orchestrator's reactor, ordered by due time (monotonic milliseconds).

@@ -1,3 +1,4 @@
+import SagaCore
 import SagaWire
 
 /// What a saga type's context rule checks beyond the shape of the context, and what it learns

@@ -1,6 +1,7 @@
+import SagaCore
 import ServiceModel
 import SagaWire
-import ServiceKit
+import HostCore
 
 /// The orchestrator's queries: `saga.GetSaga`, `saga.ListSagas`, `saga.Stats`,
 /// `saga.Definitions` and the `sys.*` queries every process answers.

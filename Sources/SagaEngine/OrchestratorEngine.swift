@@ -1,8 +1,9 @@
+import SagaCore
 import EventLog
 import ServiceModel
 import Logging
 import SagaWire
-import ServiceKit
+import HostCore
 
 /// The saga orchestrator without its sockets: the saga book and its log, the timers, the
 /// waiting clients, recovery, and one batch per reactor iteration.
@@ -16,7 +17,7 @@ import ServiceKit
 /// only through an ``OrchestratorIO`` and a ``HostClock``, tests and the seeded simulation
 /// drive the same code in process, on virtual time, and crash it at every crash point.
 package final class OrchestratorEngine {
-    let config: OrchestratorConfiguration
+    let config: EngineConfiguration
     let logger: Logger
     let log: EventLog
     let clock: any HostClock
@@ -53,7 +54,7 @@ package final class OrchestratorEngine {
 
     /// Rebuilds every saga from `log`, registers the configured definitions and re-sends what
     /// every running or compensating saga waits for, with the same command ids.
-    package init(config: OrchestratorConfiguration, log: EventLog, clock: any HostClock, io: any OrchestratorIO,
+    package init(config: EngineConfiguration, log: EventLog, clock: any HostClock, io: any OrchestratorIO,
                  metrics: HostMetrics = HostMetrics(service: "saga"), logger: Logger) throws {
         self.config = config
         observer = OrchestratorObserver(metrics: metrics)
@@ -111,7 +112,7 @@ package final class OrchestratorEngine {
             try committer.committed(events, of: book, faults: &noFaults, logger: logger) { _ in }
         }
         let offsets = try log.offsets()
-        for service in config.services.keys {
+        for service in config.services {
             if let position = offsets[Self.offsetKey(service)] { recoveredPositions[service] = position }
         }
         savedPositions = recoveredPositions

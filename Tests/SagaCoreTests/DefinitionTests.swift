@@ -1,7 +1,7 @@
 import Domain
 import SagaWire
 import Testing
-@testable import Orchestration
+@testable import SagaCore
 
 @Suite struct DefinitionTests {
     @Test func theBuiltInOrderSagaRoundTripsThroughItsJSON() throws {

@@ -1,7 +1,8 @@
+import SagaCore
 import CoreMetrics
 import Logging
 import SagaWire
-import ServiceKit
+import HostCore
 
 /// The orchestrator's metrics, spans and log lines about saga moves.
 final class OrchestratorObserver {

@@ -2,7 +2,7 @@ import Domain
 import SagaWire
 import ServiceModel
 import Testing
-@testable import Orchestration
+@testable import SagaCore
 
 /// Replaying a saga's stream refuses every history the state machine could not have written:
 /// a step out of order, a move after the saga settled, a wrong command id, a version out of

@@ -1,6 +1,7 @@
+import SagaCore
 import EventLog
 import SagaWire
-import ServiceKit
+import HostCore
 import ServiceModel
 
 /// Everything one iteration of the orchestrator decided: the saga moves to commit at once, the

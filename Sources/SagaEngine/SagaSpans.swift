@@ -1,5 +1,6 @@
+import SagaCore
 import SagaWire
-import ServiceKit
+import HostCore
 import Tracing
 
 /// The orchestrator's spans, when a tracer is on (docs/DASHBOARD.md, "Traces"):
