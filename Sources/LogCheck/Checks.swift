@@ -42,15 +42,15 @@ struct Checks {
         let payments = facts["payment"]!.payments, shipments = facts["shipping"]!.shipments
         var checked = 0
         for saga in sagas.values.sorted(by: { $0.id < $1.id }) {
-            guard saga.status == "completed" || saga.status == "compensated" else {
-                violation(saga.id, "terminal", "saga is \(saga.status)")
+            guard saga.status.isTerminal else {
+                violation(saga.id, "terminal", "saga is \(saga.status.rawValue)")
                 continue
             }
             guard saga.type == "order", saga.startedMs >= horizon, let orderID = saga.orderID else { continue }
             checked += 1
             let order = orders[orderID], reservation = reservations[orderID]?.status
             let payment = payments[orderID], shipment = shipments[orderID]?.status
-            if saga.status == "completed" {
+            if saga.status == .completed {
                 if order?.status != .confirmed { violation(saga.id, "completed_order", "order \(orderID) is \(order?.status.rawValue ?? "missing"), not confirmed") }
                 if reservation != .committed { violation(saga.id, "completed_stock", "reservation is \(reservation?.rawValue ?? "missing"), not committed") }
                 if payment?.status != .charged { violation(saga.id, "completed_payment", "payment is \(payment?.status.rawValue ?? "missing"), not charged") }
@@ -70,7 +70,7 @@ struct Checks {
                 if whole { violation(order.sagaID, "confirmed_without_saga", "order \(order.orderID) is confirmed, and no saga started it") }
                 continue
             }
-            if saga.status != "completed" { violation(sagaID, "confirmed_without_saga", "order \(order.orderID) is confirmed, but its saga is \(saga.status)") }
+            if saga.status != .completed { violation(sagaID, "confirmed_without_saga", "order \(order.orderID) is confirmed, but its saga is \(saga.status.rawValue)") }
         }
         figures["sagas_checked_whole"] = .int(Int64(checked))
     }
@@ -81,7 +81,7 @@ struct Checks {
     /// `compensate_from`), each exactly once, last step first.
     mutating func compensatedInReverse() {
         var checked = 0
-        for saga in sagas.values.sorted(by: { $0.id < $1.id }) where saga.status == "compensated" && saga.startedMs >= horizon {
+        for saga in sagas.values.sorted(by: { $0.id < $1.id }) where saga.status == .compensated && saga.startedMs >= horizon {
             guard let compensable = saga.compensable,
                   let from = saga.claims.last(where: { $0.kind == .failed })?.compensateFrom else { continue }
             var compensated: [Int] = []
@@ -138,7 +138,7 @@ struct Checks {
             + retired("payment", "payments.charged_cents") - retired("payment", "payments.refunded_cents")
         let confirmed = facts["order"]!.orders.values.filter { $0.status == .confirmed }.reduce(Int64(0)) { $0 + $1.totalCents }
             + retired("order", "orders.confirmed_cents")
-        let completed = sagas.values.filter { $0.status == "completed" && $0.type == "order" }.reduce(Int64(0)) { $0 + $1.amountCents }
+        let completed = sagas.values.filter { $0.status == .completed && $0.type == "order" }.reduce(Int64(0)) { $0 + $1.amountCents }
             + retired("saga", "sagas.completed_cents")
         if net != confirmed || confirmed != completed {
             violation(nil, "money", "charges minus refunds are \(net) cents, confirmed orders total \(confirmed), completed sagas \(completed)")
@@ -188,8 +188,8 @@ struct Checks {
         }
         for reservation in inventory.reservations.values where reservation.status == .reserved {
             let saga = sagaOfOrder[reservation.orderID].flatMap { sagas[$0] }
-            if let saga, saga.status == "running" || saga.status == "compensating" || saga.status == "stuck" { continue }
-            violation(saga?.id, "stock_reserved", "order \(reservation.orderID) still holds stock, its saga is \(saga?.status ?? "unknown")")
+            if let saga, !saga.status.isTerminal { continue }
+            violation(saga?.id, "stock_reserved", "order \(reservation.orderID) still holds stock, its saga is \(saga?.status.rawValue ?? "unknown")")
         }
         figures["on_hand"] = .int(onHand)
         figures["committed"] = .int(committedTotal)

@@ -97,7 +97,7 @@ public struct LogChecker {
 
         var report = CheckReport()
         report.sagas = sagaFacts.sagas.count
-        for saga in sagaFacts.sagas.values { report.byStatus[saga.status, default: 0] += 1 }
+        for saga in sagaFacts.sagas.values { report.byStatus[saga.status.rawValue, default: 0] += 1 }
         report.figures = check.figures
         report.figures["stock_timeline_checked"] = .bool(timelineChecked)
         report.figures["logs"] = .object(JSONObject(Dictionary(uniqueKeysWithValues: scans.map { name, scan in

@@ -20,7 +20,7 @@ struct SagaRecord {
     var type: String
     var orderID: String?
     var amountCents: Int64
-    var status = "running"
+    var status = SagaStatus.running
     var startedMs: Int64
     var lastSeq: Int64 = 0
     var claims: [Claim] = []
@@ -41,49 +41,45 @@ struct SagaFacts {
     private var broken: Set<String> = []
 
     mutating func read(_ event: Event) {
-        if event.type == "DefinitionRegistered", let fingerprint = event.data["fingerprint"]?.stringValue, let json = event.data["definition"] {
-            definitions[fingerprint] = try? SagaDefinition.parse(json, path: "definition")
+        let move = try? SagaEvent(event)
+        if case .definitionRegistered(let registered)? = move {
+            definitions[registered.fingerprint] = try? SagaDefinition.parse(registered.definition, path: "definition")
         }
         if !broken.contains(event.stream) {
             do { _ = try book.apply(event) } catch {
                 broken.insert(event.stream)
-                problems.append(Violation(sagaID: sagaID(event), check: "replay_strict", detail: "saga log: \(error)"))
+                problems.append(Violation(sagaID: SagaStream.sagaID(in: event.stream), check: "replay_strict", detail: "saga log: \(error)"))
             }
         }
-        guard let id = sagaID(event) else { return }
-        let d = event.data
-        let type = SagaEventType(event)
-        if type == .sagaStarted {
-            let context = d["context"] ?? [:]
-            sagas[id] = SagaRecord(id: id, type: d["type"]?.stringValue ?? "?", orderID: context["order_id"]?.stringValue,
+        guard let id = SagaStream.sagaID(in: event.stream), let move else { return }
+        if case .sagaStarted(let started) = move {
+            let context = started.context
+            sagas[id] = SagaRecord(id: id, type: started.type, orderID: context["order_id"]?.stringValue,
                                    amountCents: context["amount_cents"]?.intValue ?? 0, startedMs: event.metadata.timeMs,
                                    lastSeq: event.seq)
-            definitionOf[id] = d["definition"]?.stringValue
-            if let definition = definitionOf[id].flatMap({ definitions[$0] }) {
+            definitionOf[id] = started.definition
+            if let definition = definitions[started.definition] {
                 sagas[id]?.compensable = Set(definition.steps.indices.filter { definition.steps[$0].compensation != nil })
             }
             return
         }
         guard var saga = sagas[id] else { return }
         saga.lastSeq = event.seq
-        let commandID = d["command_id"]?.stringValue ?? ""
-        switch type {
-        case .stepSucceeded: saga.claims.append(claim(.succeeded, commandID, id))
-        case .stepFailed:
-            saga.status = "compensating"
-            var failed = claim(.failed, commandID, id)
-            failed.exhausted = d["exhausted"]?.boolValue ?? false
-            if case .action(let step)? = SagaCommandID(parsing: commandID)?.role {
-                failed.compensateFrom = d["compensate_from"]?.intValue.map(Int.init) ?? (failed.exhausted ? step : step - 1)
-            }
+        switch move {
+        case .stepSucceeded(let e): saga.claims.append(claim(.succeeded, e.commandID, id))
+        case .stepFailed(let e):
+            saga.status = .compensating
+            var failed = claim(.failed, e.commandID, id)
+            failed.exhausted = e.exhausted
+            if case .action? = SagaCommandID(parsing: e.commandID)?.role { failed.compensateFrom = e.compensationStart }
             saga.claims.append(failed)
-        case .compensationSucceeded: saga.claims.append(claim(.compensated, commandID, id))
-        case .completionSucceeded: saga.claims.append(claim(.completed, commandID, id))
-        case .sagaCompleted: saga.status = "completed"
-        case .sagaCompensated: saga.status = "compensated"
-        case .sagaStuck: saga.status = "stuck"
-        case .sagaResumed: saga.status = saga.claims.contains { $0.kind == .failed } ? "compensating" : "running"
-        default: break
+        case .compensationSucceeded(let e): saga.claims.append(claim(.compensated, e.commandID, id))
+        case .completionSucceeded(let e): saga.claims.append(claim(.completed, e.commandID, id))
+        case .sagaCompleted: saga.status = .completed
+        case .sagaCompensated: saga.status = .compensated
+        case .sagaStuck: saga.status = .stuck
+        case .sagaResumed: saga.status = saga.claims.contains { $0.kind == .failed } ? .compensating : .running
+        case .definitionRegistered, .sagaStarted, .stepRetrying: break
         }
         sagas[id] = saga
     }
@@ -92,10 +88,6 @@ struct SagaFacts {
     mutating func dropRetired(_ history: RetiredHistory) {
         guard history.events > 0 else { return }
         sagas = sagas.filter { !history.contains($0.value.lastSeq) }
-    }
-
-    private func sagaID(_ event: Event) -> String? {
-        event.stream.hasPrefix("saga-") ? String(event.stream.dropFirst(5)) : nil
     }
 
     /// A claim about a command, with the service that owns it (from the saga's definition).

@@ -34,9 +34,9 @@ public struct CheckReport: Sendable {
     public var isClean: Bool { violations.isEmpty }
 
     public var json: JSON {
-        ["sagas": .int(Int64(sagas)), "completed": .int(Int64(byStatus["completed", default: 0])),
-         "compensated": .int(Int64(byStatus["compensated", default: 0])), "stuck": .int(Int64(byStatus["stuck", default: 0])),
-         "running": .int(Int64(byStatus["running", default: 0] + byStatus["compensating", default: 0])),
-         "violations": .array(violations.map(\.json)), "figures": .object(JSONObject(figures))]
+        func count(_ status: SagaStatus) -> Int64 { Int64(byStatus[status.rawValue, default: 0]) }
+        return ["sagas": .int(Int64(sagas)), "completed": .int(count(.completed)), "compensated": .int(count(.compensated)),
+                "stuck": .int(count(.stuck)), "running": .int(count(.running) + count(.compensating)),
+                "violations": .array(violations.map(\.json)), "figures": .object(JSONObject(figures))]
     }
 }

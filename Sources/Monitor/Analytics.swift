@@ -141,7 +141,7 @@ public struct Analytics: Sendable, Equatable {
     /// Records one event of a service at `timeMs`: its count and its top-level numeric fields.
     public mutating func record(service: String, event type: String, data: JSON, timeMs: Int64) {
         let second = timeMs / 1000
-        let key = "\(service).\(type)"
+        let key = MonitorState.key(service, type)
         add(key, nil, second)
         for (field, value) in data.objectValue ?? [:] {
             guard let number = value.intValue.map(Double.init) ?? (value.doubleValue) else { continue }
@@ -314,8 +314,8 @@ public struct Analytics: Sendable, Equatable {
             events.append(["service": .string(String(parts[0])), "type": .string(String(parts[1])), "count": .int(cell.count),
                            "rate_per_s": .double(Double(cell.count) / Double(window.seconds)), "fields": .object(fields)])
         }
-        let completed = totals["saga.SagaCompleted"]?.count ?? 0
-        let compensated = totals["saga.SagaCompensated"]?.count ?? 0
+        let completed = totals[MonitorState.key(.sagaCompleted)]?.count ?? 0
+        let compensated = totals[MonitorState.key(.sagaCompensated)]?.count ?? 0
         var latency = JSONObject()
         for (name, p) in [("p50", 50.0), ("p90", 90.0), ("p99", 99.0)] {
             latency[name] = Self.latencyPercentile(p, of: totals).map { .double($0) } ?? .null

@@ -272,7 +272,8 @@ public final class MonitorHost {
             return try listSagas(body, limit: limit)
         case "monitor.Series":
             let seconds = try body.optionalInt("seconds", in: 10...3600) ?? 300
-            let series = state.analytics.series(["saga.SagaCompleted", "saga.SagaCompensated"], seconds: seconds, nowMs: now)
+            let series = state.analytics.series([MonitorState.key(.sagaCompleted), MonitorState.key(.sagaCompensated)],
+                                                seconds: seconds, nowMs: now)
             return ["seconds": .int(seconds), "end_ms": .int(now),
                     "completed": .array(series[0].map { .int($0) }), "compensated": .array(series[1].map { .int($0) })]
         case "monitor.Timeline":
@@ -280,7 +281,10 @@ public final class MonitorHost {
             let events: [Event]
             do { events = try log.read(correlationID: saga) } catch { throw WireError(.internal, "reading the log failed: \(error)") }
             guard !events.isEmpty else { throw WireError(.notFound, "no events of saga \(saga)", field: "body.saga_id") }
-            let orderID = events.first { $0.stream == "saga" && $0.type == "SagaStarted" }?.data["context"]?["order_id"]?.stringValue
+            let started = events.lazy.filter { $0.stream == MonitorState.orchestrator }.compactMap { event -> SagaEvent.SagaStarted? in
+                if case .sagaStarted(let started)? = try? SagaEvent(event) { return started } else { return nil }
+            }.first
+            let orderID = started?.context["order_id"]?.stringValue
             let order = try orderID.flatMap { id throws(WireError) in try log.document(OrderView.table.name, key: id) }
             let row = try log.document(SagaRow.table.name, key: saga)
             return ["saga_id": .string(saga), "saga": row ?? .null, "order": order ?? .null,

@@ -24,6 +24,15 @@ public struct MonitorState: Sendable {
         RetentionRule(table: SagaRow.table.name, settledStatuses: [], streamPrefix: "", timeColumn: "saga_ended_ms"),
     ]
 
+    /// The source whose events are the orchestrator's (its saga events).
+    public static let orchestrator = "saga"
+
+    /// The analytics' and patterns' key of an event type of `source`: `<source>.<type>`.
+    public static func key(_ source: String, _ type: String) -> String { "\(source).\(type)" }
+
+    /// The key of one of the orchestrator's event types, e.g. `saga.SagaCompleted`.
+    public static func key(_ type: SagaEventType) -> String { key(orchestrator, type.rawValue) }
+
     /// Order views loaded, by order id (`nil`: none yet).
     private var views: AggregateCache<OrderView>
     /// Sagas that can still move, by id.
@@ -52,9 +61,12 @@ public struct MonitorState: Sendable {
         var seen: Set<String> = []
         for event in events {
             let orderID: String?
-            if event.metadata.service == "saga" {
-                orderID = event.type == "SagaStarted" ? event.data["context"]?["order_id"]?.stringValue
-                    : event.metadata.correlationID.flatMap { activeSagas[$0]?.orderID }
+            if event.metadata.service == Self.orchestrator {
+                if case .sagaStarted(let started)? = try? SagaEvent(event) {
+                    orderID = started.context["order_id"]?.stringValue
+                } else {
+                    orderID = event.metadata.correlationID.flatMap { activeSagas[$0]?.orderID }
+                }
             } else {
                 orderID = event.data["order_id"]?.stringValue
             }
@@ -82,11 +94,11 @@ public struct MonitorState: Sendable {
             return []
         }
         let time = event.metadata.timeMs
-        let key = "\(source).\(event.type)"
+        let key = Self.key(source, event.type)
         if countingAnalytics { analytics.record(service: source, event: event.type, data: event.data, timeMs: time) }
         var raised = patterns.observe(key, data: event.data, timeMs: time)
         switch source {
-        case "saga": applySaga(event, countingAnalytics: countingAnalytics)
+        case Self.orchestrator: applySaga(event, countingAnalytics: countingAnalytics)
         case "order", "payment", "shipping": applyService(event)
         case "inventory": raised += applyInventory(event)
         default: break
@@ -101,7 +113,7 @@ public struct MonitorState: Sendable {
             views[id].map { view in
                 .put(table: OrderView.table.name, key: id, columns: [
                     "user_id": view.userID.isEmpty ? .null : .text(view.userID), "saga_id": view.sagaID.map(ReadValue.text) ?? .null,
-                    "saga_status": view.sagaStatus.map(ReadValue.text) ?? .null,
+                    "saga_status": view.sagaStatus.map { .text($0.rawValue) } ?? .null,
                     "saga_started_ms": view.sagaStartedMs.map(ReadValue.int) ?? .null, "created_ms": .int(view.createdMs),
                     "saga_ended_ms": view.sagaEndedMs.map(ReadValue.int) ?? .null,
                 ], document: view.json)
@@ -134,62 +146,66 @@ public struct MonitorState: Sendable {
     /// settled (its row is written with the batch).
     private mutating func setSaga(_ row: SagaRow) {
         if let old = activeSagas[row.sagaID] {
-            counts["monitor.sagas.\(old.status)", default: 0] -= 1
+            counts["monitor.sagas.\(old.status.rawValue)", default: 0] -= 1
         } else {
             counts["monitor.sagas.total", default: 0] += 1
         }
-        counts["monitor.sagas.\(row.status)", default: 0] += 1
+        counts["monitor.sagas.\(row.status.rawValue)", default: 0] += 1
         activeSagas[row.sagaID] = row.isSettled ? nil : row
         changedSagas[row.sagaID] = row
     }
 
     private mutating func applySaga(_ event: Event, countingAnalytics: Bool) {
-        guard let sagaID = event.metadata.correlationID else { return }
+        guard let sagaID = event.metadata.correlationID, let move = try? SagaEvent(event) else { return }
         let time = event.metadata.timeMs
-        switch event.type {
-        case "SagaStarted":
+        switch move {
+        case .sagaStarted(let started):
             // A saga this monitor follows from its start (a replay after a restart finds it active).
             guard activeSagas[sagaID] == nil else { return }
-            let row = SagaRow(sagaID: sagaID, started: event.data, timeMs: time)
+            let row = SagaRow(sagaID: sagaID, started: started, timeMs: time)
             setSaga(row)
             guard let orderID = row.orderID else { return }
-            let context = event.data["context"] ?? [:]
             let existing = views[orderID]
             var order = existing ?? OrderView(orderID: orderID)
             order.sagaID = sagaID
-            order.sagaStatus = "running"
-            order.userID = order.userID.isEmpty ? (context["user_id"]?.stringValue ?? "") : order.userID
-            order.totalCents = order.totalCents == 0 ? (context["amount_cents"]?.intValue ?? 0) : order.totalCents
+            order.sagaStatus = .running
+            order.userID = order.userID.isEmpty ? (started.context["user_id"]?.stringValue ?? "") : order.userID
+            order.totalCents = order.totalCents == 0 ? (started.context["amount_cents"]?.intValue ?? 0) : order.totalCents
             order.sagaStartedMs = time
             store(order, time: time, wasNew: existing == nil)
-        case "StepFailed", "SagaCompleted", "SagaCompensated", "SagaStuck", "SagaResumed":
+        case .stepFailed, .sagaCompleted, .sagaCompensated, .sagaStuck, .sagaResumed:
             guard var row = activeSagas[sagaID] else { return }
-            switch event.type {
-            case "StepFailed":
-                row.status = "compensating"
-                row.failure = event.data["message"]?.stringValue
-            case "SagaCompleted": row.status = "completed"
-            case "SagaCompensated": row.status = "compensated"
-            case "SagaStuck":
-                row.status = "stuck"
-                row.stuckReason = event.data["reason"]?.stringValue
+            var duration: Int64?
+            switch move {
+            case .stepFailed(let e):
+                row.status = .compensating
+                row.failure = e.message
+            case .sagaCompleted(let e):
+                row.status = .completed
+                duration = e.durationMs
+            case .sagaCompensated(let e):
+                row.status = .compensated
+                duration = e.durationMs
+            case .sagaStuck(let e):
+                row.status = .stuck
+                row.stuckReason = e.reason
             default:
-                row.status = row.failure != nil ? "compensating" : "running"
+                row.status = row.failure != nil ? .compensating : .running
                 row.stuckReason = nil
             }
             if row.isSettled { row.endedMs = time }
             setSaga(row)
-            if countingAnalytics, let duration = event.data["duration_ms"]?.intValue, row.isSettled {
+            if countingAnalytics, let duration, row.isSettled {
                 analytics.recordLatency(ms: duration, timeMs: time)
             }
             guard let orderID = row.orderID else { return }
             let existing = views[orderID]
             var order = existing ?? OrderView(orderID: orderID)
             order.sagaStatus = row.status
-            if event.type == "StepFailed" { order.failure = row.failure }
+            if move.type == .stepFailed { order.failure = row.failure }
             if row.isSettled { order.sagaEndedMs = time }
             store(order, time: time, wasNew: existing == nil)
-        default:
+        case .definitionRegistered, .stepSucceeded, .stepRetrying, .compensationSucceeded, .completionSucceeded:
             return
         }
     }

@@ -10,7 +10,7 @@ public struct OrderView: Sendable, Equatable {
     public var orderID: String
     public var userID: String = ""
     public var sagaID: String?
-    public var sagaStatus: String?
+    public var sagaStatus: SagaStatus?
     public var failure: String?
     public var orderStatus: String?
     public var totalCents: Int64 = 0
@@ -30,7 +30,7 @@ public struct OrderView: Sendable, Equatable {
                                "amount_cents": .int(amountCents), "created_ms": .int(createdMs), "updated_ms": .int(updatedMs)]
         func put(_ key: String, _ value: String?) { if let value { out[key] = .string(value) } }
         put("saga_id", sagaID)
-        put("saga_status", sagaStatus)
+        put("saga_status", sagaStatus?.rawValue)
         put("failure", failure)
         put("order_status", orderStatus)
         put("reservation_status", reservationStatus)
@@ -45,7 +45,7 @@ public struct OrderView: Sendable, Equatable {
         orderID = json["order_id"]?.stringValue ?? ""
         userID = json["user_id"]?.stringValue ?? ""
         sagaID = json["saga_id"]?.stringValue
-        sagaStatus = json["saga_status"]?.stringValue
+        sagaStatus = json["saga_status"]?.stringValue.flatMap(SagaStatus.init(rawValue:))
         failure = json["failure"]?.stringValue
         orderStatus = json["order_status"]?.stringValue
         totalCents = json["total_cents"]?.intValue ?? 0

@@ -131,7 +131,8 @@ public struct PatternDefinition: Sendable, Equatable {
                           conditions: [], groupBy: "item_id"),
         // More than half the sagas settling in a minute were compensated (at least 20 settled).
         PatternDefinition(name: "CompensationSpike",
-                          kind: .ratio(numerator: ["saga.SagaCompensated"], denominator: ["saga.SagaCompleted", "saga.SagaCompensated"],
+                          kind: .ratio(numerator: [MonitorState.key(.sagaCompensated)],
+                                       denominator: [MonitorState.key(.sagaCompleted), MonitorState.key(.sagaCompensated)],
                                        threshold: 0.5, windowMs: 60_000, minEvents: 20),
                           event: nil, conditions: [], groupBy: nil),
     ]

@@ -13,7 +13,7 @@ public struct SagaRow: Sendable, Equatable {
 
     public var sagaID: String
     public var type: String
-    public var status: String
+    public var status: SagaStatus
     public var startedMs: Int64
     public var endedMs: Int64?
     public var userID: String?
@@ -21,24 +21,23 @@ public struct SagaRow: Sendable, Equatable {
     public var failure: String?
     public var stuckReason: String?
 
-    /// A saga just started from its `SagaStarted` (`data`: its type and context).
-    public init(sagaID: String, started data: JSON, timeMs: Int64) {
+    /// A saga just started from its `SagaStarted` (its type and context).
+    public init(sagaID: String, started: SagaEvent.SagaStarted, timeMs: Int64) {
         self.sagaID = sagaID
-        type = data["type"]?.stringValue ?? ""
-        status = "running"
+        type = started.type
+        status = .running
         startedMs = timeMs
-        let context = data["context"] ?? [:]
-        userID = context["user_id"]?.stringValue
-        orderID = context["order_id"]?.stringValue
+        userID = started.context["user_id"]?.stringValue
+        orderID = started.context["order_id"]?.stringValue
     }
 
     /// Completed or compensated: it no longer changes.
-    public var isSettled: Bool { status == "completed" || status == "compensated" }
+    public var isSettled: Bool { status.isTerminal }
 
     /// The row's write.
     public var write: ReadWrite {
         .put(table: Self.table.name, key: sagaID, columns: [
-            "user_id": userID.map(ReadValue.text) ?? .null, "saga_status": .text(status), "saga_started_ms": .int(startedMs),
+            "user_id": userID.map(ReadValue.text) ?? .null, "saga_status": .text(status.rawValue), "saga_started_ms": .int(startedMs),
             "saga_ended_ms": endedMs.map(ReadValue.int) ?? .null,
         ], document: json)
     }
@@ -46,7 +45,7 @@ public struct SagaRow: Sendable, Equatable {
     /// As listed: the members an order view has for its saga (`saga_id`, `saga_status`,
     /// `saga_started_ms`, …), and `type`.
     public var json: JSON {
-        var out: JSONObject = ["saga_id": .string(sagaID), "type": .string(type), "saga_status": .string(status),
+        var out: JSONObject = ["saga_id": .string(sagaID), "type": .string(type), "saga_status": .string(status.rawValue),
                                "saga_started_ms": .int(startedMs)]
         if let endedMs { out["saga_ended_ms"] = .int(endedMs) }
         if let userID { out["user_id"] = .string(userID) }
@@ -57,7 +56,8 @@ public struct SagaRow: Sendable, Equatable {
     }
 
     public init?(json: JSON) {
-        guard let sagaID = json["saga_id"]?.stringValue, let status = json["saga_status"]?.stringValue else { return nil }
+        guard let sagaID = json["saga_id"]?.stringValue,
+              let status = json["saga_status"]?.stringValue.flatMap(SagaStatus.init(rawValue:)) else { return nil }
         self.sagaID = sagaID
         self.status = status
         type = json["type"]?.stringValue ?? ""

@@ -7,11 +7,12 @@ public enum Timeline {
     /// that recorded its outcome (the one whose `command_id` caused it), and service events
     /// whose outcome is not recorded yet after everything else, by time.
     public static func build(_ events: [Event]) -> [JSON] {
-        let sagaEvents = events.filter { $0.stream == "saga" }
+        let sagaEvents = events.filter { $0.stream == MonitorState.orchestrator }
+        let moves = sagaEvents.map { try? SagaEvent($0) }
         var byCommand: [String: [Event]] = [:]
         var unmatched: [Event] = []
-        let recorded = Set(sagaEvents.compactMap { $0.data["command_id"]?.stringValue })
-        for event in events where event.stream != "saga" {
+        let recorded = Set(moves.compactMap { $0?.commandID })
+        for event in events where event.stream != MonitorState.orchestrator {
             if let command = event.metadata.causationID, recorded.contains(command) {
                 byCommand[command, default: []].append(event)
             } else {
@@ -19,8 +20,8 @@ public enum Timeline {
             }
         }
         var ordered: [Event] = []
-        for event in sagaEvents {
-            if let command = event.data["command_id"]?.stringValue, let effects = byCommand.removeValue(forKey: command) {
+        for (event, move) in zip(sagaEvents, moves) {
+            if let command = move?.commandID, let effects = byCommand.removeValue(forKey: command) {
                 ordered += effects
             }
             ordered.append(event)
@@ -32,7 +33,8 @@ public enum Timeline {
                                      "time_ms": .int(event.metadata.timeMs), "offset_ms": .int(event.metadata.timeMs - start)]
             if let causation = event.metadata.causationID { entry["causation_id"] = .string(causation) }
             var data = event.data.objectValue ?? [:]
-            data.removeValue(forKey: "context")
+            // The saga's context is in its row and view, not repeated in the timeline.
+            data.removeValue(forKey: SagaEvent.Key.context.rawValue)
             entry["data"] = .object(data)
             return .object(entry)
         }

@@ -14,7 +14,8 @@ public struct SagaBook: EventSourced {
     ])
     /// Completed and compensated sagas are settled; running, compensating and stuck ones stay.
     public static let retentionRules = [
-        RetentionRule(table: summaryTable, settledStatuses: ["completed", "compensated"], streamPrefix: "saga-"),
+        RetentionRule(table: summaryTable, settledStatuses: [SagaStatus.completed.rawValue, SagaStatus.compensated.rawValue],
+                      streamPrefix: SagaStream.sagaStreamPrefix),
     ]
 
     /// Definitions by fingerprint.
@@ -27,13 +28,12 @@ public struct SagaBook: EventSourced {
     public init() {}
 
     /// The stream of a registered definition.
-    public static func definitionStream(_ fingerprint: String) -> String { "definition-\(fingerprint)" }
+    public static func definitionStream(_ fingerprint: String) -> String { SagaStream.definition(fingerprint).description }
 
     /// The event that registers a definition in the log.
     public static func registration(_ definition: SagaDefinition, now: Int64) -> NewEvent {
-        NewEvent(type: "DefinitionRegistered", data: [
-            "type": .string(definition.type), "fingerprint": .string(definition.fingerprint), "definition": definition.json,
-        ], timeMs: now)
+        SagaEvent.definitionRegistered(.init(type: definition.type, fingerprint: definition.fingerprint, definition: definition.json))
+            .newEvent(timeMs: now)
     }
 
     /// Sagas that are running or compensating (what counts against the in-flight limit).
@@ -70,17 +70,16 @@ public struct SagaBook: EventSourced {
     // MARK: EventSourced
 
     public mutating func apply(_ event: Event) throws(DomainError) -> [ReadWrite] {
-        if event.type == "DefinitionRegistered" {
-            try register(event.data)
+        if SagaEventType(event) == .definitionRegistered {
+            try register(event)
             return []
         }
-        guard event.stream.hasPrefix("saga-") else { throw DomainError("unexpected stream \(event.stream)") }
-        let id = String(event.stream.dropFirst(5))
+        guard case .saga(let id)? = SagaStream(event.stream) else { throw DomainError("unexpected stream \(event.stream)") }
         if SagaEventType(event) == .sagaStarted {
             guard active[id] == nil, event.version == 1 else {
                 throw DomainError("\(event.stream) v\(event.version) SagaStarted: the saga has started already")
             }
-            guard let fingerprint = event.data["definition"]?.stringValue, let definition = definitions[fingerprint] else {
+            guard case .sagaStarted(let started)? = try? SagaEvent(event), let definition = definitions[started.definition] else {
                 throw DomainError("SagaStarted #\(event.seq) names an unregistered definition")
             }
             return update(try SagaState(started: event, definition))
@@ -92,10 +91,14 @@ public struct SagaBook: EventSourced {
         return update(state)
     }
 
-    private mutating func register(_ data: JSON) throws(DomainError) {
-        guard let fingerprint = data["fingerprint"]?.stringValue, let json = data["definition"] else {
+    private mutating func register(_ event: Event) throws(DomainError) {
+        guard case .definitionRegistered(let registered)? = try? SagaEvent(event) else {
             throw DomainError("DefinitionRegistered is incomplete")
         }
+        try register(fingerprint: registered.fingerprint, registered.definition)
+    }
+
+    private mutating func register(fingerprint: String, _ json: JSON) throws(DomainError) {
         do {
             definitions[fingerprint] = try SagaDefinition.parse(json, path: "definition")
         } catch {
@@ -106,18 +109,23 @@ public struct SagaBook: EventSourced {
     /// A definition, or a saga that can still move; `nil` for a settled saga (its snapshot is
     /// dropped: it left the working set).
     public func snapshot(stream: String) -> JSON? {
-        if stream.hasPrefix("definition-") {
-            let fingerprint = String(stream.dropFirst(11))
+        switch SagaStream(stream) {
+        case .definition(let fingerprint)?:
             guard let definition = definitions[fingerprint] else { return nil }
-            return ["fingerprint": .string(fingerprint), "definition": definition.json, "version": 1]
+            return [SagaEvent.Key.fingerprint.rawValue: .string(fingerprint), SagaEvent.Key.definition.rawValue: definition.json,
+                    "version": 1]
+        case .saga(let id)?:
+            guard let state = active[id] else { return nil }
+            return ["state": state.json, "version": .int(state.version)]
+        case nil:
+            return nil
         }
-        guard stream.hasPrefix("saga-"), let state = active[String(stream.dropFirst(5))] else { return nil }
-        return ["state": state.json, "version": .int(state.version)]
     }
 
     public mutating func restore(stream: String, snapshot: JSON) throws(DomainError) {
-        if stream.hasPrefix("definition-") {
-            try register(snapshot)
+        if case .definition(let fingerprint)? = SagaStream(stream) {
+            guard let json = snapshot[SagaEvent.Key.definition.rawValue] else { throw DomainError("definition snapshot of \(stream) is invalid") }
+            try register(fingerprint: fingerprint, json)
             return
         }
         guard let state = snapshot["state"] else { throw DomainError("saga snapshot of \(stream) is invalid") }

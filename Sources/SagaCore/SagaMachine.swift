@@ -43,7 +43,10 @@ public enum SagaEffect: Sendable, Equatable {
 
 /// The events to record and the effects to carry out for one input.
 public struct Transition: Sendable, Equatable {
+    /// The events to append, in order.
     public var events: [NewEvent] = []
+    /// The same events, typed (what metrics, spans and logs read).
+    public var moves: [SagaEvent] = []
     public var effects: [SagaEffect] = []
     /// Whether the driver may send this transition's commands before its events are durable, so
     /// that the orchestrator's commit overlaps the next service's work instead of preceding it.
@@ -59,6 +62,12 @@ public struct Transition: Sendable, Equatable {
     /// compensations and completion actions (which cannot be undone) always wait for the commit.
     public var sendsAhead = false
     public init() {}
+
+    /// Appends a move of saga `sagaID`, typed and as it is appended.
+    mutating func record(_ move: SagaEvent, sagaID: String, now: Int64) {
+        moves.append(move)
+        events.append(move.newEvent(sagaID: sagaID, timeMs: now))
+    }
 }
 
 /// The saga state machine: pure functions from a saga's state and an input to the events that
@@ -67,14 +76,11 @@ public struct Transition: Sendable, Equatable {
 public enum SagaMachine {
     /// Starts a saga: `SagaStarted`, then the first step's action.
     public static func start(id: String, definition: SagaDefinition, context: JSON, now: Int64) -> (SagaState, Transition) {
-        let started = NewEvent(type: SagaEventType.sagaStarted.rawValue, data: [
-            "saga_id": .string(id), "type": .string(definition.type), "definition": .string(definition.fingerprint),
-            "context": context,
-        ], correlationID: id, causationID: id, timeMs: now)
+        let started = SagaEvent.sagaStarted(.init(sagaID: id, type: definition.type, definition: definition.fingerprint, context: context))
         // The same state recovery rebuilds from that event.
         let state = SagaState(id: id, type: definition.type, definition: definition.fingerprint, context: context, startedMs: now)
         var transition = Transition()
-        transition.events = [started]
+        transition.record(started, sagaID: id, now: now)
         transition.effects = state.pending(definition).map { .send($0, attempt: 1, delayMs: 0) }
         return (state, transition)
     }
@@ -103,10 +109,9 @@ public enum SagaMachine {
             let retry = SagaState.retry(role, definition)
             if current < retry.maxAttempts {
                 let delay = retry.delay(afterAttempt: current, unit: unit)
-                record(&state, &t, definition, .stepRetrying, [
-                    "command_id": .string(commandID), "role": roleJSON(role), "name": .string(name(role, definition)),
-                    "attempt": .int(Int64(current + 1)), "reason": .string(outcome.summary), "delay_ms": .int(delay),
-                ], now)
+                record(&state, &t, definition, .stepRetrying(.init(
+                    commandID: commandID, role: role, name: name(role, definition), attempt: current + 1, reason: outcome.summary,
+                    delayMs: delay)), now)
                 t.effects.append(.send(state.command(role, definition), attempt: current + 1, delayMs: delay))
                 return t
             }
@@ -125,10 +130,8 @@ public enum SagaMachine {
 
         switch (role, outcome) {
         case (.action(let step), .ok(let body)):
-            record(&state, &t, definition, .stepSucceeded, [
-                "step": .int(Int64(step)), "name": .string(definition.steps[step].name),
-                "command_id": .string(commandID), "result": body,
-            ], now)
+            record(&state, &t, definition, .stepSucceeded(.init(step: step, name: definition.steps[step].name, commandID: commandID,
+                                                                 result: body)), now)
             advance(&state, &t, definition, now)
             if case .forward = state.phase { t.sendsAhead = true }
         case (.action(let step), .rejected(let reason, let message)):
@@ -139,15 +142,12 @@ public enum SagaMachine {
                  message: "\(definition.steps[step].name) refused: \(code.rawValue): \(message)", exhausted: false,
                  compensateFrom: step - 1, now)
         case (.compensation(let step), .ok):
-            record(&state, &t, definition, .compensationSucceeded, [
-                "step": .int(Int64(step)), "name": .string(definition.steps[step].name), "command_id": .string(commandID),
-            ], now)
+            record(&state, &t, definition, .compensationSucceeded(.init(step: step, name: definition.steps[step].name,
+                                                                         commandID: commandID)), now)
             advance(&state, &t, definition, now)
         case (.completion(let index), .ok):
-            record(&state, &t, definition, .completionSucceeded, [
-                "index": .int(Int64(index)), "name": .string(definition.onComplete[index].name),
-                "command_id": .string(commandID),
-            ], now)
+            record(&state, &t, definition, .completionSucceeded(.init(index: index, name: definition.onComplete[index].name,
+                                                                       commandID: commandID)), now)
             // The other completion actions are still in flight: nothing new to send.
             advance(&state, &t, definition, now, sendPending: false)
         case (.compensation, _), (.completion, _):
@@ -164,7 +164,7 @@ public enum SagaMachine {
     public static func resume(_ state: inout SagaState, _ definition: SagaDefinition, now: Int64) -> Transition? {
         guard state.status == .stuck else { return nil }
         var t = Transition()
-        record(&state, &t, definition, .sagaResumed, ["round": .int(Int64(state.round + 1))], now)
+        record(&state, &t, definition, .sagaResumed(.init(round: state.round + 1)), now)
         advance(&state, &t, definition, now)
         return t
     }
@@ -191,13 +191,12 @@ public enum SagaMachine {
             if sendPending { t.effects += pending.map { .send(state.command($0, definition), attempt: 1, delayMs: 0) } }
             return
         }
-        let duration = JSON.int(now - state.startedMs)
+        let duration = now - state.startedMs
         if state.status == .running {
-            record(&state, &t, definition, .sagaCompleted, ["duration_ms": duration], now)
+            record(&state, &t, definition, .sagaCompleted(.init(durationMs: duration)), now)
             t.effects.append(.settled(.completed))
         } else {
-            record(&state, &t, definition, .sagaCompensated,
-                   ["duration_ms": duration, "failure": state.failure.map { .string($0) } ?? .null], now)
+            record(&state, &t, definition, .sagaCompensated(.init(durationMs: duration, failure: state.failure)), now)
             t.effects.append(.settled(.compensated))
         }
     }
@@ -205,31 +204,26 @@ public enum SagaMachine {
     private static func fail(_ state: inout SagaState, _ t: inout Transition, _ definition: SagaDefinition, step: Int,
                              commandID: String, reason: String, message: String, exhausted: Bool, compensateFrom: Int,
                              _ now: Int64) {
-        var data: JSONObject = [
-            "step": .int(Int64(step)), "name": .string(definition.steps[step].name), "command_id": .string(commandID),
-            "reason": .string(reason), "message": .string(message), "exhausted": .bool(exhausted),
-        ]
-        // Recorded only when it differs from what `exhausted` implies, so older logs replay alike.
-        if compensateFrom != (exhausted ? step : step - 1) { data["compensate_from"] = .int(Int64(compensateFrom)) }
-        record(&state, &t, definition, .stepFailed, .object(data), now)
+        // `compensate_from` is recorded only when it differs from what `exhausted` implies, so
+        // older logs replay alike.
+        record(&state, &t, definition, .stepFailed(.init(
+            step: step, name: definition.steps[step].name, commandID: commandID, reason: reason, message: message,
+            exhausted: exhausted, compensateFrom: compensateFrom != (exhausted ? step : step - 1) ? compensateFrom : nil)), now)
         advance(&state, &t, definition, now)
     }
 
     private static func stick(_ state: inout SagaState, _ t: inout Transition, _ definition: SagaDefinition,
                               commandID: String, reason: String, _ now: Int64) {
-        record(&state, &t, definition, .sagaStuck, ["reason": .string(reason), "command_id": .string(commandID)], now)
+        record(&state, &t, definition, .sagaStuck(.init(reason: reason, commandID: commandID)), now)
         t.effects.append(.settled(.stuck))
     }
 
     /// Appends an event to the transition and folds it into the state, exactly as replay will.
     private static func record(_ state: inout SagaState, _ t: inout Transition, _ definition: SagaDefinition,
-                               _ type: SagaEventType, _ data: JSON, _ now: Int64) {
-        let event = NewEvent(type: type.rawValue, data: data, correlationID: state.id, causationID: state.id, timeMs: now)
-        t.events.append(event)
-        let recorded = Event(seq: 0, stream: SagaState.stream(state.id), version: state.version + 1, type: type.rawValue, data: data,
-                             metadata: EventMetadata(correlationID: state.id, causationID: state.id, service: "saga", timeMs: now))
+                               _ move: SagaEvent, _ now: Int64) {
+        t.record(move, sagaID: state.id, now: now)
         // The machine records only moves it may make: folded as replay folds them, unchecked.
-        state.fold(recorded, type, definition)
+        state.fold(move, version: state.version + 1, timeMs: now, definition)
     }
 
     private static func name(_ role: CommandRole, _ definition: SagaDefinition) -> String {
@@ -237,14 +231,6 @@ public enum SagaMachine {
         case .action(let step): return definition.steps[step].name
         case .compensation(let step): return "compensation of \(definition.steps[step].name)"
         case .completion(let index): return definition.onComplete[index].name
-        }
-    }
-
-    private static func roleJSON(_ role: CommandRole) -> JSON {
-        switch role {
-        case .action(let step): return ["kind": "action", "step": .int(Int64(step))]
-        case .compensation(let step): return ["kind": "compensation", "step": .int(Int64(step))]
-        case .completion(let index): return ["kind": "completion", "index": .int(Int64(index))]
         }
     }
 }

@@ -4,126 +4,123 @@ import ServiceModel
 extension SagaState {
     /// Applies one of the saga's events. Strict: an event the saga cannot be at in its current
     /// state (a step that is not the one it waits for, a move after it settled, a version out of
-    /// line, …) is a ``DomainError`` naming the stream, the version and the rule, so a history
-    /// no orchestrator could have written is refused on replay.
+    /// line, a payload that is not the type's, …) is a ``DomainError`` naming the stream, the
+    /// version and the rule, so a history no orchestrator could have written is refused on replay.
     public mutating func apply(_ event: Event, _ definition: SagaDefinition) throws(DomainError) {
-        let d = event.data
         func refuse(_ rule: String) -> DomainError {
             DomainError("\(event.stream) v\(event.version) \(event.type) #\(event.seq): \(rule)")
         }
-        func int(_ key: String) throws(DomainError) -> Int {
-            guard let value = d[key]?.intValue else { throw refuse("\(key) missing") }
-            return Int(value)
-        }
-        /// The `step` of a step event, which must be the step the saga waits for in `phase`.
-        func step(in expected: Int?, _ what: String) throws(DomainError) -> Int {
-            let step = try int("step")
-            guard step == expected else {
-                throw refuse("step \(step) \(what), but the saga is \(status.rawValue) at \(Self.describe(phase))")
-            }
-            return step
-        }
-        /// The `command_id` of an event, which must be the command of `role` in this round.
-        func command(of role: CommandRole) throws(DomainError) {
-            let recorded = d["command_id"]?.stringValue
-            guard recorded == commandID(role) else {
-                throw refuse("command \(recorded ?? "(none)") is not the saga's \(commandID(role))")
-            }
-        }
         guard let type = SagaEventType(event) else { throw refuse("the orchestrator has no event type \(event.type)") }
         guard event.version == version + 1 else { throw refuse("the saga's stream is at version \(version)") }
+        let move: SagaEvent
+        do { move = try SagaEvent(type: type, data: event.data) } catch { throw refuse("\(error)") }
+        if let rule = refusal(of: move, definition) { throw refuse(rule) }
+        fold(move, version: event.version, timeMs: event.metadata.timeMs, definition)
+    }
+
+    /// Why the saga cannot make `move` in its current state, or `nil` when it can.
+    func refusal(of move: SagaEvent, _ definition: SagaDefinition) -> String? {
+        /// The step of a step event must be the step the saga waits for in `phase`.
+        func step(_ step: Int, in expected: Int?, _ what: String) -> String? {
+            step == expected ? nil : "step \(step) \(what), but the saga is \(status.rawValue) at \(Self.describe(phase))"
+        }
+        /// The command of an event must be the command of `role` in this round.
+        func command(_ recorded: String, of role: CommandRole) -> String? {
+            recorded == commandID(role) ? nil : "command \(recorded) is not the saga's \(commandID(role))"
+        }
         let moving = status == .running || status == .compensating
-        switch type {
+        switch move {
+        case .definitionRegistered:
+            return "a definition's registration is not a saga's event"
         case .sagaStarted:
-            throw refuse("the saga has started already")
-        case .stepSucceeded, .stepFailed:
+            return "the saga has started already"
+        case .stepSucceeded(let e):
             guard status == .running, case .forward(let current) = phase else {
-                throw refuse("the saga is \(status.rawValue) at \(Self.describe(phase)), not running a step")
+                return "the saga is \(status.rawValue) at \(Self.describe(phase)), not running a step"
             }
-            let step = try step(in: current, type == .stepSucceeded ? "succeeded" : "failed")
-            try command(of: .action(step: step))
-        case .stepRetrying:
-            guard moving, let commandID = d["command_id"]?.stringValue, let attempt = attempts[commandID] else {
-                throw refuse("the saga does not wait for command \(d["command_id"]?.stringValue ?? "(none)")")
+            return step(e.step, in: current, "succeeded") ?? command(e.commandID, of: .action(step: e.step))
+        case .stepFailed(let e):
+            guard status == .running, case .forward(let current) = phase else {
+                return "the saga is \(status.rawValue) at \(Self.describe(phase)), not running a step"
             }
-            guard try int("attempt") == attempt + 1 else { throw refuse("attempt \(try int("attempt")) after attempt \(attempt)") }
-        case .compensationSucceeded:
+            return step(e.step, in: current, "failed") ?? command(e.commandID, of: .action(step: e.step))
+        case .stepRetrying(let e):
+            guard moving, let attempt = attempts[e.commandID] else { return "the saga does not wait for command \(e.commandID)" }
+            return e.attempt == attempt + 1 ? nil : "attempt \(e.attempt) after attempt \(attempt)"
+        case .compensationSucceeded(let e):
             guard status == .compensating, case .compensating(let current) = phase else {
-                throw refuse("the saga is \(status.rawValue) at \(Self.describe(phase)), not compensating")
+                return "the saga is \(status.rawValue) at \(Self.describe(phase)), not compensating"
             }
-            try command(of: .compensation(step: try step(in: current, "compensated")))
-        case .completionSucceeded:
+            return step(e.step, in: current, "compensated") ?? command(e.commandID, of: .compensation(step: e.step))
+        case .completionSucceeded(let e):
             guard status == .running, case .completing(let done) = phase else {
-                throw refuse("the saga is \(status.rawValue) at \(Self.describe(phase)), not completing")
+                return "the saga is \(status.rawValue) at \(Self.describe(phase)), not completing"
             }
-            let index = try int("index")
-            guard definition.onComplete.indices.contains(index), !done.contains(index) else {
-                throw refuse("completion action \(index) is not one the saga waits for")
+            guard definition.onComplete.indices.contains(e.index), !done.contains(e.index) else {
+                return "completion action \(e.index) is not one the saga waits for"
             }
-            try command(of: .completion(index: index))
+            return command(e.commandID, of: .completion(index: e.index))
         case .sagaCompleted:
             guard status == .running, case .completing = phase, pendingRoles(definition).isEmpty else {
-                throw refuse("the saga is \(status.rawValue) at \(Self.describe(phase)), not done")
+                return "the saga is \(status.rawValue) at \(Self.describe(phase)), not done"
             }
+            return nil
         case .sagaCompensated:
             guard status == .compensating, phase == .finished else {
-                throw refuse("the saga is \(status.rawValue) at \(Self.describe(phase)), not done compensating")
+                return "the saga is \(status.rawValue) at \(Self.describe(phase)), not done compensating"
             }
+            return nil
         case .sagaStuck:
-            guard moving, phase != .finished else { throw refuse("the saga is \(status.rawValue), it cannot be stuck") }
-        case .sagaResumed:
-            guard status == .stuck else { throw refuse("the saga is \(status.rawValue), not stuck") }
-            guard try int("round") == round + 1 else { throw refuse("round \(try int("round")) after round \(round)") }
+            return moving && phase != .finished ? nil : "the saga is \(status.rawValue), it cannot be stuck"
+        case .sagaResumed(let e):
+            guard status == .stuck else { return "the saga is \(status.rawValue), not stuck" }
+            return e.round == round + 1 ? nil : "round \(e.round) after round \(round)"
         }
-        fold(event, type, definition)
     }
 
     /// The move an event makes, once ``apply(_:_:)`` found it possible (or as the machine
     /// records it: it only records possible moves).
-    mutating func fold(_ event: Event, _ type: SagaEventType, _ definition: SagaDefinition) {
-        let d = event.data
-        let int = { (key: String) in Int(d[key]?.intValue ?? 0) }
-        version = event.version
-        updatedMs = event.metadata.timeMs
+    mutating func fold(_ move: SagaEvent, version: Int64, timeMs: Int64, _ definition: SagaDefinition) {
+        self.version = version
+        updatedMs = timeMs
         // A retry keeps the saga at the fenced step; every other move leaves it.
-        if type != .stepRetrying { recoveryFence = nil }
-        switch type {
-        case .sagaStarted:
+        if move.type != .stepRetrying { recoveryFence = nil }
+        switch move {
+        case .definitionRegistered, .sagaStarted:
             break
-        case .stepSucceeded:
-            let step = int("step")
-            succeeded = step + 1
-            enter(step + 1 < definition.steps.count ? .forward(step: step + 1) : .completing(done: []), definition)
-        case .stepRetrying:
-            if let commandID = d["command_id"]?.stringValue { attempts[commandID] = int("attempt") }
-        case .stepFailed:
-            let step = int("step")
+        case .stepSucceeded(let e):
+            succeeded = e.step + 1
+            enter(e.step + 1 < definition.steps.count ? .forward(step: e.step + 1) : .completing(done: []), definition)
+        case .stepRetrying(let e):
+            attempts[e.commandID] = e.attempt
+        case .stepFailed(let e):
             status = .compensating
-            failure = d["message"]?.stringValue ?? d["reason"]?.stringValue
-            let exhausted = d["exhausted"]?.boolValue ?? false
+            failure = e.message
             // An exhausted action may have applied: compensate it too; after a restart, perhaps
             // the next step's as well (`compensate_from`, see `Transition.sendsAhead`).
-            let start = d["compensate_from"]?.intValue.map(Int.init) ?? (exhausted ? step : step - 1)
-            compensate(atOrBelow: start, definition)
-        case .compensationSucceeded:
-            compensate(atOrBelow: int("step") - 1, definition)
-        case .completionSucceeded:
-            let index = int("index")
+            compensate(atOrBelow: e.compensationStart, definition)
+        case .compensationSucceeded(let e):
+            compensate(atOrBelow: e.step - 1, definition)
+        case .completionSucceeded(let e):
             if case .completing(var done) = phase {
-                done.insert(index)
+                done.insert(e.index)
                 phase = .completing(done: done)
-                attempts.removeValue(forKey: commandID(.completion(index: index)))
+                attempts.removeValue(forKey: commandID(.completion(index: e.index)))
             }
-        case .sagaCompleted, .sagaCompensated:
-            status = type == .sagaCompleted ? .completed : .compensated
+        case .sagaCompleted:
+            status = .completed
             phase = .finished
             attempts = [:]
-        case .sagaStuck:
-            status = .stuck
-            stuckReason = d["reason"]?.stringValue
+        case .sagaCompensated:
+            status = .compensated
+            phase = .finished
             attempts = [:]
-        case .sagaResumed:
-            round = int("round")
+        case .sagaStuck(let e):
+            status = .stuck
+            stuckReason = e.reason
+            attempts = [:]
+        case .sagaResumed(let e):
+            round = e.round
             stuckReason = nil
             if case .compensating = phase { status = .compensating } else { status = .running }
             attempts = Dictionary(uniqueKeysWithValues: pendingRoles(definition).map { (commandID($0), 1) })

@@ -1,24 +1,6 @@
 import ServiceModel
 import SagaWire
 
-/// Where a saga is, as users see it.
-public enum SagaStatus: String, Sendable, CaseIterable {
-    /// Running its steps forward (or its completion actions).
-    case running
-    /// A step failed; the succeeded steps are being compensated in reverse order.
-    case compensating
-    /// Every step and completion action succeeded.
-    case completed
-    /// A step failed and every succeeded step was compensated.
-    case compensated
-    /// A compensation or completion action kept failing past its limit; an operator must act
-    /// (`sagactl retry`).
-    case stuck
-
-    /// Whether the saga will not move again on its own.
-    public var isTerminal: Bool { self == .completed || self == .compensated }
-}
-
 /// Which commands a saga is waiting for.
 public enum SagaPhase: Sendable, Equatable {
     /// The action of step `step`.
@@ -73,7 +55,7 @@ public struct SagaState: Sendable, Equatable {
     public var recoveryFence: Int?
 
     /// The stream of a saga's events.
-    public static func stream(_ sagaID: String) -> String { "saga-\(sagaID)" }
+    public static func stream(_ sagaID: String) -> String { SagaStream.saga(sagaID).description }
 
     /// The id of a command of this saga, in its current round (see ``SagaCommandID``).
     public func commandID(_ role: CommandRole) -> String {
@@ -133,12 +115,11 @@ public struct SagaState: Sendable, Equatable {
 
     /// A new saga from its `SagaStarted` event.
     public init(started event: Event, _ definition: SagaDefinition) throws(DomainError) {
-        let d = event.data
-        guard SagaEventType(event) == .sagaStarted, let id = d["saga_id"]?.stringValue, let type = d["type"]?.stringValue,
-              let fingerprint = d["definition"]?.stringValue, let context = d["context"] else {
+        guard case .sagaStarted(let started)? = try? SagaEvent(event) else {
             throw DomainError("\(event.stream) v\(event.version) \(event.type) #\(event.seq): not a complete SagaStarted")
         }
-        self.init(id: id, type: type, definition: fingerprint, context: context, startedMs: event.metadata.timeMs)
+        self.init(id: started.sagaID, type: started.type, definition: started.definition, context: started.context,
+                  startedMs: event.metadata.timeMs)
     }
 
     /// A saga as its `SagaStarted` leaves it: running, waiting for step 0's first attempt.

@@ -32,10 +32,12 @@ extension OrchestratorEngine {
             }
             var saga = summary.json.objectValue ?? [:]
             if let state = book.active[sagaID] { saga = state.json.objectValue ?? saga }
-            saga["context"] = events.first?.data["context"] ?? .null
-            let timeline: [JSON] = events.map { event in
+            // The context once, in the saga; the timeline's entries are the events' payloads without it.
+            let moves = events.map { try? SagaEvent($0) }
+            if case .sagaStarted(let started)?? = moves.first { saga["context"] = started.context } else { saga["context"] = .null }
+            let timeline: [JSON] = zip(events, moves).map { event, move in
                 var entry = event.data.objectValue ?? [:]
-                entry.removeValue(forKey: "context")
+                if case .sagaStarted? = move { entry.removeValue(forKey: SagaEvent.Key.context.rawValue) }
                 entry["event"] = .string(event.type)
                 entry["seq"] = .int(event.seq)
                 entry["time_ms"] = .int(event.metadata.timeMs)

@@ -18,30 +18,32 @@ final class OrchestratorObserver {
 
     /// Metrics and logs of a saga's move.
     func observe(_ transition: Transition, sagaID: String, logger: Logger) {
-        spans.observe(transition.events, sagaID: sagaID)
-        for event in transition.events {
-            let name = event.data["name"]?.stringValue ?? "-"
-            let type = SagaEventType(rawValue: event.type)
-            switch type {
+        spans.observe(transition.moves, sagaID: sagaID)
+        for move in transition.moves {
+            let name = move.name ?? "-"
+            switch move {
             case .stepRetrying: count("zsaga_saga_retries_total", [("step", name)])
             case .compensationSucceeded: count("zsaga_saga_compensations_total", [("step", name)])
-            case .stepFailed: count("zsaga_saga_steps_failed_total", [("step", name), ("reason", event.data["reason"]?.stringValue ?? "-")])
-            case .sagaCompleted, .sagaCompensated, .sagaStuck:
-                let status = type == .sagaCompleted ? "completed" : type == .sagaCompensated ? "compensated" : "stuck"
-                count("zsaga_sagas_settled_total", [("status", status)])
-                if let duration = event.data["duration_ms"]?.intValue { sagaLatency.recordMilliseconds(duration) }
+            case .stepFailed(let e): count("zsaga_saga_steps_failed_total", [("step", name), ("reason", e.reason)])
+            case .sagaCompleted(let e): settled(.completed, durationMs: e.durationMs)
+            case .sagaCompensated(let e): settled(.compensated, durationMs: e.durationMs)
+            case .sagaStuck: settled(.stuck, durationMs: nil)
             default: break
             }
-            if type == .sagaStuck {
-                logger.warning("saga stuck", metadata: ["saga_id": "\(sagaID)", "reason": "\(event.data["reason"]?.stringValue ?? "-")",
-                                                        "command_id": "\(event.data["command_id"]?.stringValue ?? "-")"])
+            if case .sagaStuck(let e) = move {
+                logger.warning("saga stuck", metadata: ["saga_id": "\(sagaID)", "reason": "\(e.reason)", "command_id": "\(e.commandID)"])
             } else if logger.logLevel <= .debug {
                 logger.debug("saga moved", metadata: [
-                    "saga_id": "\(sagaID)", "event": "\(event.type)", "step": "\(name)",
-                    "command_id": "\(event.data["command_id"]?.stringValue ?? "-")",
+                    "saga_id": "\(sagaID)", "event": "\(move.type.rawValue)", "step": "\(name)",
+                    "command_id": "\(move.commandID ?? "-")",
                 ])
             }
         }
+    }
+
+    private func settled(_ status: SagaStatus, durationMs: Int64?) {
+        count("zsaga_sagas_settled_total", [("status", status.rawValue)])
+        if let durationMs { sagaLatency.recordMilliseconds(durationMs) }
     }
 
     /// Counts into a counter by label and dimensions, created on first use (at most 1,000 kept).

@@ -51,19 +51,21 @@ final class SagaSpans {
     }
 
     /// Ends the spans the saga's new events close: a command's at its outcome, the saga's at its end.
-    func observe(_ events: [NewEvent], sagaID: String) {
+    func observe(_ moves: [SagaEvent], sagaID: String) {
         guard isOn else { return }
-        for event in events {
-            switch SagaEventType(rawValue: event.type) {
+        for move in moves {
+            switch move {
             case .stepSucceeded, .compensationSucceeded, .completionSucceeded:
-                endCommand(event.data["command_id"]?.stringValue, failure: nil)
-            case .stepFailed:
-                endCommand(event.data["command_id"]?.stringValue, failure: event.data["message"]?.stringValue ?? "failed")
-            case .sagaCompleted, .sagaCompensated:
-                endSaga(sagaID, status: event.type == SagaEventType.sagaCompleted.rawValue ? "completed" : "compensated", failure: nil)
-            case .sagaStuck:
-                endSaga(sagaID, status: "stuck", failure: event.data["reason"]?.stringValue ?? "stuck")
-            default:
+                endCommand(move.commandID, failure: nil)
+            case .stepFailed(let e):
+                endCommand(e.commandID, failure: e.message)
+            case .sagaCompleted:
+                endSaga(sagaID, status: .completed, failure: nil)
+            case .sagaCompensated:
+                endSaga(sagaID, status: .compensated, failure: nil)
+            case .sagaStuck(let e):
+                endSaga(sagaID, status: .stuck, failure: e.reason)
+            case .definitionRegistered, .sagaStarted, .stepRetrying, .sagaResumed:
                 break
             }
         }
@@ -83,10 +85,10 @@ final class SagaSpans {
         open.span.end()
     }
 
-    private func endSaga(_ sagaID: String, status: String, failure: String?) {
+    private func endSaga(_ sagaID: String, status: SagaStatus, failure: String?) {
         for id in openCommands.removeValue(forKey: sagaID) ?? [] { commands.removeValue(forKey: id)?.span.end() }
         guard let span = sagas.removeValue(forKey: sagaID) else { return }
-        span.attributes["zsaga.status"] = status
+        span.attributes["zsaga.status"] = status.rawValue
         if let failure { span.setStatus(SpanStatus(code: .error, message: failure)) }
         span.end()
     }

@@ -20,23 +20,25 @@ public enum Formatting {
         return lines
     }
 
-    /// One timeline entry in words.
+    /// One timeline entry in words (a `saga.GetSaga` timeline entry: the event's payload, less
+    /// `SagaStarted`'s context, with its `event`, `seq` and `time_ms`).
     public static func describe(_ entry: JSON) -> String {
-        let name = entry["name"]?.stringValue ?? ""
-        switch entry["event"]?.stringValue ?? "" {
-        case "SagaStarted": return "started"
-        case "StepSucceeded": return "\(name) succeeded"
-        case "StepFailed":
-            return "FAILED: \(entry["message"]?.stringValue ?? "\(name) \(entry["reason"]?.stringValue ?? "")")"
-        case "StepRetrying":
-            return "\(name) retry, attempt \(entry["attempt"]?.intValue ?? 0) in \(entry["delay_ms"]?.intValue ?? 0) ms (\(entry["reason"]?.stringValue ?? ""))"
-        case "CompensationSucceeded": return "\(name) compensated"
-        case "CompletionSucceeded": return "\(name) done"
-        case "SagaCompleted": return "COMPLETED"
-        case "SagaCompensated": return "COMPENSATED"
-        case "SagaStuck": return "STUCK: \(entry["reason"]?.stringValue ?? "")"
-        case "SagaResumed": return "resumed by operator (round \(entry["round"]?.intValue ?? 0))"
-        case let other: return other
+        let name = entry["event"]?.stringValue ?? ""
+        guard let type = SagaEventType(rawValue: name) else { return name }
+        if type == .sagaStarted { return "started" }
+        guard let move = try? SagaEvent(type: type, data: entry) else { return name }
+        switch move {
+        case .sagaStarted: return "started"
+        case .definitionRegistered(let e): return "definition \(e.fingerprint) of \(e.type) registered"
+        case .stepSucceeded(let e): return "\(e.name) succeeded"
+        case .stepFailed(let e): return "FAILED: \(e.message)"
+        case .stepRetrying(let e): return "\(e.name) retry, attempt \(e.attempt) in \(e.delayMs) ms (\(e.reason))"
+        case .compensationSucceeded(let e): return "\(e.name) compensated"
+        case .completionSucceeded(let e): return "\(e.name) done"
+        case .sagaCompleted: return "COMPLETED"
+        case .sagaCompensated: return "COMPENSATED"
+        case .sagaStuck(let e): return "STUCK: \(e.reason)"
+        case .sagaResumed(let e): return "resumed by operator (round \(e.round))"
         }
     }
 

@@ -33,17 +33,23 @@ public struct RecoveryPaths: Sendable, Equatable {
     }
 
     private mutating func count(_ event: JSON) {
-        let data = event["data"] ?? [:]
-        switch event["type"]?.stringValue.flatMap(SagaEventType.init(rawValue:)) {
-        case .stepFailed:
-            if data["exhausted"]?.boolValue == true {
+        guard let type = event["type"]?.stringValue.flatMap(SagaEventType.init(rawValue:)),
+              let move = try? SagaEvent(type: type, data: event["data"] ?? .null) else { return }
+        count(move)
+    }
+
+    /// Counts the path one of the orchestrator's events shows, if any.
+    public mutating func count(_ move: SagaEvent) {
+        switch move {
+        case .stepFailed(let e):
+            if e.exhausted {
                 exhausted += 1
-                if let from = data["compensate_from"]?.intValue, let step = data["step"]?.intValue, from > step { compensateFrom += 1 }
+                if e.compensationStart > e.step { compensateFrom += 1 }
             } else {
                 rejected += 1
             }
-        case .stepRetrying:
-            if data["role"]?["kind"]?.stringValue == "action" { stepRetries += 1 } else { compensationRetries += 1 }
+        case .stepRetrying(let e):
+            if case .action = e.role { stepRetries += 1 } else { compensationRetries += 1 }
         default:
             break
         }

@@ -74,16 +74,13 @@ struct SimulationChecker {
     private func countPaths(_ log: EventLog?, into report: inout SimulationReport) throws {
         try log?.forEachEvent { event in
             report.digest(event)
-            switch SagaEventType(event) {
-            case .stepFailed:
-                if event.data["exhausted"]?.boolValue == true { report.paths["exhausted", default: 0] += 1 }
-                if let from = event.data["compensate_from"]?.intValue, let step = event.data["step"]?.intValue, from > step {
-                    report.paths["compensate_from", default: 0] += 1
-                }
-                if event.data["exhausted"]?.boolValue != true { report.paths["rejected", default: 0] += 1 }
-            case .stepRetrying:
-                let kind = event.data["role"]?["kind"]?.stringValue
-                report.paths[kind == "action" ? "step_retry" : "compensation_retry", default: 0] += 1
+            switch try? SagaEvent(event) {
+            case .stepFailed(let e)?:
+                if e.exhausted { report.paths["exhausted", default: 0] += 1 }
+                if e.compensateFrom.map({ $0 > e.step }) == true { report.paths["compensate_from", default: 0] += 1 }
+                if !e.exhausted { report.paths["rejected", default: 0] += 1 }
+            case .stepRetrying(let e)?:
+                if case .action = e.role { report.paths["step_retry", default: 0] += 1 } else { report.paths["compensation_retry", default: 0] += 1 }
             default:
                 break
             }

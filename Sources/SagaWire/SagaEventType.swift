@@ -1,6 +1,7 @@
-/// The events of a saga's stream in the orchestrator's log (`saga-<id>`): the vocabulary the
-/// orchestrator writes and every reader of its log (replay, the monitor, the checkers) reads.
+/// The types of the orchestrator's events: the names ``SagaEvent``'s cases are recorded under.
 public enum SagaEventType: String, Sendable, CaseIterable {
+    /// A saga type's definition was registered (stream `definition-<fingerprint>`).
+    case definitionRegistered = "DefinitionRegistered"
     /// The saga began: its type, definition fingerprint and context.
     case sagaStarted = "SagaStarted"
     /// A step's action succeeded.
@@ -22,6 +23,6 @@ public enum SagaEventType: String, Sendable, CaseIterable {
     /// An operator resumed a stuck saga.
     case sagaResumed = "SagaResumed"
 
-    /// The type of an event, when it is a saga event.
+    /// The type of an event, when it is one of the orchestrator's.
     public init?(_ event: Event) { self.init(rawValue: event.type) }
 }

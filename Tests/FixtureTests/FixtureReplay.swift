@@ -7,6 +7,7 @@ import SagaCore
 import SagaWire
 import HostCore
 import ServiceModel
+import TestSupport
 
 /// What replaying a fixture's logs with today's code gives, as one JSON document that the
 /// fixture's `expected.json` (written by the build the fixture came from) must equal:
@@ -53,8 +54,8 @@ enum FixtureReplay {
         case "saga":
             var book = SagaBook()
             // After each event, what a restart would re-send for that saga: the pending commands.
-            var result = try fold(log, &book) { book, event in
-                guard event.stream.hasPrefix("saga-"), let state = book.active[String(event.stream.dropFirst(5))] else { return nil }
+            var result = try fold(log, &book, service: "saga") { book, event in
+                guard let id = SagaStream.sagaID(in: event.stream), let state = book.active[id] else { return nil }
                 return recovery(book, ids: [state.id])
             }
             result["recovery"] = recovery(book, ids: book.active.keys.sorted())
@@ -68,7 +69,7 @@ enum FixtureReplay {
         return .object(JSONObject(try fold(log, &state)))
     }
 
-    private static func fold<State: EventSourced>(_ log: EventLog, _ state: inout State,
+    private static func fold<State: EventSourced>(_ log: EventLog, _ state: inout State, service: String = "",
                                                   after: (State, Event) -> JSON? = { _, _ in nil }) throws -> [String: JSON] {
         var digest = Digest()
         var marks: [JSON] = []
@@ -80,6 +81,7 @@ enum FixtureReplay {
             let page = try log.read(from: next, limit: 2000)
             guard let last = page.last else { break }
             for event in page where event.stream != EventLog.retiredStream {
+                if service == "saga" { try sameBytes(event) }
                 let writes = try state.replay(event, from: log)
                 image.apply(writes)
                 streams.insert(event.stream)
@@ -104,6 +106,17 @@ enum FixtureReplay {
             "verification": ["folded": .int(Int64(verification.folded)), "problems": .array(verification.problems.map { .string($0) }),
                              "skipped": .array(verification.skipped.map { .string($0) })],
         ]
+    }
+
+    /// Every event of the orchestrator's log reads as a ``SagaEvent`` that writes it back to the
+    /// same bytes (the stored members in their order).
+    private static func sameBytes(_ event: Event) throws {
+        let move = try SagaEvent(event)
+        guard JSONWriter.encode(move.data) == JSONWriter.encode(event.data) else {
+            throw TestSupportError("saga log event \(event.seq) \(event.type) does not encode back to its bytes: "
+                                   + "stored \(String(decoding: JSONWriter.encode(event.data), as: UTF8.self)), "
+                                   + "encoded \(String(decoding: JSONWriter.encode(move.data), as: UTF8.self))")
+        }
     }
 
     /// A fresh state of the same kind (the cores fold from nothing).

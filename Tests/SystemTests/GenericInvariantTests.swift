@@ -5,7 +5,7 @@ import Testing
 /// compensated saga undid every step that may have taken effect, each once, last first.
 @Suite struct GenericInvariantTests {
     func saga(_ claims: [(SagaRecord.Claim.Kind, String, Int?)], compensable: Set<Int> = [0, 1, 2]) -> SagaRecord {
-        var record = SagaRecord(id: "s", type: "any", orderID: nil, amountCents: 0, status: "compensated", startedMs: 0)
+        var record = SagaRecord(id: "s", type: "any", orderID: nil, amountCents: 0, status: .compensated, startedMs: 0)
         record.compensable = compensable
         record.claims = claims.map { kind, id, from in
             var claim = SagaRecord.Claim(kind: kind, commandID: id, service: "x")
