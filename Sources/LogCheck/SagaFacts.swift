@@ -59,7 +59,7 @@ struct SagaFacts {
                                    lastSeq: event.seq)
             definitionOf[id] = started.definition
             if let definition = definitions[started.definition] {
-                sagas[id]?.compensable = Set(definition.steps.indices.filter { definition.steps[$0].compensation != nil })
+                sagas[id]?.compensable = Set(definition.graph.compensable)
             }
             return
         }
@@ -95,10 +95,10 @@ struct SagaFacts {
         var service = "?"
         if let parsed = SagaCommandID(parsing: commandID), let definition = definitionOf[sagaID].flatMap({ definitions[$0] }) {
             switch parsed.role {
-            case .action(let step), .compensation(let step):
-                if definition.steps.indices.contains(step) { service = definition.steps[step].service }
+            case .action(let index), .compensation(let index):
+                if let node = definition.graph.node(index) { service = node.step.service }
             case .completion(let index):
-                if definition.onComplete.indices.contains(index) { service = definition.onComplete[index].service }
+                if definition.graph.completions.indices.contains(index) { service = definition.graph.completions[index].service }
             }
         }
         return SagaRecord.Claim(kind: kind, commandID: commandID, service: service)

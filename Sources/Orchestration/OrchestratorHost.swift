@@ -33,7 +33,7 @@ public final class OrchestratorHost {
         self.logger = logger
         maxBatch = config.maxBatch
         for definition in config.definitions {
-            for service in Set(definition.steps.map(\.service) + definition.onComplete.map(\.service))
+            for service in definition.services
             where config.services[service] == nil {
                 throw HostError.configuration("saga type \(definition.type) uses service \(service), which has no endpoint")
             }

@@ -129,6 +129,10 @@ public struct SagaBook: EventSourced {
             return
         }
         guard let state = snapshot["state"] else { throw DomainError("saga snapshot of \(stream) is invalid") }
-        update(try SagaState(json: state))
+        // Definitions are restored first (their streams sort before the sagas').
+        guard let fingerprint = state["definition"]?.stringValue, let definition = definitions[fingerprint] else {
+            throw DomainError("saga snapshot of \(stream) names an unregistered definition")
+        }
+        update(try SagaState(json: state, definition))
     }
 }

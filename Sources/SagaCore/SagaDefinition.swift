@@ -49,6 +49,9 @@ public struct SagaDefinition: Sendable, Equatable {
     /// A short stable fingerprint of the definition (FNV-1a of its canonical JSON), so a saga
     /// keeps the definition it started with across restarts and definition changes.
     public let fingerprint: String
+    /// The definition compiled for the machine: its steps as nodes (by index in the file), and
+    /// the completion group.
+    public let graph: SagaGraph
 
     public init(type: String, context: ContextRule, steps: [StepDefinition], onComplete: [CompletionAction],
                 compensationRetry: RetryPolicy) {
@@ -59,7 +62,11 @@ public struct SagaDefinition: Sendable, Equatable {
         self.compensationRetry = compensationRetry
         fingerprint = Self.fingerprint(of: Self.json(type: type, context: context, steps: steps, onComplete: onComplete,
                                                      compensationRetry: compensationRetry))
+        graph = .chain(steps, completions: onComplete)
     }
+
+    /// Every service the saga's commands go to.
+    public var services: Set<String> { graph.services }
 
     /// The definition as JSON, in the form of a definition file.
     public var json: JSON {

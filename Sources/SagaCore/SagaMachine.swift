@@ -57,7 +57,7 @@ public struct Transition: Sendable, Equatable {
     /// outcome) and then the next one with the same command id, which its service applies at
     /// most once. The one decision the gap could change, compensating a step that runs out of
     /// attempts after such a restart, also compensates the step after it (the saga's
-    /// ``SagaState/recoveryFence``). A driver sends at most one transition of a saga ahead per
+    /// ``SagaState/mayHaveRunAhead``). A driver sends at most one transition of a saga ahead per
     /// commit, so the log is never more than one step behind (docs/FAULTS.md). `SagaStarted` (an orphan first step could never be compensated),
     /// compensations and completion actions (which cannot be undone) always wait for the commit.
     public var sendsAhead = false
@@ -78,7 +78,7 @@ public enum SagaMachine {
     public static func start(id: String, definition: SagaDefinition, context: JSON, now: Int64) -> (SagaState, Transition) {
         let started = SagaEvent.sagaStarted(.init(sagaID: id, type: definition.type, definition: definition.fingerprint, context: context))
         // The same state recovery rebuilds from that event.
-        let state = SagaState(id: id, type: definition.type, definition: definition.fingerprint, context: context, startedMs: now)
+        let state = SagaState(id: id, type: definition.type, definition: definition, context: context, startedMs: now)
         var transition = Transition()
         transition.record(started, sagaID: id, now: now)
         transition.effects = state.pending(definition).map { .send($0, attempt: 1, delayMs: 0) }
@@ -94,15 +94,17 @@ public enum SagaMachine {
     ///   - unit: a uniform random number in [0, 1) for backoff jitter.
     ///
     /// When the saga was recovered waiting for this step's action (its
-    /// ``SagaState/recoveryFence``), an earlier incarnation may have seen the step succeed and
-    /// sent the next step's action ahead of its log. If the step now runs out of attempts, the
-    /// next step is compensated too: a no-op that fences it when its action never arrived, an
-    /// undo when it did.
+    /// ``SagaState/mayHaveRunAhead``), an earlier incarnation may have seen the step succeed and
+    /// sent the actions its success made ready ahead of its log. If the step now runs out of
+    /// attempts, those are compensated too: a no-op that fences one whose action never arrived,
+    /// an undo of one that did.
     public static func handle(_ state: inout SagaState, _ definition: SagaDefinition, commandID: String,
                               outcome: CommandOutcome, attempt: Int? = nil, now: Int64, unit: Double) -> Transition {
         var t = Transition()
-        guard let role = state.pendingRole(ofCommand: commandID, definition),
+        let pending = state.pendingRoles(definition)
+        guard let role = pending.first(where: { state.commandID($0) == commandID }),
               let current = state.attempts[commandID] else { return t }
+        let sentBefore = Set(pending.map(state.commandID))
         if case .timedOut = outcome, let attempt, attempt != current { return t }
 
         if outcome.isTransient {
@@ -117,10 +119,10 @@ public enum SagaMachine {
             }
             switch role {
             case .action(let step):
-                let nextMayHaveRun = state.recoveryFence == step && step + 1 < definition.steps.count
+                let ahead = definition.graph.readyAfter(step, succeeded: state.nodes(.succeeded)).intersection(state.mayHaveRunAhead)
                 fail(&state, &t, definition, step: step, commandID: commandID, reason: "exhausted",
-                     message: "\(definition.steps[step].name) failed after \(current) attempts (last: \(outcome.summary))",
-                     exhausted: true, compensateFrom: nextMayHaveRun ? step + 1 : step, now)
+                     message: "\(name(role, definition)) failed after \(current) attempts (last: \(outcome.summary))",
+                     exhausted: true, compensateFrom: ahead.highest ?? step, sentBefore, now)
             case .compensation, .completion:
                 stick(&state, &t, definition, commandID: commandID,
                       reason: "\(name(role, definition)) failed after \(current) attempts (last: \(outcome.summary))", now)
@@ -130,26 +132,27 @@ public enum SagaMachine {
 
         switch (role, outcome) {
         case (.action(let step), .ok(let body)):
-            record(&state, &t, definition, .stepSucceeded(.init(step: step, name: definition.steps[step].name, commandID: commandID,
+            record(&state, &t, definition, .stepSucceeded(.init(step: step, name: name(role, definition), commandID: commandID,
                                                                  result: body)), now)
-            advance(&state, &t, definition, now)
-            if case .forward = state.phase { t.sendsAhead = true }
+            advance(&state, &t, definition, now, sentBefore)
+            // The actions this success made ready go ahead of the commit (not the completion group).
+            if state.status == .running && !state.nodes(NodeStatus.Action.running).isEmpty { t.sendsAhead = true }
         case (.action(let step), .rejected(let reason, let message)):
             fail(&state, &t, definition, step: step, commandID: commandID, reason: reason,
-                 message: "\(definition.steps[step].name) rejected: \(message)", exhausted: false, compensateFrom: step - 1, now)
+                 message: "\(name(role, definition)) rejected: \(message)", exhausted: false, compensateFrom: step - 1, sentBefore, now)
         case (.action(let step), .error(let code, let message)):
             fail(&state, &t, definition, step: step, commandID: commandID, reason: code.rawValue,
-                 message: "\(definition.steps[step].name) refused: \(code.rawValue): \(message)", exhausted: false,
-                 compensateFrom: step - 1, now)
+                 message: "\(name(role, definition)) refused: \(code.rawValue): \(message)", exhausted: false,
+                 compensateFrom: step - 1, sentBefore, now)
         case (.compensation(let step), .ok):
-            record(&state, &t, definition, .compensationSucceeded(.init(step: step, name: definition.steps[step].name,
+            record(&state, &t, definition, .compensationSucceeded(.init(step: step, name: name(.action(step: step), definition),
                                                                          commandID: commandID)), now)
-            advance(&state, &t, definition, now)
+            advance(&state, &t, definition, now, sentBefore)
         case (.completion(let index), .ok):
-            record(&state, &t, definition, .completionSucceeded(.init(index: index, name: definition.onComplete[index].name,
+            record(&state, &t, definition, .completionSucceeded(.init(index: index, name: name(role, definition),
                                                                        commandID: commandID)), now)
             // The other completion actions are still in flight: nothing new to send.
-            advance(&state, &t, definition, now, sendPending: false)
+            advance(&state, &t, definition, now, sentBefore)
         case (.compensation, _), (.completion, _):
             // A refused compensation or completion will be refused again: an operator must look.
             stick(&state, &t, definition, commandID: commandID,
@@ -165,30 +168,36 @@ public enum SagaMachine {
         guard state.status == .stuck else { return nil }
         var t = Transition()
         record(&state, &t, definition, .sagaResumed(.init(round: state.round + 1)), now)
-        advance(&state, &t, definition, now)
+        advance(&state, &t, definition, now, [])
         return t
     }
 
-    /// Resumes a saga after a restart: sets its recovery fence when it waits for a step's
-    /// action and a later step exists (an earlier incarnation may have sent that step's action
-    /// ahead of its log), and returns the commands to re-send, with the same ids and attempt
-    /// numbers.
+    /// Resumes a saga after a restart: sets its recovery fence to the actions the success of a
+    /// running action would make ready (an earlier incarnation may have sent them ahead of its
+    /// log), and returns the commands to re-send, with the same ids and attempt numbers.
     public static func recover(_ state: inout SagaState, _ definition: SagaDefinition) -> [SagaEffect] {
-        if state.status == .running, case .forward(let step) = state.phase, step + 1 < definition.steps.count {
-            state.recoveryFence = step
+        if state.status == .running {
+            let succeeded = state.nodes(.succeeded)
+            var ahead = NodeSet()
+            for running in state.nodes(NodeStatus.Action.running) {
+                ahead = ahead.union(definition.graph.readyAfter(running, succeeded: succeeded))
+            }
+            state.mayHaveRunAhead = ahead
         }
         return state.pending(definition).map { .send($0, attempt: state.attempts[$0.command.id] ?? 1, delayMs: 0) }
     }
 
     // MARK: Moves
 
-    /// After a move: send the commands the saga now waits for (when the move began a new phase),
-    /// or settle when it waits for nothing.
+    /// After a move: send the commands the saga now waits for that it did not wait for before
+    /// (`sentBefore`: their ids), or settle when it waits for nothing.
     private static func advance(_ state: inout SagaState, _ t: inout Transition, _ definition: SagaDefinition,
-                                _ now: Int64, sendPending: Bool = true) {
+                                _ now: Int64, _ sentBefore: Set<String>) {
         let pending = state.pendingRoles(definition)
         if !pending.isEmpty {
-            if sendPending { t.effects += pending.map { .send(state.command($0, definition), attempt: 1, delayMs: 0) } }
+            for role in pending where !sentBefore.contains(state.commandID(role)) {
+                t.effects.append(.send(state.command(role, definition), attempt: 1, delayMs: 0))
+            }
             return
         }
         let duration = now - state.startedMs
@@ -203,13 +212,13 @@ public enum SagaMachine {
 
     private static func fail(_ state: inout SagaState, _ t: inout Transition, _ definition: SagaDefinition, step: Int,
                              commandID: String, reason: String, message: String, exhausted: Bool, compensateFrom: Int,
-                             _ now: Int64) {
+                             _ sentBefore: Set<String>, _ now: Int64) {
         // `compensate_from` is recorded only when it differs from what `exhausted` implies, so
         // older logs replay alike.
         record(&state, &t, definition, .stepFailed(.init(
-            step: step, name: definition.steps[step].name, commandID: commandID, reason: reason, message: message,
+            step: step, name: name(.action(step: step), definition), commandID: commandID, reason: reason, message: message,
             exhausted: exhausted, compensateFrom: compensateFrom != (exhausted ? step : step - 1) ? compensateFrom : nil)), now)
-        advance(&state, &t, definition, now)
+        advance(&state, &t, definition, now, sentBefore)
     }
 
     private static func stick(_ state: inout SagaState, _ t: inout Transition, _ definition: SagaDefinition,
@@ -228,9 +237,9 @@ public enum SagaMachine {
 
     private static func name(_ role: CommandRole, _ definition: SagaDefinition) -> String {
         switch role {
-        case .action(let step): return definition.steps[step].name
-        case .compensation(let step): return "compensation of \(definition.steps[step].name)"
-        case .completion(let index): return definition.onComplete[index].name
+        case .action(let index): return definition.graph.nodes[index].step.name
+        case .compensation(let index): return "compensation of \(definition.graph.nodes[index].step.name)"
+        case .completion(let index): return definition.graph.completions[index].name
         }
     }
 }

@@ -3,7 +3,7 @@ import ServiceModel
 
 extension SagaState {
     /// Applies one of the saga's events. Strict: an event the saga cannot be at in its current
-    /// state (a step that is not the one it waits for, a move after it settled, a version out of
+    /// state (a step that is not one it waits for, a move after it settled, a version out of
     /// line, a payload that is not the type's, …) is a ``DomainError`` naming the stream, the
     /// version and the rule, so a history no orchestrator could have written is refused on replay.
     public mutating func apply(_ event: Event, _ definition: SagaDefinition) throws(DomainError) {
@@ -20,9 +20,16 @@ extension SagaState {
 
     /// Why the saga cannot make `move` in its current state, or `nil` when it can.
     func refusal(of move: SagaEvent, _ definition: SagaDefinition) -> String? {
-        /// The step of a step event must be the step the saga waits for in `phase`.
-        func step(_ step: Int, in expected: Int?, _ what: String) -> String? {
-            step == expected ? nil : "step \(step) \(what), but the saga is \(status.rawValue) at \(Self.describe(phase))"
+        let position = self.position(definition)
+        /// A step event's node must be one whose action runs.
+        func running(_ step: Int, _ what: String) -> String? {
+            guard status == .running, !nodes(NodeStatus.Action.running).isEmpty else {
+                return "the saga is \(status.rawValue) at \(position), not running a step"
+            }
+            guard nodes(NodeStatus.Action.running).contains(step) else {
+                return "step \(step) \(what), but the saga is \(status.rawValue) at \(position)"
+            }
+            return nil
         }
         /// The command of an event must be the command of `role` in this round.
         func command(_ recorded: String, of role: CommandRole) -> String? {
@@ -35,43 +42,43 @@ extension SagaState {
         case .sagaStarted:
             return "the saga has started already"
         case .stepSucceeded(let e):
-            guard status == .running, case .forward(let current) = phase else {
-                return "the saga is \(status.rawValue) at \(Self.describe(phase)), not running a step"
-            }
-            return step(e.step, in: current, "succeeded") ?? command(e.commandID, of: .action(step: e.step))
+            return running(e.step, "succeeded") ?? command(e.commandID, of: .action(step: e.step))
         case .stepFailed(let e):
-            guard status == .running, case .forward(let current) = phase else {
-                return "the saga is \(status.rawValue) at \(Self.describe(phase)), not running a step"
-            }
-            return step(e.step, in: current, "failed") ?? command(e.commandID, of: .action(step: e.step))
+            if let refusal = running(e.step, "failed") ?? command(e.commandID, of: .action(step: e.step)) { return refusal }
+            let start = e.compensationStart
+            return start < 0 || definition.graph.node(start) != nil ? nil : "compensate_from \(start) is not a step"
         case .stepRetrying(let e):
             guard moving, let attempt = attempts[e.commandID] else { return "the saga does not wait for command \(e.commandID)" }
             return e.attempt == attempt + 1 ? nil : "attempt \(e.attempt) after attempt \(attempt)"
         case .compensationSucceeded(let e):
-            guard status == .compensating, case .compensating(let current) = phase else {
-                return "the saga is \(status.rawValue) at \(Self.describe(phase)), not compensating"
+            let compensating = nodes(NodeStatus.Compensation.running)
+            guard status == .compensating, !compensating.isEmpty else {
+                return "the saga is \(status.rawValue) at \(position), not compensating"
             }
-            return step(e.step, in: current, "compensated") ?? command(e.commandID, of: .compensation(step: e.step))
+            guard compensating.contains(e.step) else {
+                return "step \(e.step) compensated, but the saga is \(status.rawValue) at \(position)"
+            }
+            return command(e.commandID, of: .compensation(step: e.step))
         case .completionSucceeded(let e):
-            guard status == .running, case .completing(let done) = phase else {
-                return "the saga is \(status.rawValue) at \(Self.describe(phase)), not completing"
+            guard status == .running, allSucceeded else {
+                return "the saga is \(status.rawValue) at \(position), not completing"
             }
-            guard definition.onComplete.indices.contains(e.index), !done.contains(e.index) else {
+            guard definition.graph.completions.indices.contains(e.index), !completionsDone.contains(e.index) else {
                 return "completion action \(e.index) is not one the saga waits for"
             }
             return command(e.commandID, of: .completion(index: e.index))
         case .sagaCompleted:
-            guard status == .running, case .completing = phase, pendingRoles(definition).isEmpty else {
-                return "the saga is \(status.rawValue) at \(Self.describe(phase)), not done"
+            guard status == .running, allSucceeded, pendingRoles(definition).isEmpty else {
+                return "the saga is \(status.rawValue) at \(position), not done"
             }
             return nil
         case .sagaCompensated:
-            guard status == .compensating, phase == .finished else {
-                return "the saga is \(status.rawValue) at \(Self.describe(phase)), not done compensating"
+            guard status == .compensating, isFinished else {
+                return "the saga is \(status.rawValue) at \(position), not done compensating"
             }
             return nil
         case .sagaStuck:
-            return moving && phase != .finished ? nil : "the saga is \(status.rawValue), it cannot be stuck"
+            return moving && !isFinished ? nil : "the saga is \(status.rawValue), it cannot be stuck"
         case .sagaResumed(let e):
             guard status == .stuck else { return "the saga is \(status.rawValue), not stuck" }
             return e.round == round + 1 ? nil : "round \(e.round) after round \(round)"
@@ -83,37 +90,47 @@ extension SagaState {
     mutating func fold(_ move: SagaEvent, version: Int64, timeMs: Int64, _ definition: SagaDefinition) {
         self.version = version
         updatedMs = timeMs
-        // A retry keeps the saga at the fenced step; every other move leaves it.
-        if move.type != .stepRetrying { recoveryFence = nil }
+        // A retry keeps the saga where it is fenced; every other move leaves it.
+        if move.type != .stepRetrying { mayHaveRunAhead = NodeSet() }
+        let graph = definition.graph
         switch move {
         case .definitionRegistered, .sagaStarted:
             break
         case .stepSucceeded(let e):
-            succeeded = e.step + 1
-            enter(e.step + 1 < definition.steps.count ? .forward(step: e.step + 1) : .completing(done: []), definition)
+            let before = nodes(NodeStatus.Action.succeeded)
+            nodes[e.step].action = .succeeded
+            attempts.removeValue(forKey: commandID(.action(step: e.step)))
+            for ready in graph.readyAfter(e.step, succeeded: before) where nodes[ready].action == .waiting {
+                start(.action(step: ready))
+            }
+            if allSucceeded {
+                for index in graph.completions.indices { attempts[commandID(.completion(index: index))] = 1 }
+            }
         case .stepRetrying(let e):
             attempts[e.commandID] = e.attempt
         case .stepFailed(let e):
             status = .compensating
             failure = e.message
-            // An exhausted action may have applied: compensate it too; after a restart, perhaps
-            // the next step's as well (`compensate_from`, see `Transition.sendsAhead`).
-            compensate(atOrBelow: e.compensationStart, definition)
+            nodes[e.step].action = e.exhausted ? .exhausted : .rejected
+            attempts = [:]
+            // Compensation goes down from `compensationStart`: an exhausted action may have
+            // applied, so its own compensation is owed; after a restart, perhaps the next
+            // step's as well (`compensate_from`, see `Transition.sendsAhead`). In file order,
+            // every step at or below it with a compensation owes one.
+            for index in graph.compensable where index <= e.compensationStart { nodes[index].compensation = .owed }
+            startCompensations(graph)
         case .compensationSucceeded(let e):
-            compensate(atOrBelow: e.step - 1, definition)
+            nodes[e.step].compensation = .done
+            attempts.removeValue(forKey: commandID(.compensation(step: e.step)))
+            startCompensations(graph)
         case .completionSucceeded(let e):
-            if case .completing(var done) = phase {
-                done.insert(e.index)
-                phase = .completing(done: done)
-                attempts.removeValue(forKey: commandID(.completion(index: e.index)))
-            }
+            completionsDone.insert(e.index)
+            attempts.removeValue(forKey: commandID(.completion(index: e.index)))
         case .sagaCompleted:
             status = .completed
-            phase = .finished
             attempts = [:]
         case .sagaCompensated:
             status = .compensated
-            phase = .finished
             attempts = [:]
         case .sagaStuck(let e):
             status = .stuck
@@ -122,31 +139,17 @@ extension SagaState {
         case .sagaResumed(let e):
             round = e.round
             stuckReason = nil
-            if case .compensating = phase { status = .compensating } else { status = .running }
+            status = nodes.contains { $0.compensation == .running } ? .compensating : .running
             attempts = Dictionary(uniqueKeysWithValues: pendingRoles(definition).map { (commandID($0), 1) })
         }
     }
 
-    private mutating func compensate(atOrBelow step: Int, _ definition: SagaDefinition) {
-        if let next = Self.compensable(atOrBelow: step, definition) {
-            enter(.compensating(step: next), definition)
-        } else {
-            phase = .finished
-            attempts = [:]
-        }
-    }
-
-    private mutating func enter(_ phase: SagaPhase, _ definition: SagaDefinition) {
-        self.phase = phase
-        attempts = Dictionary(uniqueKeysWithValues: pendingRoles(definition).map { (commandID($0), 1) })
-    }
-
-    static func describe(_ phase: SagaPhase) -> String {
-        switch phase {
-        case .forward(let step): return "step \(step)"
-        case .completing(let done): return "completion (\(done.count) done)"
-        case .compensating(let step): return "compensation of step \(step)"
-        case .finished: return "the end"
+    /// Sends every owed compensation none of whose later nodes still owes one or runs one: in a
+    /// chain, the highest owed.
+    private mutating func startCompensations(_ graph: SagaGraph) {
+        let pending = nodes(NodeStatus.Compensation.owed).union(nodes(NodeStatus.Compensation.running))
+        for index in nodes(NodeStatus.Compensation.owed) where graph.nodes[index].descendants.intersection(pending).isEmpty {
+            start(.compensation(step: index))
         }
     }
 }

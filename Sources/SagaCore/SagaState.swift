@@ -1,18 +1,6 @@
 import ServiceModel
 import SagaWire
 
-/// Which commands a saga is waiting for.
-public enum SagaPhase: Sendable, Equatable {
-    /// The action of step `step`.
-    case forward(step: Int)
-    /// The completion actions not yet in `done`.
-    case completing(done: Set<Int>)
-    /// The compensation of step `step`.
-    case compensating(step: Int)
-    /// Nothing: completed or compensated.
-    case finished
-}
-
 /// A command a saga sends, with how it is retried.
 public struct SagaCommand: Sendable, Equatable {
     public var role: CommandRole
@@ -22,6 +10,10 @@ public struct SagaCommand: Sendable, Equatable {
 }
 
 /// One saga instance: a fold of its events in the orchestrator's log (stream `saga-<id>`).
+///
+/// Where the saga stands is a status per node of its definition's graph (``NodeStatus``), and
+/// the completion actions done. What it waits for follows from them: the running actions, the
+/// completion actions not done once every node succeeded, or the running compensations.
 public struct SagaState: Sendable, Equatable {
     public var id: String
     public var type: String
@@ -29,9 +21,10 @@ public struct SagaState: Sendable, Equatable {
     public var definition: String
     public var context: JSON
     public var status: SagaStatus
-    public var phase: SagaPhase
-    /// Steps `0..<succeeded` succeeded.
-    public var succeeded: Int
+    /// Each node's status, by node index.
+    public var nodes: [NodeStatus]
+    /// The completion actions that succeeded, by index in the completion group.
+    public var completionsDone: Set<Int>
     /// The attempt number of each command the saga is waiting for.
     public var attempts: [String: Int]
     /// Operator retries so far; commands of later rounds get fresh ids.
@@ -47,12 +40,12 @@ public struct SagaState: Sendable, Equatable {
     /// A hash of the saga's type and context (``sagaContentHash(type:context:)``), to tell a
     /// repeated start from a conflicting one; computed once.
     public var contentHash: UInt64
-    /// The recovery fence: set by ``SagaMachine/recover(_:_:)`` on a saga recovered waiting for
-    /// the action of this step, whose next step's action an earlier incarnation may have sent
-    /// ahead of its log (``Transition/sendsAhead``). Should the step now run out of attempts,
-    /// the next step is compensated too. Never recorded: every recovery sets it anew, and it
-    /// is cleared as soon as the saga leaves that step.
-    public var recoveryFence: Int?
+    /// The recovery fence: the nodes whose actions an earlier incarnation may have sent ahead of
+    /// its log (``Transition/sendsAhead``), set by ``SagaMachine/recover(_:_:)`` for each running
+    /// action: the nodes its success would have made ready. Should that action now run out of
+    /// attempts, they are compensated too. Never recorded: every recovery sets it anew, and any
+    /// move but a retry clears it.
+    public var mayHaveRunAhead = NodeSet()
 
     /// The stream of a saga's events.
     public static func stream(_ sagaID: String) -> String { SagaStream.saga(sagaID).description }
@@ -62,14 +55,49 @@ public struct SagaState: Sendable, Equatable {
         SagaCommandID(sagaID: id, role: role, round: round).description
     }
 
-    /// What the saga is waiting for in its current phase (cheap: no commands are built).
+    // MARK: Sets of nodes
+
+    /// The nodes whose action is `action`.
+    public func nodes(_ action: NodeStatus.Action) -> NodeSet {
+        var set = NodeSet()
+        for (index, node) in nodes.enumerated() where node.action == action { set.insert(index) }
+        return set
+    }
+
+    /// The nodes whose compensation is `compensation`.
+    public func nodes(_ compensation: NodeStatus.Compensation) -> NodeSet {
+        var set = NodeSet()
+        for (index, node) in nodes.enumerated() where node.compensation == compensation { set.insert(index) }
+        return set
+    }
+
+    /// Whether every node's action succeeded: the saga is at its completion group (or done).
+    public var allSucceeded: Bool { nodes.allSatisfy { $0.action == .succeeded } }
+
+    /// Whether the saga waits for nothing more of its graph: it settled, or it compensated all it owed.
+    public var isFinished: Bool {
+        switch status {
+        case .completed, .compensated: return true
+        case .compensating: return !nodes.contains { $0.compensation == .owed || $0.compensation == .running }
+        case .running, .stuck: return false
+        }
+    }
+
+    // MARK: What it waits for
+
+    /// What the saga is waiting for (cheap: no commands are built): its running actions, else
+    /// (every node succeeded) the completion actions not done; or its running compensations.
     public func pendingRoles(_ definition: SagaDefinition) -> [CommandRole] {
-        guard status == .running || status == .compensating else { return [] }
-        switch phase {
-        case .forward(let step): return [.action(step: step)]
-        case .completing(let done): return definition.onComplete.indices.filter { !done.contains($0) }.map { .completion(index: $0) }
-        case .compensating(let step): return [.compensation(step: step)]
-        case .finished: return []
+        switch status {
+        case .running:
+            let running = nodes(NodeStatus.Action.running)
+            if !running.isEmpty { return running.map { .action(step: $0) } }
+            guard allSucceeded else { return [] }
+            return definition.graph.completions.indices.filter { !completionsDone.contains($0) }.map { .completion(index: $0) }
+        case .compensating:
+            return nodes(NodeStatus.Compensation.running).reversed().map { .compensation(step: $0) }
+        case .completed, .compensated, .stuck:
+            return []
         }
     }
 
@@ -79,7 +107,7 @@ public struct SagaState: Sendable, Equatable {
         pendingRoles(definition).first { self.commandID($0) == commandID }
     }
 
-    /// The commands the saga is waiting for, in its current phase.
+    /// The commands the saga is waiting for.
     public func pending(_ definition: SagaDefinition) -> [SagaCommand] {
         pendingRoles(definition).map { command($0, definition) }
     }
@@ -88,9 +116,15 @@ public struct SagaState: Sendable, Equatable {
     public func command(_ role: CommandRole, _ definition: SagaDefinition) -> SagaCommand {
         let service: String, action: String
         switch role {
-        case .action(let step): (service, action) = (definition.steps[step].service, definition.steps[step].action)
-        case .compensation(let step): (service, action) = (definition.steps[step].service, definition.steps[step].compensation ?? "")
-        case .completion(let index): (service, action) = (definition.onComplete[index].service, definition.onComplete[index].action)
+        case .action(let index):
+            let step = definition.graph.nodes[index].step
+            (service, action) = (step.service, step.action)
+        case .compensation(let index):
+            let step = definition.graph.nodes[index].step
+            (service, action) = (step.service, step.compensation ?? "")
+        case .completion(let index):
+            let completion = definition.graph.completions[index]
+            (service, action) = (completion.service, completion.action)
         }
         var body = context.objectValue ?? [:]
         body["saga_id"] = .string(id)
@@ -103,97 +137,60 @@ public struct SagaState: Sendable, Equatable {
 
     /// How a command of a role is retried.
     static func retry(_ role: CommandRole, _ definition: SagaDefinition) -> RetryPolicy {
-        if case .action(let step) = role { return definition.steps[step].retry }
+        if case .action(let index) = role { return definition.graph.nodes[index].step.retry }
         return definition.compensationRetry
     }
 
-    /// The highest step at or below `step` that has a compensation.
-    static func compensable(atOrBelow step: Int, _ definition: SagaDefinition) -> Int? {
-        guard step >= 0 else { return nil }
-        return (0...step).reversed().first { definition.steps[$0].compensation != nil }
+    /// Where the saga is, in words (replay's refusals name it).
+    func position(_ definition: SagaDefinition) -> String {
+        func list(_ set: NodeSet) -> String {
+            set.count == 1 ? "step \(set.highest!)" : "steps " + set.map(String.init).joined(separator: ", ")
+        }
+        if isFinished { return "the end" }
+        let compensating = nodes(NodeStatus.Compensation.running)
+        if !compensating.isEmpty { return "compensation of \(list(compensating))" }
+        let running = nodes(NodeStatus.Action.running)
+        if !running.isEmpty { return list(running) }
+        if allSucceeded { return "completion (\(completionsDone.count) done)" }
+        return "the end"
     }
+
+    // MARK: Starting
 
     /// A new saga from its `SagaStarted` event.
     public init(started event: Event, _ definition: SagaDefinition) throws(DomainError) {
         guard case .sagaStarted(let started)? = try? SagaEvent(event) else {
             throw DomainError("\(event.stream) v\(event.version) \(event.type) #\(event.seq): not a complete SagaStarted")
         }
-        self.init(id: started.sagaID, type: started.type, definition: started.definition, context: started.context,
+        self.init(id: started.sagaID, type: started.type, definition: definition, context: started.context,
                   startedMs: event.metadata.timeMs)
     }
 
-    /// A saga as its `SagaStarted` leaves it: running, waiting for step 0's first attempt.
-    init(id: String, type: String, definition fingerprint: String, context: JSON, startedMs: Int64) {
+    /// A saga as its `SagaStarted` leaves it: running, its graph's roots sent (first attempts).
+    init(id: String, type: String, definition: SagaDefinition, context: JSON, startedMs: Int64) {
         self.id = id
         self.type = type
-        self.definition = fingerprint
+        self.definition = definition.fingerprint
         self.context = context
         status = .running
-        phase = .forward(step: 0)
-        succeeded = 0
+        nodes = Array(repeating: NodeStatus(), count: definition.graph.nodes.count)
+        completionsDone = []
         round = 0
         self.startedMs = startedMs
         updatedMs = startedMs
         version = 1
         contentHash = sagaContentHash(type: type, context: context)
         attempts = [:]
-        attempts = [commandID(.action(step: 0)): 1]
+        for root in definition.graph.roots { start(.action(step: root)) }
     }
 
-    // MARK: Snapshots
-
-    /// The saga as JSON (snapshots and status queries).
-    public var json: JSON {
-        var phaseJSON: [String: JSON]
-        switch phase {
-        case .forward(let step): phaseJSON = ["name": "forward", "step": .int(Int64(step))]
-        case .completing(let done): phaseJSON = ["name": "completing", "done": .array(done.sorted().map { .int(Int64($0)) })]
-        case .compensating(let step): phaseJSON = ["name": "compensating", "step": .int(Int64(step))]
-        case .finished: phaseJSON = ["name": "finished"]
+    /// Marks a role's command as sent for the first time: running, first attempt.
+    mutating func start(_ role: CommandRole) {
+        switch role {
+        case .action(let index): nodes[index].action = .running
+        case .compensation(let index): nodes[index].compensation = .running
+        case .completion: break
         }
-        var members: [String: JSON] = [
-            "saga_id": .string(id), "type": .string(type), "definition": .string(definition), "context": context,
-            "status": .string(status.rawValue), "phase": .object(phaseJSON), "succeeded": .int(Int64(succeeded)),
-            "attempts": .object(attempts.mapValues { .int(Int64($0)) }), "round": .int(Int64(round)),
-            "started_ms": .int(startedMs), "updated_ms": .int(updatedMs), "version": .int(version),
-        ]
-        if let failure { members["failure"] = .string(failure) }
-        if let stuckReason { members["stuck_reason"] = .string(stuckReason) }
-        return .object(members)
-    }
-
-    /// Restores a saga from its snapshot.
-    public init(json: JSON) throws(DomainError) {
-        func string(_ key: String) throws(DomainError) -> String {
-            guard let value = json[key]?.stringValue else { throw DomainError("saga snapshot: \(key) missing") }
-            return value
-        }
-        func int(_ key: String) throws(DomainError) -> Int64 {
-            guard let value = json[key]?.intValue else { throw DomainError("saga snapshot: \(key) missing") }
-            return value
-        }
-        id = try string("saga_id")
-        type = try string("type")
-        definition = try string("definition")
-        context = json["context"] ?? [:]
-        guard let status = SagaStatus(rawValue: try string("status")) else { throw DomainError("saga snapshot: bad status") }
-        self.status = status
-        let phaseJSON = json["phase"] ?? [:]
-        switch phaseJSON["name"]?.stringValue {
-        case "forward": phase = .forward(step: Int(phaseJSON["step"]?.intValue ?? 0))
-        case "completing": phase = .completing(done: Set((phaseJSON["done"]?.arrayValue ?? []).compactMap { $0.intValue.map(Int.init) }))
-        case "compensating": phase = .compensating(step: Int(phaseJSON["step"]?.intValue ?? 0))
-        case "finished": phase = .finished
-        default: throw DomainError("saga snapshot: bad phase")
-        }
-        succeeded = Int(try int("succeeded"))
-        attempts = (json["attempts"]?.objectValue?.dictionary ?? [:]).compactMapValues { $0.intValue.map(Int.init) }
-        round = Int(try int("round"))
-        failure = json["failure"]?.stringValue
-        stuckReason = json["stuck_reason"]?.stringValue
-        startedMs = try int("started_ms")
-        updatedMs = try int("updated_ms")
-        version = try int("version")
-        contentHash = sagaContentHash(type: type, context: context)
+        attempts[commandID(role)] = 1
     }
 }

@@ -30,12 +30,12 @@ extension OrchestratorEngine {
               let sagaID = SagaCommandID.sagaID(in: commandID), let state = book.active[sagaID],
               let definition = book.definition(of: state),
               let role = state.pendingRole(ofCommand: commandID, definition) else { return }
-        if case .compensation(let step) = role, definition.steps[step].compensationOkEvents.contains(event.type) {
+        if case .compensation(let index) = role, definition.graph.nodes[index].step.compensationOkEvents.contains(event.type) {
             handle(commandID: commandID, outcome: .ok(event.data), &batch, now: now)
             return
         }
-        guard case .action(let step) = role else { return }
-        let stepDefinition = definition.steps[step]
+        guard case .action(let index) = role else { return }
+        let stepDefinition = definition.graph.nodes[index].step
         if stepDefinition.okEvents.contains(event.type) {
             handle(commandID: commandID, outcome: .ok(event.data), &batch, now: now)
         } else if stepDefinition.rejectedEvents.contains(event.type) {

@@ -78,7 +78,7 @@ package final class SimulatedParticipant {
         switch id.role {
         case .action(let step):
             let key = StepKey(sagaID: id.sagaID, step: step)
-            let definition = located.steps[step]
+            let definition = located.graph.nodes[step].step
             if steps[key]?.fenced == true {
                 reply = Reply(inReplyTo: command.id, outcome: .rejected, reason: "aborted",
                               message: "the step was compensated before its action arrived")
@@ -100,7 +100,7 @@ package final class SimulatedParticipant {
             }
             steps[key] = record
             reply = Reply(inReplyTo: command.id, outcome: .ok)
-            events.append(append("\(located.steps[step].compensation ?? "Compensation")Done", command, id, now, [:]))
+            events.append(append("\(located.graph.nodes[step].step.compensation ?? "Compensation")Done", command, id, now, [:]))
         case .completion:
             completions[command.id, default: 0] += 1
             reply = Reply(inReplyTo: command.id, outcome: .ok)
@@ -123,15 +123,16 @@ package final class SimulatedParticipant {
     private func locate(_ command: Command, _ id: SagaCommandID) -> SagaDefinition? {
         definitions.first { definition in
             switch id.role {
-            case .action(let step):
-                return step < definition.steps.count && definition.steps[step].service == name
-                    && command.type == "\(name).\(definition.steps[step].action)"
-            case .compensation(let step):
-                return step < definition.steps.count && definition.steps[step].service == name
-                    && definition.steps[step].compensation.map { command.type == "\(name).\($0)" } == true
+            case .action(let index):
+                guard let step = definition.graph.node(index)?.step else { return false }
+                return step.service == name && command.type == "\(name).\(step.action)"
+            case .compensation(let index):
+                guard let step = definition.graph.node(index)?.step else { return false }
+                return step.service == name && step.compensation.map { command.type == "\(name).\($0)" } == true
             case .completion(let index):
-                return index < definition.onComplete.count && definition.onComplete[index].service == name
-                    && command.type == "\(name).\(definition.onComplete[index].action)"
+                guard definition.graph.completions.indices.contains(index) else { return false }
+                let completion = definition.graph.completions[index]
+                return completion.service == name && command.type == "\(name).\(completion.action)"
             }
         }
     }

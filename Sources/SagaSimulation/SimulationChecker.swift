@@ -32,8 +32,8 @@ struct SimulationChecker {
                 violation(id, "never started")
                 continue
             }
-            let records = definition.steps.indices.map { step in
-                participants[definition.steps[step].service]?.steps[.init(sagaID: id, step: step)] ?? .init()
+            let records = definition.graph.nodes.map { node in
+                participants[node.step.service]?.steps[.init(sagaID: id, step: node.index)] ?? .init()
             }
             for (step, record) in records.enumerated() where record.appliedBy.count > 1 {
                 violation(id, "step \(step) took effect \(record.appliedBy.count) times (\(record.appliedBy.joined(separator: ", ")))")
@@ -42,14 +42,14 @@ struct SimulationChecker {
             case .compensated:
                 report.compensated += 1
                 for (step, record) in records.enumerated() where record.isLive {
-                    violation(id, "compensated, but step \(step) (\(definition.steps[step].name)) is still in force")
+                    violation(id, "compensated, but step \(step) (\(definition.graph.nodes[step].step.name)) is still in force")
                 }
             case .completed:
                 report.completed += 1
                 for (step, record) in records.enumerated() where record.appliedBy.count != 1 || !record.undoneBy.isEmpty {
                     violation(id, "completed, but step \(step) took effect \(record.appliedBy.count) times and was undone \(record.undoneBy.count) times")
                 }
-                for (index, action) in definition.onComplete.enumerated() {
+                for (index, action) in definition.graph.completions.enumerated() {
                     let done = participants[action.service]?.completions.reduce(0) { total, entry in
                         let parsed = SagaCommandID(parsing: entry.key)
                         return parsed?.sagaID == id && parsed?.role == .completion(index: index) ? total + entry.value : total
