@@ -92,6 +92,9 @@ let package = Package(
         // The saga core: definitions, the pure state machine, the state and its strict folds,
         // the working set (SagaBook), retry policy. No sockets, no host, no storage.
         .target(name: "SagaCore", dependencies: ["SagaWire", "ServiceModel"]),
+        // The saga types the orchestrator runs by default, as a definitions file installed with
+        // the binaries (the order saga: business knowledge is data, not engine code).
+        .target(name: "BuiltInSagas", dependencies: ["SagaCore", "SagaWire"], resources: [.copy("order.json")]),
         // The orchestrator without its sockets: the engine over the saga log, timers, recovery.
         // The reactor (Orchestration) and the seeded simulation (SagaSimulation) both drive it.
         .target(name: "SagaEngine", dependencies: [
@@ -132,15 +135,15 @@ let package = Package(
         // the system tests name only in a topology file, built from ServiceKit alone.
         .executableTarget(name: "loyalty-service", dependencies: ["ServiceKit", "ServiceModel", "SagaWire", argumentParser],
                           path: "Examples/LoyaltyService/Sources/LoyaltyService"),
-        .executableTarget(name: "saga-orchestrator", dependencies: ["Orchestration", "ServiceKit", "SagaWire", argumentParser]),
+        .executableTarget(name: "saga-orchestrator", dependencies: ["Orchestration", "BuiltInSagas", "ServiceKit", "SagaWire", argumentParser]),
         // The embedded orchestrator, simulated participants and the seeded simulation (the
         // test kit of the orchestrator engine, as NIOEmbedded is swift-nio's).
         .target(name: "SagaSimulation", dependencies: [
-            "SagaCore", "SagaEngine", "HostCore", "EventLog", "SagaWire",
+            "SagaCore", "SagaEngine", "BuiltInSagas", "HostCore", "EventLog", "SagaWire",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
-        .executableTarget(name: "zsaga-sim", dependencies: ["SagaSimulation", "SagaWire", argumentParser]),
+        .executableTarget(name: "zsaga-sim", dependencies: ["SagaSimulation", "BuiltInSagas", "SagaWire", argumentParser]),
         .target(name: "Bench", dependencies: ["SagaClient", "SagaHarness", "SagaWire", "ServiceKit", "ZeroMQ"]),
         .executableTarget(name: "zsaga-bench", dependencies: ["Bench", "SagaClient", "SagaHarness", "SagaWire", argumentParser]),
         .executableTarget(name: "sagactl", dependencies: ["SagaClient", "SagaHarness", "SagaWire", "ServiceKit", "LogCheck", "Domain", argumentParser]),
@@ -162,8 +165,8 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "MonitorTests", dependencies: ["Monitor", "SagaWire", "ServiceModel"]),
-        .testTarget(name: "SagaCoreTests", dependencies: ["SagaCore", "Domain", "SagaWire", "ServiceModel"]),
-        .testTarget(name: "SimulationTests", dependencies: ["SagaSimulation", "SagaCore", "SagaEngine", "HostCore", "SagaWire"]),
+        .testTarget(name: "SagaCoreTests", dependencies: ["SagaCore", "BuiltInSagas", "Domain", "SagaWire", "ServiceModel"]),
+        .testTarget(name: "SimulationTests", dependencies: ["SagaSimulation", "SagaCore", "SagaEngine", "BuiltInSagas", "HostCore", "SagaWire"]),
         // Logs written by an earlier build, replayed by today's code to what that build replayed them to.
         .testTarget(name: "FixtureTests", dependencies: [
             "LogCheck", "SagaCore", "Domain", "EventLog", "HostCore", "ServiceModel", "Monitor", "SagaWire", "TestSupport",

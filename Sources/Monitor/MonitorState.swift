@@ -62,7 +62,7 @@ public struct MonitorState: Sendable {
         for event in events {
             let orderID: String?
             if event.metadata.service == Self.orchestrator {
-                if case .sagaStarted(let started)? = try? SagaEvent(event) {
+                if event.type == SagaEventType.sagaStarted.rawValue, case .sagaStarted(let started)? = try? SagaEvent(event) {
                     orderID = started.context["order_id"]?.stringValue
                 } else {
                     orderID = event.metadata.correlationID.flatMap { activeSagas[$0]?.orderID }

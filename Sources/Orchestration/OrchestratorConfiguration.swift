@@ -38,7 +38,7 @@ public struct OrchestratorConfiguration: Sendable, BoundSocketsConfiguration {
     public var verifySnapshots = false
 
     public init(routerEndpoint: String, pubEndpoint: String, dataDirectory: String,
-                services: [String: (router: String, pub: String)], definitions: [SagaDefinition] = [.order],
+                services: [String: (router: String, pub: String)], definitions: [SagaDefinition],
                 maxInFlight: Int = 10_000, snapshotEvery: Int = 10_000, heartbeatMs: Int = 1000, maxBatch: Int = 512,
                 seed: UInt64 = 1, faults: FaultSpec = FaultSpec(), keys: CurveKeys? = nil) {
         self.faults = faults

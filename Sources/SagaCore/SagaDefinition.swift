@@ -34,7 +34,8 @@ public enum ContextRule: String, Sendable, Equatable {
     /// Any JSON object up to 64 KiB.
     case any
     /// An order: `user_id`, `items` with prices, optional `order_id` (defaults to the saga id);
-    /// `amount_cents` is computed.
+    /// `amount_cents` is computed. The definition's `stock_service` names the service whose
+    /// catalogue the items must be in.
     case order
 }
 
@@ -52,9 +53,14 @@ public struct SagaDefinition: Sendable, Equatable {
     /// The definition compiled for the machine: its steps as nodes (by index in the file), and
     /// the completion group.
     public let graph: SagaGraph
+    /// For the `order` context: the service whose items an order must name (`stock_service`;
+    /// it answers `<service>.Stock` and publishes `StockInitialized`). A setting of the check
+    /// made before a saga starts, so neither in the fingerprint nor in the registered form.
+    public let stockService: String?
 
     public init(type: String, context: ContextRule, steps: [StepDefinition], onComplete: [CompletionAction],
-                compensationRetry: RetryPolicy) {
+                compensationRetry: RetryPolicy, stockService: String? = nil) {
+        self.stockService = stockService
         self.type = type
         self.context = context
         self.steps = steps
@@ -67,6 +73,12 @@ public struct SagaDefinition: Sendable, Equatable {
 
     /// Every service the saga's commands go to.
     public var services: Set<String> { graph.services }
+
+    /// The same definition asking `stockService` for its `order` context's items.
+    public func asking(stockService: String) -> SagaDefinition {
+        SagaDefinition(type: type, context: context, steps: steps, onComplete: onComplete, compensationRetry: compensationRetry,
+                       stockService: stockService)
+    }
 
     /// The definition as JSON, in the form of a definition file.
     public var json: JSON {
@@ -116,6 +128,10 @@ public struct SagaDefinition: Sendable, Equatable {
         guard let context = ContextRule(rawValue: contextText) else {
             throw WireError(.invalidArgument, "must be \"any\" or \"order\"", field: root.path(of: "context"))
         }
+        let stockService = try root.optionalIdentifier("stock_service", maxBytes: 32)
+        if stockService != nil && context != .order {
+            throw WireError(.invalidArgument, "only the order context asks a stock service", field: root.path(of: "stock_service"))
+        }
         let defaults = try root.optionalObject("retry").map { f throws(WireError) in try RetryPolicy.parse(f, over: .actionDefault) }
             ?? .actionDefault
         let compensationRetry = try root.optionalObject("compensation_retry").map { f throws(WireError) in
@@ -155,7 +171,7 @@ public struct SagaDefinition: Sendable, Equatable {
             }
         }
         return SagaDefinition(type: type, context: context, steps: steps, onComplete: completions,
-                              compensationRetry: compensationRetry)
+                              compensationRetry: compensationRetry, stockService: stockService)
     }
 
     private static func eventList(_ fields: Fields, _ key: String) throws(WireError) -> [String] {
@@ -191,31 +207,6 @@ public struct SagaDefinition: Sendable, Equatable {
         }
         return definitions
     }
-
-    /// The built-in `order` saga of the original design notes: create order → reserve inventory
-    /// → process payment → create shipment, compensated by cancel shipment → refund payment →
-    /// release reservation → cancel order; on completion the order is confirmed and the
-    /// reservation committed.
-    public static let order = SagaDefinition(
-        type: "order",
-        context: .order,
-        steps: [
-            StepDefinition(name: "create_order", service: "order", action: "CreateOrder", compensation: "CancelOrder",
-                           retry: .actionDefault, okEvents: ["OrderCreated"], rejectedEvents: []),
-            StepDefinition(name: "reserve_inventory", service: "inventory", action: "ReserveInventory",
-                           compensation: "ReleaseReservation", retry: .actionDefault, okEvents: ["InventoryReserved"],
-                           rejectedEvents: ["InventoryReservationRejected"]),
-            StepDefinition(name: "process_payment", service: "payment", action: "ChargePayment", compensation: "RefundPayment",
-                           retry: .actionDefault, okEvents: ["PaymentCharged"], rejectedEvents: ["PaymentDeclined"]),
-            StepDefinition(name: "create_shipment", service: "shipping", action: "CreateShipment",
-                           compensation: "CancelShipment", retry: .actionDefault, okEvents: ["ShipmentCreated"],
-                           rejectedEvents: []),
-        ],
-        onComplete: [
-            CompletionAction(name: "confirm_order", service: "order", action: "ConfirmOrder"),
-            CompletionAction(name: "commit_reservation", service: "inventory", action: "CommitReservation"),
-        ],
-        compensationRetry: .compensationDefault)
 
     /// Checks and normalizes a saga context by the definition's rule.
     public func validateContext(_ context: JSON, sagaID: String) throws(WireError) -> JSON {

@@ -15,32 +15,46 @@ protocol ContextCheck: Sendable {
     func check(_ context: JSON) throws(WireError)
 }
 
-extension ContextRule {
-    /// The check of this rule, if it has one beyond the context's shape.
+/// Which check a definition's context needs: its rule, with the rule's settings. Definitions
+/// that need the same check share one.
+struct ContextCheckKey: Hashable {
+    var rule: ContextRule
+    var stockService: String?
+
+    init(_ definition: SagaDefinition) {
+        rule = definition.context
+        stockService = definition.stockService
+    }
+
+    /// The check, if the rule has one beyond the context's shape.
     func makeCheck() -> (any ContextCheck)? {
-        switch self {
+        switch rule {
         case .any: return nil
-        case .order: return OrderItemCheck()
+        case .order: return stockService.map { OrderItemCheck(stockService: $0) }
         }
     }
 }
 
-/// The `order` rule's check: an order for an item inventory does not stock is refused before
-/// anything is recorded. The items are learned from `inventory.Stock` (asked at start and every
-/// 10 s) and from inventory's `StockInitialized` events; unknown (`nil`, refusing nothing)
-/// until first heard.
+/// The `order` rule's check: an order for an item its stock service does not stock is refused
+/// before anything is recorded. The items are learned from `<stock service>.Stock` (asked at
+/// start and every 10 s) and from that service's `StockInitialized` events; unknown (`nil`,
+/// refusing nothing) until first heard.
 struct OrderItemCheck: ContextCheck {
-    /// The service that stocks an order's items.
-    static let stockService = "inventory"
+    /// The service that stocks an order's items (the definition's `stock_service`).
+    let stockService: String
     private(set) var items: Set<String>?
     private var nextRequest: Int64 = 0
     private var requests = 0
+
+    init(stockService: String) {
+        self.stockService = stockService
+    }
 
     mutating func requestIfDue(now: Int64) -> (service: String, query: Query)? {
         guard now >= nextRequest else { return nil }
         nextRequest = now + 10_000
         requests += 1
-        return (Self.stockService, Query(id: "catalog-\(requests)", type: "\(Self.stockService).Stock"))
+        return (stockService, Query(id: "catalog-\(requests)", type: "\(stockService).Stock"))
     }
 
     mutating func learn(_ result: QueryResult) {
@@ -49,7 +63,7 @@ struct OrderItemCheck: ContextCheck {
     }
 
     mutating func learn(_ event: Event) {
-        guard event.metadata.service == Self.stockService, event.type == "StockInitialized",
+        guard event.metadata.service == stockService, event.type == "StockInitialized",
               let item = event.data["item_id"]?.stringValue else { return }
         items?.insert(item)
     }

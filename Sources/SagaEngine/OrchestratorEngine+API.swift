@@ -46,7 +46,7 @@ extension OrchestratorEngine {
         let sagaID = try body.optionalIdentifier("saga_id", maxBytes: Limits.idBytes) ?? command.id
         let wait = try body.optionalBool("wait") ?? false
         let context = try definition.validateContext(body.json("context") ?? [:], sagaID: sagaID)
-        try contextChecks[definition.context]?.check(context)
+        try contextChecks[ContextCheckKey(definition)]?.check(context)
         if let existing = try summary(of: sagaID) {
             guard existing.contentHash == sagaContentHash(type: type, context: context) else {
                 throw WireError(.conflict, "saga \(sagaID) already exists with a different type or context", field: "body.saga_id")

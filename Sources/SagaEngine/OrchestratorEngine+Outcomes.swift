@@ -9,7 +9,7 @@ extension OrchestratorEngine {
     func take(_ message: WireMessage, from service: String, _ batch: inout OrchestratorBatch, now: Int64) {
         switch message {
         case .result(let result):
-            for rule in contextChecks.keys { contextChecks[rule]?.learn(result) }
+            for key in contextChecks.keys { contextChecks[key]?.learn(result) }
         case .reply(let reply):
             let outcome: CommandOutcome = reply.outcome == .ok
                 ? .ok(reply.body) : .rejected(reason: reply.reason ?? "rejected", message: reply.message ?? "")
@@ -25,7 +25,7 @@ extension OrchestratorEngine {
     /// An event of a service, delivered once and in order: the outcome of a step (or of its
     /// compensation) it reports.
     func take(_ event: Event, _ batch: inout OrchestratorBatch, now: Int64) {
-        for rule in contextChecks.keys { contextChecks[rule]?.learn(event) }
+        for key in contextChecks.keys { contextChecks[key]?.learn(event) }
         guard let commandID = event.metadata.causationID,
               let sagaID = SagaCommandID.sagaID(in: commandID), let state = book.active[sagaID],
               let definition = book.definition(of: state),

@@ -30,8 +30,9 @@ package final class OrchestratorEngine {
     var timers = TimerQueue<TimerKind>()
     var waiters: [String: [(route: [[UInt8]], requestID: String)]] = [:]
     var random: SplitMix64
-    /// The checks of the context rules the saga types use, by rule (the order rule's item check).
-    var contextChecks: [ContextRule: any ContextCheck] = [:]
+    /// The checks of the context rules the saga types use, by rule and settings (the order
+    /// rule's item check, per stock service).
+    var contextChecks: [ContextCheckKey: any ContextCheck] = [:]
     /// The positions of the services' streams last saved, and when.
     var savedPositions: [String: Int64] = [:]
     var lastOffsetSave: Int64 = 0
@@ -98,7 +99,8 @@ package final class OrchestratorEngine {
         var registrations: [StreamAppend] = []
         for definition in config.definitions {
             current[definition.type] = definition
-            if contextChecks[definition.context] == nil { contextChecks[definition.context] = definition.context.makeCheck() }
+            let key = ContextCheckKey(definition)
+            if contextChecks[key] == nil { contextChecks[key] = key.makeCheck() }
             if book.definitions[definition.fingerprint] == nil {
                 registrations.append(StreamAppend(stream: SagaBook.definitionStream(definition.fingerprint),
                                                   expectedVersion: .noStream,
@@ -158,8 +160,8 @@ package final class OrchestratorEngine {
                 handle(commandID: commandID, outcome: .timedOut, attempt: attempt, &batch, now: now)
             }
         }
-        for rule in contextChecks.keys {
-            if let (service, query) = contextChecks[rule]?.requestIfDue(now: now) { io.send(query, to: service) }
+        for key in contextChecks.keys {
+            if let (service, query) = contextChecks[key]?.requestIfDue(now: now) { io.send(query, to: service) }
         }
         if !batch.isEmpty {
             try finish(batch, now: now)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuiltInSagas
 import Foundation
 import Orchestration
 import SagaWire
@@ -32,18 +33,28 @@ struct SagaOrchestrator: AsyncParsableCommand {
         let host = try options.configuration(service: "saga")
         let topology = try peers.resolve(host.topology)
         let services = Dictionary(uniqueKeysWithValues: topology.services.map { ($0.name, (router: $0.router, pub: $0.pub)) })
-        var sagaTypes: [SagaDefinition] = [.order]
+        var sagaTypes: [SagaDefinition]
+        do { sagaTypes = try BuiltInSagas.load() } catch { throw ValidationError(error.description) }
+        var deprecations: [String] = []
         if let path = try setting(definitions, env: "ZSAGA_DEFINITIONS") {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ValidationError("cannot read the definitions file \(path)")
             }
+            var loaded: [SagaDefinition]
             do {
-                let loaded = try SagaDefinition.parseFile(Array(data))
-                sagaTypes.removeAll { existing in loaded.contains { $0.type == existing.type } }
-                sagaTypes += loaded
+                loaded = try SagaDefinition.parseFile(Array(data))
             } catch {
                 throw ValidationError("bad saga definitions in \(path): \(error.field.map { "\($0): " } ?? "")\(error.message)")
             }
+            // Deprecated (docs/DEPRECATIONS.md): an order-context type that names no stock service
+            // asks the one it asked before the setting existed.
+            for (index, definition) in loaded.enumerated() where definition.context == .order && definition.stockService == nil {
+                loaded[index] = definition.asking(stockService: "inventory")
+                deprecations.append("saga type \(definition.type) in \(path) has the order context but no stock_service; "
+                                    + "it asks inventory, as before: add \"stock_service\": \"inventory\" (deprecated, docs/DEPRECATIONS.md)")
+            }
+            sagaTypes.removeAll { existing in loaded.contains { $0.type == existing.type } }
+            sagaTypes += loaded
         }
         let limit = try setting(maxInFlight, env: "ZSAGA_MAX_IN_FLIGHT", must: "a positive integer", where: { $0 > 0 }) ?? 10_000
         let jitterSeed = try setting(seed, env: "ZSAGA_SEED", must: "an unsigned integer") ?? 1
@@ -57,6 +68,7 @@ struct SagaOrchestrator: AsyncParsableCommand {
         config.verifySnapshots = host.verifySnapshots
         let configuration = config
         let logger = try options.bootstrap(label: "zsaga.saga")
+        for deprecation in deprecations { logger.warning("deprecated", metadata: ["detail": "\(deprecation)"]) }
         let tracing = try Observability.bootstrapTracing(service: topology.orchestrator.name)
         let reactor = ReactorService(name: "orchestrator-reactor") { mailbox in
             try OrchestratorHost(config: configuration, logger: logger).run(mailbox: mailbox)

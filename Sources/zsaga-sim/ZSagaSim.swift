@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuiltInSagas
 import Foundation
 import SagaSimulation
 import SagaWire
@@ -23,6 +24,8 @@ struct ZSagaSim: ParsableCommand {
 
     func validate() throws {
         guard seeds > 0, sagas > 0 else { throw ValidationError("--seeds and --sagas must be positive") }
+        // The simulated order saga is the built-in one: say so clearly when it is not installed.
+        do { _ = try BuiltInSagas.load() } catch { throw ValidationError(error.description) }
     }
 
     func run() throws {

@@ -1,3 +1,4 @@
+import BuiltInSagas
 import SagaWire
 import Testing
 @testable import SagaCore

@@ -1,3 +1,4 @@
+import BuiltInSagas
 import Domain
 import SagaWire
 import Testing

@@ -1,3 +1,4 @@
+import BuiltInSagas
 import Foundation
 import SagaCore
 import SagaEngine

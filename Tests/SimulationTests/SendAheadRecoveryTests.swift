@@ -1,3 +1,4 @@
+import BuiltInSagas
 import SagaCore
 import SagaEngine
 import SagaSimulation

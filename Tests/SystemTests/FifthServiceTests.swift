@@ -13,7 +13,7 @@ import TestSupport
 /// monitor follows it, and `sagactl events`, `query` and `ping` reach it.
 @Suite(.serialized) struct FifthServiceTests {
     static let definitions = """
-        [{"type": "loyal_order", "context": "order",
+        [{"type": "loyal_order", "context": "order", "stock_service": "inventory",
           "steps": [
             {"name": "create_order", "service": "order", "action": "CreateOrder", "compensation": "CancelOrder", "ok_events": ["OrderCreated"]},
             {"name": "reserve_inventory", "service": "inventory", "action": "ReserveInventory", "compensation": "ReleaseReservation",

@@ -14,7 +14,7 @@ import TestSupport
 /// revoked.
 @Suite(.serialized) struct PythonParticipantTests {
     static let definitions = """
-        [{"type": "order", "context": "order",
+        [{"type": "order", "context": "order", "stock_service": "inventory",
           "steps": [
             {"name": "create_order", "service": "order", "action": "CreateOrder", "compensation": "CancelOrder", "ok_events": ["OrderCreated"]},
             {"name": "reserve_inventory", "service": "inventory", "action": "ReserveInventory", "compensation": "ReleaseReservation",
