@@ -75,14 +75,23 @@ let package = Package(
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
+        // What a client needs besides the wire and the sockets, each on its own: the cluster's
+        // processes and endpoints, CURVE keys, and the subscriber that reads event streams in
+        // order (replaying gaps).
+        .target(name: "ClusterTopology", dependencies: ["SagaWire"]),
+        .target(name: "ClusterKeys", dependencies: [
+            "ClusterTopology", "ZeroMQ", "SagaWire", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "EventStreams", dependencies: [
+            "ClusterKeys", "ZeroMQ", "SagaWire", .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(
             name: "ServiceKit",
             dependencies: [
-                "HostCore", "ZeroMQ", "SagaWire", "EventLog", "ServiceModel",
+                "HostCore", "ClusterTopology", "ClusterKeys", "EventStreams", "ZeroMQ", "SagaWire", "EventLog", "ServiceModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -123,7 +132,10 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "LogCheck", dependencies: ["SagaWire", "EventLog", "ServiceModel", "HostCore", "Domain", "SagaCore"]),
-        .target(name: "SagaClient", dependencies: ["ZeroMQ", "SagaWire", "ServiceKit", .product(name: "Logging", package: "swift-log")]),
+        // The client library: the wire, the sockets and what a client needs; no ServiceKit, no log.
+        .target(name: "SagaClient", dependencies: [
+            "ZeroMQ", "SagaWire", "ClusterTopology", "ClusterKeys", "EventStreams", .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "SagaHarness", dependencies: [
             "SagaClient", "ZeroMQ", "SagaWire", "ServiceKit", "LogCheck", .product(name: "Logging", package: "swift-log"),
         ]),

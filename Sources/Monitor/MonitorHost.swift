@@ -247,7 +247,7 @@ public final class MonitorHost {
     private func answerBody(_ query: Query) throws(WireError) -> JSON {
         let now = wallClockMs()
         if SystemQueries.handles(query.type) {
-            return try system.answer(query, log: log, now: now, extra: ["streams": streams.status, "commit": committer.stats.json,
+            return try system.answer(query, log: log, now: now, extra: ["streams": streams.status(now: monotonicMs()), "commit": committer.stats.json,
                                                                     "retention": retainer.json(log)])
         }
         let body = try Fields(query.body, path: "body")

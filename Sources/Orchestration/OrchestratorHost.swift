@@ -144,5 +144,5 @@ private final class SocketIO: OrchestratorIO {
 
     func publish(_ events: [Event]) { sockets.publisher.publish(events) }
 
-    var streamStatus: JSON { streams?.status ?? [:] }
+    var streamStatus: JSON { streams?.status(now: monotonicMs()) ?? [:] }
 }

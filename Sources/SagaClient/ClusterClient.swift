@@ -1,6 +1,6 @@
 import Foundation
 import SagaWire
-import ServiceKit
+import ClusterKeys
 import ZeroMQ
 
 /// A synchronous client of ZSaga processes: one DEALER per endpoint, requests with timeouts.

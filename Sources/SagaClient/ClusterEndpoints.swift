@@ -1,4 +1,4 @@
-import ServiceKit
+import ClusterTopology
 
 /// Where the processes of a cluster listen, as a client sees them.
 public struct ClusterEndpoints: Sendable, Equatable {

@@ -1,7 +1,8 @@
 import Foundation
 import SagaWire
 import Logging
-import ServiceKit
+import ClusterKeys
+import EventStreams
 import ZeroMQ
 
 /// Reads a process's events in order from a sequence number through a ``StreamSubscriber``:
@@ -30,13 +31,16 @@ public final class EventFollower {
         if let position = streams.positions[source], position >= end { return }
         var poller = ZMQPoller()
         for socket in streams.sockets { poller.add(socket) }
-        streams.catchUp(now: monotonicMs())
+        streams.catchUp(now: Self.now())
         while true {
             try poller.poll(timeout: 200)
-            for event in try streams.drain(now: monotonicMs()) {
+            for event in try streams.drain(now: Self.now()) {
                 guard try deliver(event) else { return }
                 if event.seq >= end { return }
             }
         }
     }
+
+    /// Monotonic milliseconds: the clock the subscriber is driven with.
+    private static func now() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
 }

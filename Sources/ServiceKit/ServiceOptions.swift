@@ -3,12 +3,6 @@ import Foundation
 import ServiceModel
 import Logging
 
-/// Reads an environment variable, treating an empty value as unset.
-public func environment(_ name: String) -> String? {
-    guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
-    return value
-}
-
 /// A setting from its flag, else its environment twin (parsed as the flag is, by the type's
 /// `ExpressibleByArgument` conformance), else `nil`: the one flag → environment → default rule.
 ///

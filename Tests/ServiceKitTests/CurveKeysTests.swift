@@ -15,7 +15,7 @@ import Testing
         #expect(saga.authorized.count == Topology.builtIn.keyNames.count)
         #expect(try CurveKeys.derived(secret: secret, name: "saga").own == saga.own)
         #expect(try CurveKeys.derived(secret: secret + "x", name: "saga").own != saga.own)
-        #expect(throws: HostError.self) { try CurveKeys.derived(secret: "short", name: "saga") }
+        #expect(throws: CurveKeysError.self) { try CurveKeys.derived(secret: "short", name: "saga") }
     }
 
     @Test func clusterKeyFilesMatchTheDerivedKeysAndRandomOnesDoNot() throws {
@@ -32,7 +32,7 @@ import Testing
 
         try CurveKeys.generateCluster(in: "\(directory)/random", secret: nil)
         #expect(try CurveKeys.load(directory: "\(directory)/random", name: "payment").own != derived.own)
-        #expect(throws: HostError.self) { try CurveKeys.load(directory: "\(directory)/nowhere", name: "payment") }
+        #expect(throws: CurveKeysError.self) { try CurveKeys.load(directory: "\(directory)/nowhere", name: "payment") }
         #expect(CurveKeys.fingerprint(derived.own.publicKey).count == 13)
     }
 }

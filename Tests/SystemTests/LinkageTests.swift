@@ -1,4 +1,5 @@
 import Foundation
+import SagaWire
 import Testing
 import TestSupport
 
@@ -30,6 +31,36 @@ import TestSupport
         let path = try Binaries.path("saga-orchestrator")
         #expect(try Self.output("ldd", [path]).contains("libzmq"))
         #expect(try Self.output("nm", [path]).contains("6ZeroMQ"))
+    }
+
+    /// The client library stands on its own: its targets, followed through the manifest, reach
+    /// ZeroMQ, the wire and the client's modules (topology, keys, streams), and never the shell,
+    /// the log or SQLite.
+    @Test func theClientLibraryLinksNoShellNoLogAndNoSQLite() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dump-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        // A scratch path of its own: the package's .build is locked by the running tests.
+        let manifest = try JSONParser.parse(Array(try Self.output("swift", [
+            "package", "--package-path", root.path, "--scratch-path", scratch.path, "dump-package",
+        ]).utf8))
+        var dependencies: [String: [String]] = [:]
+        for target in manifest["targets"]?.arrayValue ?? [] {
+            guard let name = target["name"]?.stringValue else { continue }
+            dependencies[name] = (target["dependencies"]?.arrayValue ?? []).compactMap { dependency in
+                (dependency["byName"] ?? dependency["target"] ?? dependency["product"])?.arrayValue?.first?.stringValue
+            }
+        }
+        var reached: Set<String> = []
+        var next = ["SagaClient"]
+        while let name = next.popLast() {
+            guard reached.insert(name).inserted else { continue }
+            next += dependencies[name] ?? []
+        }
+        #expect(reached.isSuperset(of: ["ZeroMQ", "SagaWire", "ClusterTopology", "ClusterKeys", "EventStreams"]), "\(reached.sorted())")
+        for forbidden in ["ServiceKit", "HostCore", "EventLog", "GRDB", "ServiceModel", "Prometheus", "OTel"] {
+            #expect(!reached.contains(forbidden), "SagaClient reaches \(forbidden): \(reached.sorted())")
+        }
     }
 
     static func output(_ program: String, _ arguments: [String]) throws -> String {

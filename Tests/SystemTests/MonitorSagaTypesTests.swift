@@ -59,9 +59,18 @@ import TestSupport
             #expect(try listed(["status": "compensated"]).keys.contains("restock-bad"))
             #expect(try listed(["status": "compensated"]).keys.contains("restock-good") == false)
             #expect(try listed(["text": "restock-g"]).keys.sorted() == ["restock-good"])
-            let timeline = try client.query(monitor, "monitor.Timeline", ["saga_id": "restock-good"])
+            // Inventory's events reach the monitor on their own stream, possibly after the saga's
+            // settled: wait for the step's event to be in the timeline too.
+            var timeline: JSON = [:]
+            var events: [String] = []
+            let timelineDeadline = Date().addingTimeInterval(30)
+            repeat {
+                timeline = try client.query(monitor, "monitor.Timeline", ["saga_id": "restock-good"])
+                events = (timeline["timeline"]?.arrayValue ?? []).compactMap { $0["event"]?.stringValue }
+                if events.contains("StockAdded") { break }
+                Thread.sleep(forTimeInterval: 0.2)
+            } while Date() < timelineDeadline
             #expect(timeline["saga"]?["type"] == "restock" && timeline["order"] == .null)
-            let events = (timeline["timeline"]?.arrayValue ?? []).compactMap { $0["event"]?.stringValue }
             #expect(events.contains("SagaStarted") && events.contains("StockAdded") && events.contains("SagaCompleted"), "\(events)")
         }
         try check()

@@ -47,7 +47,7 @@ import ZeroMQ
         #expect(head == Int64(total) + 3)  // and the three items of the starting stock
         #expect(seqs == Array(1...head))
         // Loss really happened, and was repaired from the log.
-        let status = streams.status["inventory"]
+        let status = streams.status(now: monotonicMs())["inventory"]
         #expect((status?["gaps"]?.intValue ?? 0) > 0 || (status?["replayed"]?.intValue ?? 0) > 0)
     }
 

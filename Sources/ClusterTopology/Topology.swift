@@ -92,8 +92,8 @@ public struct Topology: Sendable, Equatable {
                 throw .invalid(field: "processes.\(process.name)", "a name is 1-32 lowercase letters, digits and -, starting with a letter")
             }
             guard names.insert(process.name).inserted else { throw .invalid(field: "processes.\(process.name)", "named twice") }
-            guard process.name != CurveKeys.clientName else {
-                throw .invalid(field: "processes.\(process.name)", "`\(CurveKeys.clientName)` is the name of the clients' key")
+            guard process.name != Self.clientKeyName else {
+                throw .invalid(field: "processes.\(process.name)", "`\(Self.clientKeyName)` is the name of the clients' key")
             }
             for endpoint in [process.router, process.pub] {
                 if let other = endpoints.updateValue(process.name, forKey: endpoint) {
@@ -106,7 +106,7 @@ public struct Topology: Sendable, Equatable {
         guard processes.filter({ $0.role == .monitor }).count <= 1 else { throw .invalid(field: "processes", "a cluster has one monitor at most") }
     }
 
-    static func isName(_ name: String) -> Bool {
+    package static func isName(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
         guard (1...32).contains(bytes.count), let first = bytes.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else { return false }
         return bytes.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") }
@@ -124,7 +124,11 @@ public struct Topology: Sendable, Equatable {
     public var sources: [ProcessSpec] { processes.filter { $0.role != .monitor } }
 
     /// The names a CURVE-secured cluster has keys for: every process, and the clients.
-    public var keyNames: [String] { names + [CurveKeys.clientName] }
+    public var keyNames: [String] { names + [Self.clientKeyName] }
+
+    /// The name of the clients' key pair (sagactl, the dashboard's gateway, tests): no process
+    /// may take it.
+    public static let clientKeyName = "client"
 
     /// `processes` added to this topology; one with a name it has already replaces it.
     public func adding(_ processes: [ProcessSpec]) throws(TopologyError) -> Topology {

@@ -1,4 +1,5 @@
 import Logging
+import ClusterKeys
 import SagaWire
 import ZeroMQ
 
@@ -62,11 +63,11 @@ public final class StreamSubscriber {
         cursors.filter { $0.value.anchored }.mapValues(\.position)
     }
 
-    /// Per source: position, known head, lag, gaps found, events replayed, duplicates dropped,
-    /// and the age of the last heartbeat in ms (`null` before the first).
-    public var status: JSON {
-        let now = monotonicMs()
-        return .object(cursors.mapValues { cursor in
+    /// Per source at `now` (the clock the subscriber is driven with): position, known head, lag,
+    /// gaps found, events replayed, duplicates dropped, and the age of the last heartbeat in ms
+    /// (`null` before the first).
+    public func status(now: Int64) -> JSON {
+        .object(cursors.mapValues { cursor in
             ["position": .int(cursor.position), "head": .int(cursor.head), "lag": .int(max(0, cursor.head - cursor.position)),
              "gaps": .int(Int64(cursor.gaps)), "replayed": .int(Int64(cursor.replayed)),
              "duplicates": .int(Int64(cursor.duplicates)), "skipped_retired": .int(Int64(cursor.skipped)),

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ClusterTopology
 import SagaWire
 import ZeroMQ
 
@@ -30,15 +31,15 @@ public struct CurveKeys: Sendable {
         let deadline = Date().addingTimeInterval(wait)
         while !FileManager.default.fileExists(atPath: ownPath) && Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
         guard let text = try? String(contentsOfFile: ownPath, encoding: .utf8) else {
-            throw HostError.configuration("no key pair at \(ownPath); write one with `sagactl keygen`")
+            throw CurveKeysError.configuration("no key pair at \(ownPath); write one with `sagactl keygen`")
         }
         let fields = parse(text)
         guard let publicKey = fields["public"], let secretKey = fields["secret"] else {
-            throw HostError.configuration("\(ownPath) must hold a `public` and a `secret` line")
+            throw CurveKeysError.configuration("\(ownPath) must hold a `public` and a `secret` line")
         }
         let own: CurveKeyPair
         do { own = try CurveKeyPair(publicKey: publicKey, secretKey: secretKey) } catch {
-            throw HostError.configuration("\(ownPath): \(error)")
+            throw CurveKeysError.configuration("\(ownPath): \(error)")
         }
         var servers: [String: String] = [:]
         for file in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where file.hasSuffix(".pub") {
@@ -93,7 +94,7 @@ public struct CurveKeys: Sendable {
     }
 
     /// The name of the clients' key pair (sagactl, the dashboard's gateway, tests).
-    public static let clientName = "client"
+    public static let clientName = Topology.clientKeyName
 
     /// Writes the keys of a whole cluster into `directory`: a pair for every process and for
     /// `client`, every public key on the allow-list (processes are clients of each other).
@@ -103,7 +104,7 @@ public struct CurveKeys: Sendable {
     /// start and no key file has to be shipped. Without one, the keys are random.
     public static func generateCluster(in directory: String, secret: String?, topology: Topology = .builtIn) throws {
         if let secret, secret.utf8.count < 16 {
-            throw HostError.configuration("the cluster secret must be at least 16 bytes (e.g. `openssl rand -hex 32`)")
+            throw CurveKeysError.configuration("the cluster secret must be at least 16 bytes (e.g. `openssl rand -hex 32`)")
         }
         for name in topology.keyNames {
             if let secret {
@@ -126,7 +127,7 @@ public struct CurveKeys: Sendable {
     /// process's public key is known and every cluster key is on the allow-list.
     public static func derived(secret: String, name: String, topology: Topology = .builtIn) throws -> CurveKeys {
         guard secret.utf8.count >= 16 else {
-            throw HostError.configuration("the cluster secret must be at least 16 bytes (e.g. `openssl rand -hex 32`)")
+            throw CurveKeysError.configuration("the cluster secret must be at least 16 bytes (e.g. `openssl rand -hex 32`)")
         }
         var servers: [String: String] = [:], authorized: [String: String] = [:]
         for peer in topology.keyNames {
@@ -155,7 +156,7 @@ public struct CurveKeys: Sendable {
     public static func clusterSecret() throws -> String? {
         if let path = environment("ZSAGA_CLUSTER_SECRET_FILE") {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw HostError.configuration("cannot read ZSAGA_CLUSTER_SECRET_FILE \(path)")
+                throw CurveKeysError.configuration("cannot read ZSAGA_CLUSTER_SECRET_FILE \(path)")
             }
             return text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
@@ -167,20 +168,25 @@ public struct CurveKeys: Sendable {
         publicKey.count > 12 ? "\(publicKey.prefix(8))…\(publicKey.suffix(4))" : publicKey
     }
 
-    /// Makes a bound socket a CURVE server that authenticates through the ZAP handler.
-    public func secureServer(_ socket: ZMQSocket) throws {
-        try socket.setCurveServer(true)
-        try socket.setCurveSecretKey(own.secretKey)
-        try socket.setZAPDomain(ZAPHandler.domain)
-    }
-
     /// Makes a connecting socket a CURVE client of the process `server`.
     public func secureClient(_ socket: ZMQSocket, server: String) throws {
         guard let serverKey = servers[server] else {
-            throw HostError.configuration("no public key for \(server) in \(directory) (\(server).pub)")
+            throw CurveKeysError.configuration("no public key for \(server) in \(directory) (\(server).pub)")
         }
         try socket.setCurveServerKey(serverKey)
         try socket.setCurvePublicKey(own.publicKey)
         try socket.setCurveSecretKey(own.secretKey)
+    }
+}
+
+/// Why keys could not be read or made.
+public enum CurveKeysError: Error, CustomStringConvertible, Sendable {
+    /// A key file, secret or setting is unusable.
+    case configuration(String)
+
+    public var description: String {
+        switch self {
+        case .configuration(let message): return "configuration error: \(message)"
+        }
     }
 }
