@@ -19,10 +19,7 @@ public struct EventDigest: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Sixteen hexadecimal digits.
-    public var description: String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
-    }
+    public var description: String { FNV1a.hex(value) }
 
     /// Whether an event counts toward digests (retention's summaries do not).
     public static func covers(_ event: Event) -> Bool { event.stream != EventLog.retiredStream }
@@ -38,23 +35,15 @@ public struct EventDigest: Sendable, Equatable, CustomStringConvertible {
 
     /// The hash of one event.
     public static func hash(_ event: Event) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        func mix<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
-            for byte in bytes {
-                hash ^= UInt64(byte)
-                hash = hash &* 0x0000_0100_0000_01B3
-            }
-            hash ^= 0xFF
-            hash = hash &* 0x0000_0100_0000_01B3
-        }
-        mix(withUnsafeBytes(of: event.seq.littleEndian, Array.init))
-        mix(event.stream.utf8)
-        mix(withUnsafeBytes(of: event.version.littleEndian, Array.init))
-        mix(event.type.utf8)
-        mix(JSONWriter.canonical(event.data))
-        mix((event.metadata.correlationID ?? "").utf8)
-        mix((event.metadata.causationID ?? "").utf8)
-        mix(withUnsafeBytes(of: event.metadata.timeMs.littleEndian, Array.init))
-        return hash
+        var hash = FNV1a()
+        hash.addField(withUnsafeBytes(of: event.seq.littleEndian, Array.init))
+        hash.addField(event.stream.utf8)
+        hash.addField(withUnsafeBytes(of: event.version.littleEndian, Array.init))
+        hash.addField(event.type.utf8)
+        hash.addField(JSONWriter.canonical(event.data))
+        hash.addField((event.metadata.correlationID ?? "").utf8)
+        hash.addField((event.metadata.causationID ?? "").utf8)
+        hash.addField(withUnsafeBytes(of: event.metadata.timeMs.littleEndian, Array.init))
+        return hash.value
     }
 }

@@ -133,11 +133,13 @@ public enum StateVerification {
 }
 
 /// The read side a fold writes, kept in memory: the last document per key, and the counters.
-struct ReadSideImage {
-    var tables: [String: [String: JSON]] = [:]
-    var counters: [String: Int64] = [:]
+package struct ReadSideImage: Sendable {
+    package var tables: [String: [String: JSON]] = [:]
+    package var counters: [String: Int64] = [:]
 
-    mutating func apply(_ writes: [ReadWrite]) {
+    package init() {}
+
+    package mutating func apply(_ writes: [ReadWrite]) {
         for write in writes {
             switch write {
             case .put(let table, let key, _, let document): tables[table, default: [:]][key] = document

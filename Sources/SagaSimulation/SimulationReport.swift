@@ -49,24 +49,16 @@ package struct SimulationReport: Sendable {
 
     /// Adds one event of a run's saga log to ``logDigest``.
     package mutating func digest(_ event: Event) {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        func mix<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
-            for byte in bytes {
-                hash ^= UInt64(byte)
-                hash = hash &* 0x0000_0100_0000_01B3
-            }
-            hash ^= 0xFF
-            hash = hash &* 0x0000_0100_0000_01B3
-        }
-        mix(String(event.seq).utf8)
-        mix(event.stream.utf8)
-        mix(String(event.version).utf8)
-        mix(event.type.utf8)
-        mix(JSONWriter.encode(event.data))
-        mix((event.metadata.correlationID ?? "").utf8)
-        mix((event.metadata.causationID ?? "").utf8)
-        mix(String(event.metadata.timeMs).utf8)
-        logDigest &+= hash
+        var hash = FNV1a()
+        hash.addField(String(event.seq).utf8)
+        hash.addField(event.stream.utf8)
+        hash.addField(String(event.version).utf8)
+        hash.addField(event.type.utf8)
+        hash.addField(JSONWriter.encode(event.data))
+        hash.addField((event.metadata.correlationID ?? "").utf8)
+        hash.addField((event.metadata.causationID ?? "").utf8)
+        hash.addField(String(event.metadata.timeMs).utf8)
+        logDigest &+= hash.value
     }
 
     package var json: JSON {
@@ -76,11 +68,6 @@ package struct SimulationReport: Sendable {
          "crashes": .object(JSONObject(crashes.mapValues { .int(Int64($0)) })),
          "paths": .object(JSONObject(paths.mapValues { .int(Int64($0)) })),
          "violations": .array(violations.prefix(100).map { .string($0) }), "violation_count": .int(Int64(violations.count)),
-         "virtual_s": .double(Double(virtualMs) / 1000), "log_digest": .string(Self.hex(logDigest))]
-    }
-
-    private static func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+         "virtual_s": .double(Double(virtualMs) / 1000), "log_digest": .string(FNV1a.hex(logDigest))]
     }
 }

@@ -207,38 +207,20 @@ enum FixtureReplay {
         }
     }
 
-    /// FNV-1a over everything added, 64 bits.
+    /// FNV-1a over everything added, each addition ended by a zero byte.
     struct Digest {
-        private var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        mutating func add(_ text: String) { add(Array(text.utf8)) }
-        mutating func add(_ bytes: [UInt8]) {
-            for byte in bytes + [0] {
-                hash ^= UInt64(byte)
-                hash = hash &* 0x0000_0100_0000_01B3
-            }
-        }
-        var hex: String {
-            let text = String(hash, radix: 16)
-            return String(repeating: "0", count: 16 - text.count) + text
-        }
+        private var hash = FNV1a()
+        mutating func add(_ text: String) { hash.addField(text.utf8, separator: 0) }
+        mutating func add(_ bytes: [UInt8]) { hash.addField(bytes, separator: 0) }
+        var hex: String { hash.hex }
     }
 
-    /// The read side a fold writes: the last document per key, and the counters.
+    /// The read side a fold writes, with its JSON form.
     struct Image {
-        var tables: [String: [String: JSON]] = [:]
-        var counters: [String: Int64] = [:]
-
-        mutating func apply(_ writes: [ReadWrite]) {
-            for write in writes {
-                switch write {
-                case .put(let table, let key, _, let document): tables[table, default: [:]][key] = document
-                case .delete(let table, let key): tables[table, default: [:]][key] = nil
-                case .count(let name, let delta, let onCreate):
-                    if counters[name] == nil, let onCreate { counters[onCreate, default: 0] += 1 }
-                    counters[name, default: 0] += delta
-                }
-            }
-        }
+        var side = ReadSideImage()
+        mutating func apply(_ writes: [ReadWrite]) { side.apply(writes) }
+        var tables: [String: [String: JSON]] { side.tables }
+        var counters: [String: Int64] { side.counters }
 
         var tablesJSON: JSON { .object(JSONObject(tables.mapValues { .object(JSONObject($0)) })) }
         var countersJSON: JSON { .object(JSONObject(counters.mapValues { .int($0) })) }
