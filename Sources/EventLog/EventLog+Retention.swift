@@ -73,6 +73,11 @@ extension EventLog {
         if let previous = retiredSeq, !events.contains(where: { $0.seq == previous }) { seqs.append(previous) }
         let removed = events.filter { $0.stream != Self.retiredStream }
         let removedStreams = Set(removed.map(\.stream))
+        // Retention reads the read side to choose what to remove, and deletes its rows here: the
+        // read side must show every event first.
+        guard projected == start else {
+            throw .storage("retirement while the read side is projected only through seq \(projected) of \(start)")
+        }
         do {
             let event = try database.write { db -> Event in
                 var commands = 0
@@ -110,9 +115,11 @@ extension EventLog {
                 guard deleted == Set(seqs).count else {
                     throw EventLogError.corrupt("retirement: \(seqs.count) events to remove, \(deleted) found")
                 }
+                try Self.setProjected(appended[0].seq, in: db)
                 return appended[0]
             }
             head = event.seq
+            projected = event.seq
             retired = history
             retiredSeq = event.seq
             for stream in removedStreams { knownVersions.removeValue(forKey: stream) }

@@ -24,6 +24,12 @@ public final class EventLog {
     /// Whether opening the log created read-side tables (a log written before them has a read
     /// side to rebuild from its events).
     public private(set) var readSideIsNew = false
+    /// The sequence number up to which the read side (tables and counters) has been written
+    /// from the events: the projection's position. Rows and counters show exactly the events up
+    /// to it. Kept in the same transaction as what moves it.
+    public internal(set) var projected: Int64 = 0
+    /// How this log's read-side writes reach it (``ReadSideWrites``).
+    public var readSideWrites: ReadSideWrites = .inCommit
     /// Versions of recently written streams. The process is the log's only writer, so a version
     /// it wrote stays true; bounded, and a miss just asks SQLite.
     var knownVersions: [String: Int64] = [:]
@@ -38,6 +44,11 @@ public final class EventLog {
         /// Every commit is synced to disk before it returns: it survives a crash of the process
         /// and of the machine. What every process runs with.
         case synchronous
+        /// WAL with `synchronous=NORMAL`: a commit survives a crash of the process, and the
+        /// database stays consistent through a power loss, which may lose the last commits (the
+        /// WAL is synced at its checkpoints, not at every commit). For a log whose content can
+        /// be fetched again, the monitor's: a replay restores what a power loss took.
+        case replayable
         /// Commits are not synced: they survive the process (the next connection sees them),
         /// not the machine. For simulations and embedded tests that crash an engine without
         /// losing the machine, where thousands of commits a second matter.
@@ -69,6 +80,7 @@ public final class EventLog {
             try db.execute(sql: "PRAGMA cache_size = -16384")
             switch durability {
             case .synchronous: try db.execute(sql: "PRAGMA synchronous = FULL")
+            case .replayable: try db.execute(sql: "PRAGMA synchronous = NORMAL")
             case .processOnly: try db.execute(sql: "PRAGMA synchronous = OFF")
             }
         }
@@ -90,6 +102,11 @@ public final class EventLog {
             }
             if let found, found != service { throw EventLogError.wrongService(expected: service, found: found) }
             self.head = head
+            projected = try database.write { db -> Int64 in
+                // A read side created just now over existing events has projected none of them.
+                if readSideIsNew { try db.execute(sql: "UPDATE projection SET seq = 0 WHERE name = 'read_side'") }
+                return try Int64.fetchOne(db, sql: "SELECT seq FROM projection WHERE name = 'read_side'") ?? 0
+            }
             let last = try database.read { db in
                 try Row.fetchOne(db, sql: "SELECT seq, data FROM events WHERE stream = ? ORDER BY version DESC LIMIT 1",
                                  arguments: [Self.retiredStream])
@@ -152,7 +169,11 @@ public final class EventLog {
     ///   nothing at all was written.
     public func commit(group batches: [LogBatch]) throws(EventLogError) -> [Result<[Event], EventLogError>] {
         if batches.isEmpty { return [] }
+        if readSideWrites == .projected, batches.contains(where: { !$0.writes.isEmpty }) {
+            throw .storage("a commit carries read-side writes, but this log's read side is projected (EventLog.project)")
+        }
         let start = head
+        let projects = readSideWrites == .inCommit && projected == start
         let service = self.service
         let known = knownVersions
         let statements = readStatements
@@ -169,9 +190,11 @@ public final class EventLog {
                     }
                 }
                 try writer.flush()
+                if projects && writer.next - 1 != start { try Self.setProjected(writer.next - 1, in: db) }
                 return (results, writer.next - 1, writer.written)
             }
             head = newHead
+            if projects { projected = newHead }
             remember(versions)
             return results
         } catch let error as EventLogError {

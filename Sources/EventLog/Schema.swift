@@ -60,6 +60,17 @@ enum Schema {
             // A command id reused with another body is refused, not answered as a retry.
             try db.execute(sql: "ALTER TABLE commands ADD COLUMN body_hash INTEGER")
         }
+        migrator.registerMigration("v6: projection position") { db in
+            // How far the read side has been written from the events (``EventLog/projected``).
+            // A log from before it wrote its read side in every commit: projected to its head.
+            try db.execute(sql: """
+                CREATE TABLE projection (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    seq INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                INSERT INTO projection (name, seq) SELECT 'read_side', COALESCE(MAX(seq), 0) FROM events;
+                """)
+        }
         return migrator
     }
 }

@@ -47,19 +47,32 @@ public struct Checkpoints {
         public var reformatted = false
         /// Whether the read side was rebuilt from the whole log (it was new).
         public var rebuiltReadSide = false
+        /// Where the read side's projection stood, and how many events recovery projected
+        /// (those the process committed but had not projected when it stopped).
+        public var projectedAtStart: Int64 = 0
+        public var projected = 0
     }
 
+    /// How many read-side writes recovery gathers before writing them.
+    static let recoveryProjectionChunk = 20_000
+
     /// Restores the working set's snapshots, then applies the events after the checkpoint,
-    /// loading each stream that is not held first (as it stood before the event). When
-    /// `rebuildReadSide` is set (a new read side over an existing log), the whole log is
-    /// replayed and its read-side writes are committed, in chunks.
+    /// loading each stream that is not held first (as it stood before the event), and projects
+    /// the read-side writes of those after the log's projection position (``EventLog/projected``),
+    /// in chunks, so that the read side is at the head when it returns.
+    ///
+    /// The whole log is replayed instead when the snapshots are of another format, when
+    /// `rebuildReadSide` is set, or when the projection is behind the checkpoint (a read side
+    /// new over an existing log: its writes must come from the events' first fold).
     public mutating func recover<State: EventSourced>(_ state: inout State, from log: EventLog,
                                                       rebuildReadSide: Bool = false) throws -> Report {
         var report = Report()
         let snapshots = try log.snapshots()
         let checkpoint = snapshots.first { $0.stream == Self.checkpointStream }
+        let projected = log.projected
+        report.projectedAtStart = projected
         stored = Set(snapshots.map(\.stream))
-        if let checkpoint, checkpoint.data["format"]?.intValue == Self.format, !rebuildReadSide {
+        if let checkpoint, checkpoint.data["format"]?.intValue == Self.format, !rebuildReadSide, projected >= checkpoint.seq {
             report.checkpoint = checkpoint.seq
             covered = checkpoint.seq
             digest = checkpoint.data["events_digest"]?.stringValue.flatMap(EventDigest.init(hex:))
@@ -71,13 +84,18 @@ public struct Checkpoints {
             }
         } else {
             // Every stream snapshotted so far is rewritten or deleted at the next snapshot.
-            report.reformatted = checkpoint != nil
-            report.rebuiltReadSide = rebuildReadSide && log.head > 0
+            report.reformatted = checkpoint != nil && checkpoint?.data["format"]?.intValue != Self.format
+            report.rebuiltReadSide = projected == 0 && log.head > 0
             dirty.formUnion(stored)
             // The whole live log is replayed; what retention removed is in its digest.
             digest = log.retired?.digest ?? EventDigest()
         }
-        var pending: [ReadWrite] = []
+        var pending = ReadSideBatch()
+        var pendingThrough = projected
+        func project() throws {
+            do { try log.project(pending, through: pendingThrough) } catch { throw HostError.fatalStorage("projecting the read side", cause: error) }
+            pending.removeAll()
+        }
         // Page by page: loading a stream reads the log, which cannot happen inside a read of it.
         var next = report.checkpoint + 1
         while true {
@@ -87,7 +105,10 @@ public struct Checkpoints {
             for event in page where event.stream != EventLog.retiredStream {
                 do {
                     let writes = try state.replay(event, from: log)
-                    if report.rebuiltReadSide { pending += writes }
+                    if event.seq > projected {
+                        pending.add(writes)
+                        report.projected += 1
+                    }
                 } catch {
                     throw HostError.recovery("event \(event.seq) (\(event.stream) v\(event.version) \(event.type))", cause: error)
                 }
@@ -97,16 +118,12 @@ public struct Checkpoints {
                 digest?.add(event)
                 report.replayed += 1
             }
-            if pending.count >= 20_000 || (!pending.isEmpty && page.count < 2000) {
-                do { try log.commit(LogBatch(writes: pending)) } catch { throw HostError.fatalStorage("rebuilding the read side", cause: error) }
-                pending.removeAll(keepingCapacity: true)
-            }
+            pendingThrough = max(pendingThrough, last.seq)
+            if pending.added >= Self.recoveryProjectionChunk { try project() }
             state.trim()
             next = last.seq + 1
         }
-        if !pending.isEmpty {
-            do { try log.commit(LogBatch(writes: pending)) } catch { throw HostError.fatalStorage("rebuilding the read side", cause: error) }
-        }
+        if log.projected < log.head { try project() }
         state.trim()
         eventsSince = report.checkpoint == 0 && report.replayed > 0 ? max(report.replayed, every) : report.replayed
         return report

@@ -1,4 +1,5 @@
 import EventLog
+import CoreMetrics
 import Logging
 import SagaWire
 import ServiceModel
@@ -19,12 +20,26 @@ package struct Committer {
     /// Whether recovery first folds the whole log and compares it with the snapshots and the
     /// read side (`--verify-snapshots`).
     private let verifySnapshots: Bool
+    /// The read-side writes committed and not yet projected (`nil`: they go in the commit).
+    package private(set) var projection: Projection?
+    private let lagGauge: Gauge
+    /// The clock the projection's delays run on (virtual in the simulation).
+    private let clock: any HostClock
 
-    package init(log: EventLog, metrics: HostMetrics, snapshotEvery: Int, alwaysSnapshot: [String] = [], verifySnapshots: Bool = false) {
+    /// - Parameter projecting: whether the read side is a projection written after the commits
+    ///   (``Projection``) rather than in them.
+    package init(log: EventLog, metrics: HostMetrics, snapshotEvery: Int, alwaysSnapshot: [String] = [], verifySnapshots: Bool = false,
+                 projecting: Bool = true, clock: any HostClock = SystemClock()) {
         self.log = log
+        self.clock = clock
         self.metrics = metrics
         self.verifySnapshots = verifySnapshots
         checkpoints = Checkpoints(every: snapshotEvery, always: alwaysSnapshot)
+        lagGauge = metrics.gauge("zsaga_projection_lag_ms")
+        if projecting {
+            log.readSideWrites = .projected
+            projection = Projection(through: log.projected)
+        }
     }
 
     /// Rebuilds `state` from the log (see ``Checkpoints/recover(_:from:rebuildReadSide:)``),
@@ -41,7 +56,9 @@ package struct Committer {
                                          + report.problems.prefix(3).joined(separator: "; "))
             }
         }
-        return try checkpoints.recover(&state, from: log, rebuildReadSide: log.readSideIsNew)
+        let report = try checkpoints.recover(&state, from: log)
+        if projection != nil { projection = Projection(through: log.projected) }
+        return report
     }
 
     /// Commits `units` in one transaction, crashing at `before-commit` and `after-commit` when
@@ -55,7 +72,15 @@ package struct Committer {
         if faults.crashes(at: .beforeCommit) { throw InjectedCrash(point: .beforeCommit) }
         let started = monotonicMicros()
         let results: [Result<[Event], EventLogError>]
-        do { results = try log.commit(group: units) } catch { throw HostError.fatalStorage("the log failed", cause: error) }
+        var writes: [ReadWrite] = []
+        var committing = units
+        if projection != nil {
+            for index in committing.indices where !committing[index].writes.isEmpty {
+                writes += committing[index].writes
+                committing[index].writes = []
+            }
+        }
+        do { results = try log.commit(group: committing) } catch { throw HostError.fatalStorage("the log failed", cause: error) }
         let elapsed = monotonicMicros() - started
         var committed: [[Event]] = []
         committed.reserveCapacity(results.count)
@@ -64,6 +89,8 @@ package struct Committer {
         }
         stats.record(units: units.count, events: committed.reduce(0) { $0 + $1.count }, micros: elapsed)
         metrics.commit(units: units.count, micros: elapsed)
+        let head = log.head, now = clock.monotonicMs()
+        projection?.committed(writes, through: head, now: now)
         // Committed, nothing replied, published or sent yet.
         if faults.crashes(at: .afterCommit) { throw InjectedCrash(point: .afterCommit) }
         return committed
@@ -86,7 +113,7 @@ package struct Committer {
     /// older than the window, and the periodic checkpoints have long covered them.
     package mutating func checkpoint(before removing: [Event], snapshot: (String) -> JSON?, logger: Logger) throws {
         guard let seq = removing.last(where: { $0.stream != EventLog.retiredStream })?.seq, seq > checkpoints.covered else { return }
-        try checkpoints.write(snapshot, to: log, logger: logger)
+        try writeCheckpoint(snapshot, logger: logger)
     }
 
     /// The same, with the working set's snapshots from `snapshot`.
@@ -95,7 +122,63 @@ package struct Committer {
         guard !events.isEmpty else { return }
         publish(events.filter { _ in !faults.dropsPublish() })
         checkpoints.committed(events)
-        if checkpoints.isDue { try checkpoints.write(snapshot, to: log, logger: logger) }
+        if checkpoints.isDue { try writeCheckpoint(snapshot, logger: logger) }
+    }
+
+    /// Writes a checkpoint of the working set; the read side is projected up to the head
+    /// first, so that a recovery from the checkpoint never needs the writes of events before it.
+    private mutating func writeCheckpoint(_ snapshot: (String) -> JSON?, logger: Logger) throws {
+        var noFaults = FaultInjector()
+        try project(faults: &noFaults)
+        try checkpoints.write(snapshot, to: log, logger: logger)
+    }
+
+    // MARK: The projection
+
+    /// A read-side row as the projection will leave it: its waiting put's document, `.some(nil)`
+    /// for a waiting delete, `nil` when nothing waits for it (the read side has it as it is).
+    package func pendingDocument(_ table: String, key: String) -> JSON?? {
+        projection?.pending.document(table, key: key)
+    }
+
+    /// When the next projection batch is due (monotonic ms), if one waits.
+    package var projectionDueMs: Int64? { projection?.dueMs }
+
+    /// Writes the waiting read-side writes when they are due at `now` (monotonic ms).
+    package mutating func projectIfDue(now: Int64, faults: inout FaultInjector) throws {
+        guard let due = projection?.dueMs, due <= now else { return }
+        try project(faults: &faults)
+    }
+
+    /// Writes every waiting read-side write now: before anything reads the read side (a query,
+    /// retention), so that it shows every event committed so far.
+    ///
+    /// - Throws: ``InjectedCrash`` at `mid-projection`; ``HostError/fatalStorage(_:)`` when the
+    ///   log fails.
+    package mutating func project(faults: inout FaultInjector) throws {
+        guard var projection, projection.isBehind else { return }
+        let (batch, through) = projection.take()
+        let started = monotonicMicros()
+        let crash = faults.crashes(at: .midProjection)
+        do {
+            try log.project(batch, through: through) {
+                if crash { throw InjectedCrash(point: .midProjection) }
+            }
+        } catch {
+            if crash { throw InjectedCrash(point: .midProjection) }
+            throw HostError.fatalStorage("projecting the read side", cause: error)
+        }
+        projection.wrote(batch, micros: monotonicMicros() - started)
+        self.projection = projection
+        lagGauge.record(0)
+    }
+
+    /// Records the projection's lag (`zsaga_projection_lag_ms`) at `now` (monotonic ms).
+    package func recordLag(now: Int64) { lagGauge.record(projection?.lagMs(now: now) ?? 0) }
+
+    /// What `sys.Ping` says of the projection.
+    package func projectionJSON(now: Int64) -> JSON {
+        projection?.json(log: log, now: now) ?? ["projected": .int(log.projected), "head": .int(log.head), "lag_ms": 0, "in_commit": true]
     }
 }
 

@@ -12,7 +12,7 @@ import SagaWire
 /// | `delay=ACTION:MS` | commands of type ACTION (or `*`) are processed MS milliseconds late (other work goes on) |
 /// | `drop-reply=RATE` | a share of replies is not sent (after the commit) |
 /// | `drop-publish=RATE` | a share of committed events is not published |
-/// | `crash=POINT:RATE` | the process aborts at POINT in a share of batches: `before-commit`, `after-commit` (committed, nothing replied or sent yet; for the orchestrator that is after logging, before sending), `after-log` (same as `after-commit`), `after-send-ahead` (the orchestrator only: it sent the next step's action ahead of its log and aborts before the commit, 50 ms later so the command is on its way) |
+/// | `crash=POINT:RATE` | the process aborts at POINT in a share of batches: `before-commit`, `after-commit` (committed, nothing replied or sent yet; for the orchestrator that is after logging, before sending), `after-log` (same as `after-commit`), `after-send-ahead` (the orchestrator only: it sent the next step's action ahead of its log and aborts before the commit, 50 ms later so the command is on its way), `mid-projection` (inside a projection batch's transaction, its rows written and not committed) |
 /// | `seed=N` | the seed of every random choice |
 public struct FaultSpec: Sendable, Equatable {
     /// Where a process can be made to crash.
@@ -23,6 +23,9 @@ public struct FaultSpec: Sendable, Equatable {
         case afterCommit = "after-commit"
         /// The orchestrator sent the next steps' actions ahead of its log; nothing is committed.
         case afterSendAhead = "after-send-ahead"
+        /// A projection batch has written the read side's rows but not committed them: the
+        /// transaction is lost, and the restart projects the same events again.
+        case midProjection = "mid-projection"
     }
 
     public var failRates: [String: Double] = [:]
@@ -70,7 +73,8 @@ public struct FaultSpec: Sendable, Equatable {
                 case "before-commit": point = .beforeCommit
                 case "after-commit", "after-log": point = .afterCommit
                 case "after-send-ahead": point = .afterSendAhead
-                default: throw bad(entry, "crash points are before-commit, after-commit, after-log and after-send-ahead")
+                case "mid-projection": point = .midProjection
+                default: throw bad(entry, "crash points are before-commit, after-commit, after-log, after-send-ahead and mid-projection")
                 }
                 spec.crashRates[point] = try rateValue(rate, entry)
             case "seed":

@@ -17,6 +17,15 @@ public struct SystemQueries {
         self.startedMs = startedMs
     }
 
+    /// A read-side answer with the log position it reflects, `as_of_seq` (the projection's
+    /// position: every event up to it, none after it), so that a checker compares its counters
+    /// with the events up to exactly there. A body that is not an object is left as it is.
+    public static func stamped(_ body: JSON, asOf seq: Int64) -> JSON {
+        guard var members = body.objectValue else { return body }
+        members["as_of_seq"] = .int(seq)
+        return .object(members)
+    }
+
     /// Whether `type` is a system query.
     public static func handles(_ type: String) -> Bool { type.hasPrefix("sys.") }
 

@@ -49,7 +49,7 @@ public final class MonitorHost {
         let log = try EventLog(path: (config.dataDirectory as NSString).appendingPathComponent("monitor.sqlite"), service: "monitor",
                                readModel: MonitorState.readModel)
         try log.indexCorrelations()
-        committer = Committer(log: log, metrics: metrics, snapshotEvery: config.snapshotEvery, alwaysSnapshot: [Self.core])
+        committer = Committer(log: log, metrics: metrics, snapshotEvery: config.snapshotEvery, alwaysSnapshot: [Self.core], projecting: false)
         retainer = Retainer(settings: config.retention, rules: MonitorState.retentionRules)
         retainer.batchLimit = Self.retirementBatch
         archive = try config.retention.archiveDirectory.map { try ArchiveWriter(directory: $0, service: "monitor") }

@@ -63,7 +63,7 @@ public final class OrchestratorHost {
         logger.info("recovered sagas from the log", metadata: [
             "head": "\(engine.head)", "snapshots": "\(recovery.snapshots)", "replayed": "\(recovery.replayed)",
             "active": "\(engine.sagas.active.count)", "resumed": "\(recovery.resumed)",
-            "stuck": "\(engine.sagas.activeCounts[.stuck, default: 0])", "ms": "\(recovery.ms)",
+            "stuck": "\(engine.sagas.activeCounts[.stuck, default: 0])", "projected": "\(recovery.projected)", "ms": "\(recovery.ms)",
             "router": "\(sockets.router.endpoint)", "pub": "\(sockets.publisher.endpoint)",
         ])
     }

@@ -8,7 +8,9 @@ import HostCore
 extension OrchestratorEngine {
     func answer(_ query: Query, route: [[UInt8]]) {
         do {
-            io.reply(route: route, .result(QueryResult(inReplyTo: query.id, body: try answerBody(query))))
+            var body = try answerBody(query)
+            if !SystemQueries.handles(query.type) { body = SystemQueries.stamped(body, asOf: log.projected) }
+            io.reply(route: route, .result(QueryResult(inReplyTo: query.id, body: body)))
         } catch {
             io.reply(route: route, .error(ErrorReply(inReplyTo: query.id, error)))
         }
@@ -19,6 +21,9 @@ extension OrchestratorEngine {
             return try system.answer(query, log: log, now: clock.wallClockMs(), extra: [
                 "in_flight": .int(Int64(book.inFlight)), "sagas": .int(try log.counter("sagas.total")),
                 "faults": faults.json, "streams": io.streamStatus, "commit": committer.stats.json, "retention": retainer.json(log),
+                "projection": committer.projectionJSON(now: clock.monotonicMs()),
+                "recovery": ["snapshots": .int(Int64(recovery.snapshots)), "replayed": .int(Int64(recovery.replayed)),
+                             "resumed": .int(Int64(recovery.resumed)), "projected": .int(Int64(recovery.projected)), "ms": .int(recovery.ms)],
             ])
         }
         let body = try Fields(query.body, path: "body")

@@ -51,7 +51,7 @@ package final class OrchestratorEngine {
     /// resumes each stream.
     package private(set) var recoveredPositions: [String: Int64] = [:]
     /// What recovery found.
-    package private(set) var recovery: (snapshots: Int, replayed: Int, resumed: Int, ms: Int64) = (0, 0, 0, 0)
+    package private(set) var recovery: (snapshots: Int, replayed: Int, resumed: Int, projected: Int, ms: Int64) = (0, 0, 0, 0, 0)
 
     /// Rebuilds every saga from `log`, registers the configured definitions and re-sends what
     /// every running or compensating saga waits for, with the same command ids.
@@ -64,7 +64,8 @@ package final class OrchestratorEngine {
         self.io = io
         self.logger = logger
         system = SystemQueries(service: "saga", startedMs: clock.wallClockMs())
-        committer = Committer(log: log, metrics: metrics, snapshotEvery: config.snapshotEvery, verifySnapshots: config.verifySnapshots)
+        committer = Committer(log: log, metrics: metrics, snapshotEvery: config.snapshotEvery, verifySnapshots: config.verifySnapshots,
+                              clock: clock)
         retainer = Retainer(settings: config.retention, rules: SagaBook.retentionRules)
         archive = try config.retention.archiveDirectory.map { try ArchiveWriter(directory: $0, service: "saga") }
         random = SplitMix64(seed: config.seed)
@@ -81,15 +82,19 @@ package final class OrchestratorEngine {
     /// When the next timer is due (monotonic ms), if any; with retention on, the next retirement
     /// batch's time when that is sooner (at once while a backlog lasts, else within a second).
     package var nextTimerDue: Int64? {
-        guard config.retention.window.isOn else { return timers.nextDue }
-        return retainer.wake(by: timers.nextDue ?? .max)
+        let due = [timers.nextDue, committer.projectionDueMs].compactMap { $0 }.min()
+        guard config.retention.window.isOn else { return due }
+        return retainer.wake(by: due ?? .max)
     }
     /// The working set: definitions and the sagas that can still move.
     package var sagas: SagaBook { book }
 
-    /// A saga's summary: from the working set when it can still move, else from the read side.
+    /// A saga's summary: from the working set when it can still move, else from the read side
+    /// (as the projection will leave it: a saga settled by a commit is known before its row is
+    /// written).
     package func summary(of sagaID: String) throws(WireError) -> SagaSummary? {
         if let state = book.active[sagaID] { return SagaSummary(state) }
+        if let pending = committer.pendingDocument(SagaBook.summaryTable, key: sagaID) { return pending.flatMap(SagaSummary.init(json:)) }
         return try log.document(SagaBook.summaryTable, key: sagaID).flatMap(SagaSummary.init(json:))
     }
 
@@ -129,7 +134,7 @@ package final class OrchestratorEngine {
             perform(effects, sagaID: id, now: now)
             resumed += 1
         }
-        recovery = (report.snapshots, report.replayed, resumed, clock.monotonicMs() - started)
+        recovery = (report.snapshots, report.replayed, resumed, report.projected, clock.monotonicMs() - started)
     }
 
     static func offsetKey(_ service: String) -> String { "orchestrator/\(service)" }
@@ -167,6 +172,8 @@ package final class OrchestratorEngine {
             try finish(batch, now: now)
             observer.batchDone(inFlight: book.inFlight, timers: timers.count)
         }
+        try committer.projectIfDue(now: clock.monotonicMs(), faults: &faults)
+        committer.recordLag(now: clock.monotonicMs())
         let budget = clock.monotonicMs() + Retainer.iterationBudgetMs
         while retainer.isDue(now: clock.monotonicMs()) && clock.monotonicMs() < budget { try retire() }
     }
@@ -175,6 +182,8 @@ package final class OrchestratorEngine {
     /// their events (archived first when configured) and summary rows; what they counted goes
     /// into the log's `HistoryRetired` summary.
     private func retire() throws {
+        // Retention chooses from the read side, which must show every event first.
+        try committer.project(faults: &faults)
         let started = clock.monotonicMs()
         let through = config.retention.window.start(at: clock.wallClockMs())
         let candidates: [Retainer.Candidate]
@@ -230,6 +239,9 @@ package final class OrchestratorEngine {
             perform(effects, sagaID: sagaID, now: now, settled: batch.settled[sagaID])
         }
         for (route, message) in batch.replies where !faults.dropsReply() { io.reply(route: route, message) }
+        // A query sees every command replied to before it arrived: the read side is projected
+        // up to the head first.
+        if !batch.queries.isEmpty { try committer.project(faults: &faults) }
         for (query, route) in batch.queries { answer(query, route: route) }
         try committer.committed(committed, of: book, faults: &faults, logger: logger) { io.publish($0) }
     }

@@ -20,11 +20,11 @@ public final class ChaosRun {
     /// Fault specs the run switches on, per kind of process. `fail` targets actions only: a
     /// refused compensation would leave a saga stuck by design, not by a bug.
     static let serviceFaults = ["drop-reply=0.3", "drop-publish=0.4", "delay=*:400", "crash=before-commit:0.05",
-                                "crash=after-commit:0.05", "drop-reply=0.1,drop-publish=0.1,delay=*:100"]
+                                "crash=after-commit:0.05", "drop-reply=0.1,drop-publish=0.1,delay=*:100", "crash=mid-projection:0.2"]
     static let actionFaults = ["order": "order.CreateOrder", "inventory": "inventory.ReserveInventory",
                                "payment": "payment.ChargePayment", "shipping": "shipping.CreateShipment"]
     static let orchestratorFaults = ["drop-reply=0.3", "drop-publish=0.5", "crash=after-log:0.05", "crash=before-commit:0.05",
-                                     "crash=after-send-ahead:0.05"]
+                                     "crash=after-send-ahead:0.05", "crash=mid-projection:0.2"]
 
     public init(options: ChaosOptions) {
         self.options = options
@@ -298,6 +298,17 @@ public final class ChaosRun {
         report.kills += 1
         report.killsByProcess[name, default: 0] += 1
         try cluster.start(name)
+        noteRecovery(name, cluster)
+    }
+
+    /// Counts a restart whose recovery projected events its incarnation before committed but
+    /// had not projected (a kill or crash before or during a projection batch), from its
+    /// `sys.Ping`. The monitor writes its read side in its commits: nothing to count.
+    private func noteRecovery(_ name: String, _ cluster: ManagedCluster) {
+        guard name != "monitor", let client = try? ClusterClient(timeoutMs: 5000),
+              let ping = try? client.query(cluster.router(name), "sys.Ping"),
+              let projected = ping["recovery"]?["projected"]?.intValue else { return }
+        report.restartsProjecting[name, default: 0] += projected > 0 ? 1 : 0
     }
 
     private func clearFault(_ name: String, _ cluster: ManagedCluster, _ control: ClusterClient) {
@@ -319,6 +330,7 @@ public final class ChaosRun {
                 report.violations.append(Violation(sagaID: nil, check: "unexpected_exit", detail:
                     "\(cluster.executable(death.name)) \(death.exit) without an injected crash; see \(cluster.logPath(death.name))"))
             }
+            noteRecovery(death.name, cluster)
             if case .killedAfterTimeout = death.exit {
                 report.violations.append(Violation(sagaID: nil, check: "crash_exit", detail:
                     "\(cluster.executable(death.name)) announced a crash at \(death.crashPoint ?? "?") but was still running "

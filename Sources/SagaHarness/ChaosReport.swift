@@ -61,6 +61,9 @@ public struct ChaosReport: Sendable {
     public var durationSeconds = 0.0
     public var seed: UInt64 = 0
     public var killsByProcess: [String: Int] = [:]
+    /// Restarts, by process, whose recovery projected events committed but not yet projected
+    /// when the process died (a kill or crash before or during a projection batch).
+    public var restartsProjecting: [String: Int] = [:]
 
     public var json: JSON {
         ["sagas": .int(Int64(sagas)), "completed": .int(Int64(completed)), "compensated": .int(Int64(compensated)),
@@ -69,7 +72,8 @@ public struct ChaosReport: Sendable {
          "kills_by_process": .object(killsByProcess.mapValues { .int(Int64($0)) }),
          "crashes_by_point": .object(crashesByPoint.mapValues { .int(Int64($0)) }),
          "long_freezes": .int(Int64(longFreezes)), "long_freezes_with_restart": .int(Int64(longFreezesWithRestart)),
-         "paths": paths.json, "retired_sagas": .int(Int64(retiredSagas)),
+         "paths": paths.json, "restarts_projecting": .object(restartsProjecting.mapValues { .int(Int64($0)) }),
+         "retired_sagas": .int(Int64(retiredSagas)),
          "violations": .array(violations.map(\.json)), "duration_s": .double(durationSeconds), "seed": .int(Int64(bitPattern: seed))]
     }
 
@@ -81,7 +85,8 @@ public struct ChaosReport: Sendable {
             + "pauses \(pauses), fault specs \(faults)"
         let pathsLine: String = "long freezes \(longFreezes) (\(longFreezesWithRestart) with an orchestrator restart); paths: "
             + "exhausted steps \(paths.exhausted), compensate_from \(paths.compensateFrom), "
-            + "compensation retries \(paths.compensationRetries), step retries \(paths.stepRetries), rejected \(paths.rejected)"
+            + "compensation retries \(paths.compensationRetries), step retries \(paths.stepRetries), rejected \(paths.rejected); "
+            + "restarts that projected what the dead process had not (\(counts(restartsProjecting)))"
         var lines = [
             "sagas \(sagas): completed \(completed), compensated \(compensated), stuck \(stuck), failed \(failed)",
             faultsLine,

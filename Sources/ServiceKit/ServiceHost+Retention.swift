@@ -8,6 +8,9 @@ extension ServiceHost {
     /// (archived first when configured), read rows and the command records older than the
     /// window; what they counted goes into the log's `HistoryRetired` summary.
     func retire() throws {
+        // Retention chooses from the read side, which must show every event first.
+        var noFaults = FaultInjector()
+        try committer.project(faults: &noFaults)
         let started = monotonicMs()
         let now = wallClockMs()
         let through = config.retention.window.start(at: now)
@@ -43,7 +46,6 @@ extension ServiceHost {
                       now: monotonicMs())
         logger.debug("retired", metadata: ["streams": "\(candidates.count)", "events": "\(events.count)",
                                            "commands": "\(removedCommands)", "through_ms": "\(through)"])
-        var noFaults = FaultInjector()
         try committer.committed([summary], of: core, faults: &noFaults, logger: logger) { publisher.publish($0) }
     }
 }

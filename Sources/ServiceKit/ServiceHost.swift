@@ -24,6 +24,8 @@ public final class ServiceHost<Core: ServiceCore> {
     private let system: SystemQueries
     var retainer: Retainer
     let archive: ArchiveWriter?
+    /// What recovery did at start, for `sys.Ping`.
+    private var recovery: JSON = [:]
 
     /// The endpoints actually bound (wildcard ports resolved).
     public var endpoints: (router: String, pub: String) { (router.endpoint, publisher.endpoint) }
@@ -72,14 +74,17 @@ public final class ServiceHost<Core: ServiceCore> {
                                                        service: Core.serviceName, timeMs: newEvent.timeMs)))
                 }
             }
-            let events = try log.commit(LogBatch(appends: bootstrap, writes: writes))
-            guard events.last?.seq == seq else { throw HostError.fatalStorage("bootstrap sequence numbers differ from the prediction") }
             var faults = FaultInjector()
+            let events = try committer.commit([LogBatch(appends: bootstrap, writes: writes)], faults: &faults).flatMap { $0 }
+            guard events.last?.seq == seq else { throw HostError.fatalStorage("bootstrap sequence numbers differ from the prediction") }
+            try committer.project(faults: &faults)
             try committer.committed(events, of: core, faults: &faults, logger: logger) { publisher.publish($0) }
         }
+        recovery = ["snapshots": .int(Int64(report.snapshots)), "replayed": .int(Int64(report.replayed)),
+                    "projected": .int(Int64(report.projected)), "ms": .int(monotonicMs() - started)]
         logger.info("recovered state from the log", metadata: [
             "head": "\(log.head)", "snapshots": "\(report.snapshots)", "checkpoint": "\(report.checkpoint)",
-            "replayed": "\(report.replayed)", "rebuilt_read_side": "\(report.rebuiltReadSide)",
+            "replayed": "\(report.replayed)", "projected": "\(report.projected)", "rebuilt_read_side": "\(report.rebuiltReadSide)",
             "ms": "\(monotonicMs() - started)", "router": "\(router.endpoint)", "pub": "\(publisher.endpoint)",
         ])
     }
@@ -121,12 +126,15 @@ public final class ServiceHost<Core: ServiceCore> {
         var stopping = false
         while !stopping {
             let nextHeartbeat = sockets.heartbeatIfDue(head: log.head, now: monotonicMs())
-            let until = retainer.wake(by: min(nextHeartbeat, delayed.map(\.due).min() ?? nextHeartbeat, monotonicMs() + 60_000))
+            let until = retainer.wake(by: min(nextHeartbeat, delayed.map(\.due).min() ?? nextHeartbeat, committer.projectionDueMs ?? .max,
+                                              monotonicMs() + 60_000))
             guard try poller.pollUnlessInterrupted(timeout: Int(max(0, until - monotonicMs()))) else { continue }
             if poller.isReadable(1) && mailbox.takeStop() { stopping = true }
             sockets.serveAuthentication()
             do {
                 try processBatch()
+                try committer.projectIfDue(now: monotonicMs(), faults: &faults)
+                committer.recordLag(now: monotonicMs())
                 let budget = monotonicMs() + Retainer.iterationBudgetMs
                 while retainer.isDue(now: monotonicMs()) && monotonicMs() < budget { try retire() }
             } catch let crash as InjectedCrash {
@@ -179,6 +187,9 @@ public final class ServiceHost<Core: ServiceCore> {
             for route in item.routes where !faults.dropsReply() { router.send(route: route, item.reply) }
         }
         for (route, message) in batch.controlReplies { router.send(route: route, message) }
+        // A query sees every command replied to before it arrived: the read side is projected
+        // up to the head first.
+        if !batch.queries.isEmpty { try committer.project(faults: &faults) }
         for (query, route) in batch.queries { answer(query, route: route, now: now) }
         spans.finish(commit: batch.units.isEmpty ? nil : (commitStarted, commitEnded))
         try committer.committed(committed, of: core, faults: &faults, logger: logger) { publisher.publish($0) }
@@ -353,10 +364,10 @@ public final class ServiceHost<Core: ServiceCore> {
                 body = try system.answer(query, log: log, now: now, extra: [
                     "published": .int(Int64(publisher.published)), "dropped_replies": .int(Int64(router.droppedReplies)),
                     "faults": faults.json, "commit": committer.stats.json, "retention": retainer.json(log),
-                    "configuration": core.configuration])
+                    "projection": committer.projectionJSON(now: monotonicMs()), "recovery": recovery, "configuration": core.configuration])
             } else {
                 guard Core.queryTypes.contains(query.type) else { throw unknownType(query.type, service: Core.serviceName) }
-                body = try core.query(query, reader: log, now: now)
+                body = SystemQueries.stamped(try core.query(query, reader: log, now: now), asOf: log.projected)
             }
             router.send(route: route, .result(QueryResult(inReplyTo: query.id, body: body)))
         } catch {

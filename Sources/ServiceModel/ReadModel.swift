@@ -7,8 +7,9 @@ public enum ReadValue: Sendable, Hashable {
     case null
 }
 
-/// One table of a process's read side, kept in its log's database and written in the same
-/// transaction as the events it comes from.
+/// One table of a process's read side, kept in its log's database and written from the events
+/// it comes from: a projection of the log, in batches after their commits (the orchestrator's
+/// and the services'), or in the same transaction (the monitor's).
 ///
 /// Every row has a key (the column `id`, `TEXT PRIMARY KEY`), some columns that queries filter
 /// and order by, and the document (JSON, column `doc`) that queries return.
@@ -39,7 +40,7 @@ public struct ReadModelSchema: Sendable, Equatable {
     public static let none = ReadModelSchema([])
 }
 
-/// A change to the read side, committed with the events it comes from.
+/// A change to the read side, made by the fold of an event (``EventSourced/apply(_:)``).
 public enum ReadWrite: Sendable, Equatable {
     /// Inserts the row with `key` into `table`, or replaces it: its columns and its document.
     case put(table: String, key: String, columns: [String: ReadValue], document: JSON)

@@ -28,6 +28,10 @@ import TestSupport
         for path in ["exhausted", "compensate_from", "compensation_retries", "step_retries"] {
             #expect(report["paths"]?[path]?.intValue ?? 0 > 0, "the path \(path) never ran: \(text)")
         }
+        // Kills and crashes before or during a projection batch: restarts that projected what
+        // the dead process had committed and not projected.
+        let projecting = (report["restarts_projecting"]?.objectValue?.dictionary ?? [:]).values.compactMap(\.intValue).reduce(0, +)
+        #expect(projecting > 0, "no restart had committed events to project: \(text)")
     }
 }
 

@@ -63,7 +63,7 @@ enum Chromium {
         let home = try Chromium.open(
             url,
             wait: ##"document.body.dataset.live == "yes" && document.querySelectorAll("#sagas tr").length > 0 && document.querySelectorAll("#alerts tr").length > 0"##,
-            eval: ##"({total: $("count-total").textContent, completed: $("count-completed").textContent, compensated: $("count-compensated").textContent, running: $("count-running").textContent, stuck: $("count-stuck").textContent, sagas: document.querySelectorAll("#sagas tr").length, up: document.querySelectorAll("#health td.up").length, health: $("health").innerText})"##,
+            eval: ##"({total: $("count-total").textContent, completed: $("count-completed").textContent, compensated: $("count-compensated").textContent, running: $("count-running").textContent, stuck: $("count-stuck").textContent, sagas: document.querySelectorAll("#sagas tr").length, up: document.querySelectorAll("#health td.up").length, projectionLags: [...document.querySelectorAll("#health td.projection-lag")].filter(td => td.textContent.endsWith(" ms")).length, health: $("health").innerText})"##,
             screenshot: shot)
         #expect(home.ready, "the page never showed live data")
         let value = home.value
@@ -74,6 +74,8 @@ enum Chromium {
         #expect(value["stuck"]?.stringValue == "0")
         #expect((value["sagas"]?.intValue ?? 0) > 0, "the saga list is empty")
         #expect(value["up"]?.intValue == 6, "service health: \(value["health"]?.stringValue ?? "")")
+        // The orchestrator and the four services project their read sides: each shows its lag.
+        #expect(value["projectionLags"]?.intValue ?? 0 >= 5, "projection lag: \(value["health"]?.stringValue ?? "")")
         let size = (try? FileManager.default.attributesOfItem(atPath: shot)[.size] as? Int) ?? 0
         #expect(size > 10_000, "no screenshot at \(shot)")
 

@@ -90,7 +90,20 @@ import TestSupport
                            correlation_id, correlation_id || '/3/compensation', time_ms + 1
                     FROM events WHERE seq = (SELECT MIN(seq) FROM events WHERE type = 'ShipmentCreated')
                     """],
+                // After the read side's position: what a kill before a projection batch leaves, so
+                // the read side is not expected to show it (the restart projects it).
+                checks: ["completed_shipment"], verifyFails: false),
+        Forgery(description: "a projection position ahead of its rows (an event appended and claimed projected)", process: "shipping",
+                sql: ["""
+                    INSERT INTO events (seq, stream, version, type, data, correlation_id, causation_id, time_ms)
+                    SELECT (SELECT MAX(seq) + 1 FROM events), stream, version + 1, 'ShipmentCancelled', json_object('order_id', json_extract(data, '$.order_id')),
+                           correlation_id, correlation_id || '/3/compensation', time_ms + 1
+                    FROM events WHERE seq = (SELECT MIN(seq) FROM events WHERE type = 'ShipmentCreated')
+                    """, "UPDATE projection SET seq = (SELECT MAX(seq) FROM events)"],
                 checks: ["completed_shipment"]),
+        Forgery(description: "a projection batch written twice (its counters counted again)", process: "order",
+                sql: ["UPDATE counters SET value = value * 2 WHERE value != 0"],
+                checks: []),
         Forgery(description: "an event deleted", process: "payment",
                 sql: ["DELETE FROM events WHERE seq = (SELECT MIN(seq) FROM events WHERE type = 'PaymentCharged')"],
                 checks: ["log_gap_free"]),

@@ -67,7 +67,7 @@ enum DashboardPage {
     <div class="legend"><span style="color:var(--violet)">■ compensation rate, per 10 s</span></div>
   </section>
   <section class="w6"><h2>Service health</h2>
-    <table><thead><tr><th>process</th><th>state</th><th>last heartbeat</th><th>head</th><th>consumed</th><th>lag</th></tr></thead>
+    <table><thead><tr><th>process</th><th>state</th><th>last heartbeat</th><th>head</th><th>consumed</th><th>lag</th><th>read side lag</th></tr></thead>
     <tbody id="health"></tbody></table>
   </section>
   <section class="w6"><h2>Alerts</h2>
@@ -108,7 +108,8 @@ function showSummary(s) {
   $("health").innerHTML = (s.health || []).map(h => `<tr><td>${esc(h.process)}</td>
     <td class="${h.up ? "up" : "down"}">${h.up ? "up" : "DOWN"}</td>
     <td>${h.heartbeat_age_ms == null ? "–" : (h.heartbeat_age_ms / 1000).toFixed(1) + " s ago"}</td>
-    <td>${h.head ?? "–"}</td><td>${h.position ?? "–"}</td><td>${h.lag ?? "–"}</td></tr>`).join("");
+    <td>${h.head ?? "–"}</td><td>${h.position ?? "–"}</td><td>${h.lag ?? "–"}</td>
+    <td class="projection-lag">${h.projection_lag_ms == null ? "–" : h.projection_lag_ms + " ms"}</td></tr>`).join("");
   $("latency").innerHTML = ["1m", "5m", "1h"].map(w => { const x = (s.sagas || {})[w] || {}; const l = x.latency_ms || {};
     const f = (v) => v == null ? "–" : v.toFixed(1);
     return `<tr><td>${w}</td><td>${f(l.p50)}</td><td>${f(l.p90)}</td><td>${f(l.p99)}</td>

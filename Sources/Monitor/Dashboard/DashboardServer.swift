@@ -97,8 +97,8 @@ public enum DashboardServer {
                 "sagas": .object(sagas), "time_ms": .int(wallClockMs())]
     }
 
-    /// Each process: up (answers a ping), and as the monitor sees its stream: last heartbeat,
-    /// head, position, lag.
+    /// Each process: up (answers a ping), its read side's projection lag, and as the monitor
+    /// sees its stream: last heartbeat, head, position, lag.
     static func health(_ gateway: ClusterGateway, monitor: String, processes: [String: String]) async throws -> JSON {
         let names = processes.keys.sorted()
         let results = try await gateway.queries([ClusterClient.QueryRequest(monitor, "sys.Ping")]
@@ -112,7 +112,8 @@ public enum DashboardServer {
         for (name, result) in zip(names, pings) {
             let ping = try? result.get()
             var row: JSONObject = ["process": .string(name), "up": .bool(ping != nil), "head": ping?["head"] ?? .null,
-                                   "pid": ping?["pid"] ?? .null, "uptime_ms": ping?["uptime_ms"] ?? .null]
+                                   "pid": ping?["pid"] ?? .null, "uptime_ms": ping?["uptime_ms"] ?? .null,
+                                   "projection_lag_ms": ping?["projection"]?["lag_ms"] ?? .null]
             if let stream = streams[name] {
                 row["position"] = stream["position"] ?? .null
                 row["lag"] = stream["lag"] ?? .null
