@@ -30,6 +30,16 @@ public final class MonitorHost {
     private var retainer: Retainer
     private let archive: ArchiveWriter?
 
+    /// Events consumed and folded, waiting for their commit: the monitor commits by time (every
+    /// ``commitEveryMs``), not by message, so that a view changed by many events in between
+    /// is written once and a commit carries hundreds of events.
+    private var waiting: [LogBatch] = []
+    private var waitingSince: Int64?
+    /// How long consumed events may wait for their commit (ms).
+    static let commitEveryMs: Int64 = 100
+    /// How many waiting events make a commit due at once.
+    static let commitAtEvents = 5000
+
     static let core = "$monitor"
     /// Most rows a retirement batch takes: 400, an order view and a saga row for each of 200
     /// sagas, about 2,600 events (a service's batch is 100 aggregates). The monitor retires a
@@ -46,8 +56,10 @@ public final class MonitorHost {
     public init(config: MonitorConfiguration, logger: Logger) throws {
         self.config = config
         self.logger = logger
+        // What the monitor logs is a copy of the other processes' logs: a power loss that takes
+        // its last commits costs a replay from the sources, so it does not sync every commit.
         let log = try EventLog(path: (config.dataDirectory as NSString).appendingPathComponent("monitor.sqlite"), service: "monitor",
-                               readModel: MonitorState.readModel)
+                               durability: .replayable, readModel: MonitorState.readModel)
         try log.indexCorrelations()
         committer = Committer(log: log, metrics: metrics, snapshotEvery: config.snapshotEvery, alwaysSnapshot: [Self.core], projecting: false)
         retainer = Retainer(settings: config.retention, rules: MonitorState.retentionRules)
@@ -130,7 +142,7 @@ public final class MonitorHost {
         var stopping = false
         while !stopping {
             let nextHeartbeat = sockets.heartbeatIfDue(head: log.head, now: monotonicMs())
-            let until = retainer.wake(by: min(nextHeartbeat, monotonicMs() + 200))
+            let until = retainer.wake(by: min(nextHeartbeat, monotonicMs() + 200, waitingSince.map { $0 + Self.commitEveryMs } ?? .max))
             guard try poller.pollUnlessInterrupted(timeout: Int(max(0, until - monotonicMs()))) else { continue }
             if poller.isReadable(wake) && mailbox.takeStop() { stopping = true }
             sockets.serveAuthentication()
@@ -138,10 +150,12 @@ public final class MonitorHost {
             // Queries that came in meanwhile are answered between retirement batches.
             let budget = monotonicMs() + Retainer.iterationBudgetMs
             while retainer.isDue(now: monotonicMs()) && monotonicMs() < budget {
+                try commitWaiting()
                 try retire()
                 try serveQueries()
             }
         }
+        try commitWaiting()
         logger.info("stopping", metadata: ["head": "\(log.head)"])
         streams.close()
         sockets.close()
@@ -152,6 +166,8 @@ public final class MonitorHost {
     private func serveQueries() throws {
         var served = 0
         while served < 256, let request = try router.next() {
+            // A query reads the read side: what was consumed before it is committed first.
+            if served == 0 { try commitWaiting() }
             switch request {
             case .query(let query, let route): answer(query, route: route)
             case .command(let command, let route):
@@ -188,7 +204,23 @@ public final class MonitorHost {
             }
             units.append(LogBatch(appends: appends))
         }
-        // One row per view the batch changed, and the counters, in the same commit.
+        waiting += units
+        if !units.isEmpty && waitingSince == nil { waitingSince = monotonicMs() }
+        if let since = waitingSince, monotonicMs() - since >= Self.commitEveryMs || waiting.count >= Self.commitAtEvents {
+            try commitWaiting()
+        } else {
+            publisher.drainSubscriptions()
+        }
+    }
+
+    /// Commits the events consumed since the last commit, with one row per view they changed,
+    /// the counters and (as the copies' stream versions) the consumers' positions, in one
+    /// transaction; then publishes their alerts.
+    private func commitWaiting() throws {
+        guard waitingSince != nil || !waiting.isEmpty else { return }
+        var units = waiting
+        waiting.removeAll(keepingCapacity: true)
+        waitingSince = nil
         let writes = state.takeChangedViews()
         if !writes.isEmpty { units.append(LogBatch(writes: writes)) }
         let committed = try committer.commit(units, faults: &faults).flatMap { $0 }
@@ -200,6 +232,7 @@ public final class MonitorHost {
                 publisher.publish($0.filter { $0.stream == "alerts" })
             }
         }
+        // Views are forgotten only once written.
         state.trim()
     }
 
