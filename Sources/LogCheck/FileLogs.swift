@@ -41,4 +41,10 @@ public final class FileLogs: LogSource {
         let records = try log(process).commands(after: id, limit: limit)
         return (records.map(RecordedCommand.init), records.count == limit ? records.last?.id : nil)
     }
+
+    /// The saga log's counters as stored, at its projection's position.
+    public func sagaCounters() throws -> SagaCounters? {
+        guard let log = logs["saga"] else { return nil }
+        return SagaCounters(asOf: log.projected, counters: try log.counters(prefix: "sagas."))
+    }
 }

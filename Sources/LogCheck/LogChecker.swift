@@ -52,6 +52,10 @@ public struct LogChecker {
         let commands = try recordedCommands()
         var scans: [String: LogScan] = [:]
         var sagaFacts = SagaFacts()
+        // The read side's counters first, at their position: the log read after them holds every
+        // event up to it.
+        let sagaCounters = try source.sagaCounters()
+        if let sagaCounters { sagaFacts.countsThrough = sagaCounters.asOf }
         scans["saga"] = try LogScan.read(source, "saga") { sagaFacts.read($0) }
         sagaFacts.dropRetired(scans["saga"]!.history)
         var facts: [String: ServiceFacts] = [:]
@@ -71,6 +75,7 @@ public struct LogChecker {
             }
         }
         found += sagaFacts.problems
+        if let sagaCounters { found += Self.compare(sagaCounters, counted: sagaFacts.counted, retired: scans["saga"]!.history.totals) }
         var timelineChecked = true
         for service in Self.processes.dropFirst() {
             found += facts[service]!.problems
@@ -111,6 +116,18 @@ public struct LogChecker {
         report.figures["violations_found"] = .int(Int64(found.count))
         report.violations = Array(found.prefix(maxListed))
         return report
+    }
+
+    /// The read side's saga counters against what the saga log's events up to their position
+    /// count, plus what retention removed (its running totals): a counter projected twice, or
+    /// ahead of the events, shows.
+    static func compare(_ stored: SagaCounters, counted: [String: Int64], retired: [String: Int64]) -> [Violation] {
+        stored.counters.keys.sorted().compactMap { name in
+            let expected = counted[name, default: 0] + retired[name, default: 0]
+            guard stored.counters[name] != expected else { return nil }
+            return Violation(sagaID: nil, check: "read_side_counters", detail:
+                "saga \(name) is \(stored.counters[name] ?? 0) as of seq \(stored.asOf); the events up to it count \(expected)")
+        }
     }
 
     /// Every service's recorded commands, by service and id (none for a participant that does

@@ -56,10 +56,28 @@ public protocol LogSource {
     /// process does not serve that request at all (a participant without a log or command
     /// records), rather than that reading failed.
     func isUnsupported(_ error: any Error) -> Bool
+    /// The orchestrator's saga counters as its read side shows them, at their position, to be
+    /// checked against the saga log (`nil`: the source has none to offer).
+    func sagaCounters() throws -> SagaCounters?
+}
+
+/// The orchestrator's saga counters as its read side shows them, and the log position they
+/// reflect (`as_of_seq`): every event up to it, none after.
+public struct SagaCounters: Sendable, Equatable {
+    public var asOf: Int64
+    /// By counter name: `sagas.total`, `sagas.status.<status>`, `sagas.completed_cents`.
+    public var counters: [String: Int64]
+
+    public init(asOf: Int64, counters: [String: Int64]) {
+        self.asOf = asOf
+        self.counters = counters
+    }
 }
 
 extension LogSource {
     public func isUnsupported(_ error: any Error) -> Bool { false }
+    /// The saga counters to check against the saga log (`nil`: the source has none).
+    public func sagaCounters() throws -> SagaCounters? { nil }
 }
 
 /// Why logs could not be read.

@@ -39,6 +39,10 @@ struct SagaFacts {
     private var definitionOf: [String: String] = [:]
     /// Streams whose strict fold failed: later events of them are not folded again.
     private var broken: Set<String> = []
+    /// What the fold counts (the counters its read-side writes move) of the events up to
+    /// ``countsThrough``: to compare with the read side's counters at that position.
+    var countsThrough: Int64 = .max
+    private(set) var counted: [String: Int64] = [:]
 
     mutating func read(_ event: Event) {
         let move = try? SagaEvent(event)
@@ -46,7 +50,12 @@ struct SagaFacts {
             definitions[registered.fingerprint] = try? SagaDefinition.parse(registered.definition, path: "definition")
         }
         if !broken.contains(event.stream) {
-            do { _ = try book.apply(event) } catch {
+            do {
+                let writes = try book.apply(event)
+                if event.seq <= countsThrough {
+                    for case .count(let name, let delta, _) in writes { counted[name, default: 0] += delta }
+                }
+            } catch {
                 broken.insert(event.stream)
                 problems.append(Violation(sagaID: SagaStream.sagaID(in: event.stream), check: "replay_strict", detail: "saga log: \(error)"))
             }

@@ -43,6 +43,17 @@ public struct ReplayLogs: LogSource {
         return (records, page["next"]?.stringValue)
     }
 
+    /// `saga.Stats` as counters, at its `as_of_seq` (`nil` from an orchestrator that does not
+    /// say where its answer stands).
+    public func sagaCounters() throws -> SagaCounters? {
+        let stats = try client.query(router("saga"), "saga.Stats")
+        guard let asOf = stats["as_of_seq"]?.intValue else { return nil }
+        var counters: [String: Int64] = ["sagas.total": stats["total"]?.intValue ?? 0,
+                                         "sagas.completed_cents": stats["completed_cents"]?.intValue ?? 0]
+        for (status, count) in stats["by_status"]?.objectValue?.dictionary ?? [:] { counters["sagas.status.\(status)"] = count.intValue ?? 0 }
+        return SagaCounters(asOf: asOf, counters: counters)
+    }
+
     /// A participant that answers `unknown_type` does not serve the request.
     public func isUnsupported(_ error: any Error) -> Bool {
         if case .refused(let reply) = error as? ClientError { return reply.code == .unknownType }
