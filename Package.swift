@@ -26,6 +26,12 @@ let package = Package(
         .executable(name: "payment-service", targets: ["payment-service"]),
         .executable(name: "shipping-service", targets: ["shipping-service"]),
     ],
+    traits: [
+        // Off by default: the exporter and its protobuf code double a release build's time, and
+        // tracing is off unless OTEL_TRACES_EXPORTER=otlp. `swift build --traits OTLP` builds it
+        // (./scripts/cluster.sh does when that variable asks for OTLP; the compose image always).
+        .trait(name: "OTLP", description: "The OTLP/HTTP trace exporter (swift-otel): spans exported when OTEL_TRACES_EXPORTER=otlp"),
+    ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -95,7 +101,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
-                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "OTel", package: "swift-otel", condition: .when(traits: ["OTLP"])),
             ]
         ),
         // The saga core: definitions, the pure state machine, the state and its strict folds,

@@ -7,6 +7,7 @@
 #                                  and authenticated; keys in $ZSAGA_HOME/keys (written on first
 #                                  use: random, or derived from ZSAGA_CLUSTER_SECRET); clients
 #                                  need ZSAGA_KEYS=$ZSAGA_HOME/keys (docs/SECURITY.md)
+#   ./scripts/cluster.sh build     only the release build, when a source changed since the last one
 #   ./scripts/cluster.sh down      stop with SIGTERM and wait (SIGKILL after 20 s)
 #   ./scripts/cluster.sh status    which processes run, and whether they answer
 #   ./scripts/cluster.sh logs [NAME] [-f]
@@ -63,12 +64,25 @@ running() {  # running NAME -> 0 when its recorded PID is alive and is that exec
   grep -q "$(executable "$1")" "/proc/$pid/cmdline" 2>/dev/null
 }
 
+# The release build runs only when a source, the manifest or the resolved versions changed since
+# the last one that succeeded, or its package traits differ (its stamp): SwiftPM's own no-op
+# build still plans every package and links the executables again, about 30 s here, at every
+# `up`. The OTLP trace exporter (the package trait OTLP) is built when OTEL_TRACES_EXPORTER=otlp
+# asks for it (docs/DASHBOARD.md, "Traces").
+STAMP=$ROOT/.build/release/.zsaga-built
 build() {
   ./scripts/bootstrap.sh
-  if [ -z "${ZSAGA_BIN_DIR:-}" ]; then
-    echo "building (release)…" >&2
-    swift build -c release >&2
+  [ -n "${ZSAGA_BIN_DIR:-}" ] && return 0
+  local traits=()
+  [ "${OTEL_TRACES_EXPORTER:-}" = otlp ] && traits=(--traits OTLP)
+  local want="traits=${traits[*]:-default}"
+  if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$BIN/sagactl" ] \
+     && [ -z "$(find "$ROOT/Sources" "$ROOT/Package.swift" "$ROOT/Package.resolved" -newer "$STAMP" -print -quit 2>/dev/null)" ]; then
+    return 0
   fi
+  echo "building (release${traits[*]:+, ${traits[*]}})…" >&2
+  swift build -c release "${traits[@]}" >&2
+  echo "$want" > "$STAMP"
 }
 
 # A secured cluster's clients (sagactl, the readiness pings) use the client key.
@@ -189,8 +203,9 @@ logs() {
 
 case "${1:-}" in
   up) shift; up "$@" ;;
+  build) build ;;
   down) load_topology; down ;;
   status) load_topology; status ;;
   logs) shift; load_topology; logs "$@" ;;
-  *) echo "usage: $0 up [--secure]|down|status|logs [NAME] [-f]" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--secure]|build|down|status|logs [NAME] [-f]" >&2; exit 2 ;;
 esac

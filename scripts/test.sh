@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 
 ./scripts/bootstrap.sh --test-tools
 
-echo "== build (debug, with tests)"
-swift build --build-tests
+echo "== build (debug, with tests, with the OTLP trace exporter: the trace test needs it)"
+swift build --build-tests --traits OTLP
 
 echo "== the example participant, as a package of its own (Examples/LoyaltyService)"
 # Resolved again first: its pins do not notice a change of ZSaga's own dependencies (by path).

@@ -2,7 +2,9 @@ import CoreMetrics
 import Foundation
 import Logging
 import Metrics
+#if OTLP
 import OTel
+#endif
 import Prometheus
 import ServiceLifecycle
 
@@ -33,19 +35,44 @@ public enum Observability {
     /// name defaults to the process's name in the topology. Call it once, in main, and run the
     /// services it returns (the exporter; none when off) first in the process's service group,
     /// so that they stop last and flush what the reactor recorded.
+    ///
+    /// - Throws: ``TracingUnavailable`` when the environment asks for OTLP and this build has no
+    ///   exporter (it was built without the package trait `OTLP`): a process never drops the
+    ///   traces it was asked for in silence.
     public static func bootstrapTracing(service: String,
                                         environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [any Service] {
         guard environment["OTEL_TRACES_EXPORTER"] == "otlp", environment["OTEL_SDK_DISABLED"]?.lowercased() != "true" else { return [] }
+        #if OTLP
         var configuration = OTel.Configuration.default
         configuration.serviceName = service
         configuration.logs.enabled = false
         configuration.metrics.enabled = false
         configuration.traces.exporter = .otlp
         return [try OTel.bootstrap(configuration: configuration, environment: environment)]
+        #else
+        throw TracingUnavailable()
+        #endif
+    }
+
+    /// Whether this build can export traces over OTLP (built with the package trait `OTLP`).
+    public static var exportsOTLP: Bool {
+        #if OTLP
+        return true
+        #else
+        return false
+        #endif
     }
 
     /// The metrics in the Prometheus text format.
     public static func prometheusText() -> String {
         registry.emitToString()
+    }
+}
+
+/// `OTEL_TRACES_EXPORTER=otlp` asked for traces that this build cannot export.
+public struct TracingUnavailable: Error, CustomStringConvertible {
+    public var description: String {
+        "OTEL_TRACES_EXPORTER=otlp, but this build has no OTLP exporter: build it with the package trait OTLP "
+            + "(swift build -c release --traits OTLP; ./scripts/cluster.sh up does so when OTEL_TRACES_EXPORTER=otlp is set)"
     }
 }
