@@ -36,14 +36,14 @@ public struct EventDigest: Sendable, Equatable, CustomStringConvertible {
     /// The hash of one event.
     public static func hash(_ event: Event) -> UInt64 {
         var hash = FNV1a()
-        hash.addField(withUnsafeBytes(of: event.seq.littleEndian, Array.init))
-        hash.addField(event.stream.utf8)
-        hash.addField(withUnsafeBytes(of: event.version.littleEndian, Array.init))
-        hash.addField(event.type.utf8)
+        hash.addField(littleEndian: event.seq)
+        hash.addField(event.stream)
+        hash.addField(littleEndian: event.version)
+        hash.addField(event.type)
         hash.addField(JSONWriter.canonical(event.data))
-        hash.addField((event.metadata.correlationID ?? "").utf8)
-        hash.addField((event.metadata.causationID ?? "").utf8)
-        hash.addField(withUnsafeBytes(of: event.metadata.timeMs.littleEndian, Array.init))
+        hash.addField((event.metadata.correlationID ?? ""))
+        hash.addField((event.metadata.causationID ?? ""))
+        hash.addField(littleEndian: event.metadata.timeMs)
         return hash.value
     }
 }

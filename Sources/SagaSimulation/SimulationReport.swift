@@ -50,14 +50,14 @@ package struct SimulationReport: Sendable {
     /// Adds one event of a run's saga log to ``logDigest``.
     package mutating func digest(_ event: Event) {
         var hash = FNV1a()
-        hash.addField(String(event.seq).utf8)
-        hash.addField(event.stream.utf8)
-        hash.addField(String(event.version).utf8)
-        hash.addField(event.type.utf8)
+        hash.addField(String(event.seq))
+        hash.addField(event.stream)
+        hash.addField(String(event.version))
+        hash.addField(event.type)
         hash.addField(JSONWriter.encode(event.data))
-        hash.addField((event.metadata.correlationID ?? "").utf8)
-        hash.addField((event.metadata.causationID ?? "").utf8)
-        hash.addField(String(event.metadata.timeMs).utf8)
+        hash.addField((event.metadata.correlationID ?? ""))
+        hash.addField((event.metadata.causationID ?? ""))
+        hash.addField(String(event.metadata.timeMs))
         logDigest &+= hash.value
     }
 

@@ -210,7 +210,7 @@ enum FixtureReplay {
     /// FNV-1a over everything added, each addition ended by a zero byte.
     struct Digest {
         private var hash = FNV1a()
-        mutating func add(_ text: String) { hash.addField(text.utf8, separator: 0) }
+        mutating func add(_ text: String) { hash.addField(text, separator: 0) }
         mutating func add(_ bytes: [UInt8]) { hash.addField(bytes, separator: 0) }
         var hex: String { hash.hex }
     }
