@@ -54,8 +54,10 @@ package struct Projection {
 
     /// Takes the waiting writes for a batch, and what it covers.
     package mutating func take() -> (batch: ReadSideBatch, through: Int64) {
+        // A fresh batch, not `removeAll(keepingCapacity:)`: the taken one shares its storage, and
+        // keeping the capacity would copy every waiting write.
         let taken = pending
-        pending.removeAll()
+        pending = ReadSideBatch()
         oldestMs = nil
         return (taken, through)
     }

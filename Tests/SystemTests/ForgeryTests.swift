@@ -39,6 +39,14 @@ import TestSupport
         """
     }
 
+    /// A `ShipmentCancelled` appended for the first shipment, as if its saga had compensated it.
+    static let cancelFirstShipment = """
+        INSERT INTO events (seq, stream, version, type, data, correlation_id, causation_id, time_ms)
+        SELECT (SELECT MAX(seq) + 1 FROM events), stream, version + 1, 'ShipmentCancelled', json_object('order_id', json_extract(data, '$.order_id')),
+               correlation_id, correlation_id || '/3/compensation', time_ms + 1
+        FROM events WHERE seq = (SELECT MIN(seq) FROM events WHERE type = 'ShipmentCreated')
+        """
+
     static let forgeries: [Forgery] = [
         Forgery(description: "charged twice under an operator retry's id", process: "payment",
                 sql: [duplicate("PaymentCharged", stream: "(SELECT stream FROM events WHERE type = 'PaymentCharged' ORDER BY seq LIMIT 1)",
@@ -84,22 +92,12 @@ import TestSupport
                     """],
                 checks: ["stock_rejection", "replay_strict"]),
         Forgery(description: "a completed saga's shipment cancelled", process: "shipping",
-                sql: ["""
-                    INSERT INTO events (seq, stream, version, type, data, correlation_id, causation_id, time_ms)
-                    SELECT (SELECT MAX(seq) + 1 FROM events), stream, version + 1, 'ShipmentCancelled', json_object('order_id', json_extract(data, '$.order_id')),
-                           correlation_id, correlation_id || '/3/compensation', time_ms + 1
-                    FROM events WHERE seq = (SELECT MIN(seq) FROM events WHERE type = 'ShipmentCreated')
-                    """],
+                sql: [cancelFirstShipment],
                 // After the read side's position: what a kill before a projection batch leaves, so
                 // the read side is not expected to show it (the restart projects it).
                 checks: ["completed_shipment"], verifyFails: false),
         Forgery(description: "a projection position ahead of its rows (an event appended and claimed projected)", process: "shipping",
-                sql: ["""
-                    INSERT INTO events (seq, stream, version, type, data, correlation_id, causation_id, time_ms)
-                    SELECT (SELECT MAX(seq) + 1 FROM events), stream, version + 1, 'ShipmentCancelled', json_object('order_id', json_extract(data, '$.order_id')),
-                           correlation_id, correlation_id || '/3/compensation', time_ms + 1
-                    FROM events WHERE seq = (SELECT MIN(seq) FROM events WHERE type = 'ShipmentCreated')
-                    """, "UPDATE projection SET seq = (SELECT MAX(seq) FROM events)"],
+                sql: [cancelFirstShipment, "UPDATE projection SET seq = (SELECT MAX(seq) FROM events)"],
                 checks: ["completed_shipment"]),
         Forgery(description: "a projection batch written twice (its counters counted again)", process: "order",
                 sql: ["UPDATE counters SET value = value * 2 WHERE value != 0"],
